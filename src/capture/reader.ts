@@ -1,0 +1,310 @@
+import { CaptureError, type ReadProblem } from '../errors.ts';
+import { ChunkWindow, type ByteSource } from './source.ts';
+import type { CaptureInfo, CaptureRecord, RecordSink } from './types.ts';
+
+/** Records longer than this are impossible (Wireshark's own limit for most link types). */
+export const MAX_RECORD_LENGTH = 262144;
+
+const PCAP_MAGIC_US = 0xa1b2c3d4;
+const PCAP_MAGIC_NS = 0xa1b23c4d;
+const PCAPNG_SHB = 0x0a0d0d0a;
+const PCAPNG_BOM = 0x1a2b3c4d;
+
+// pcapng block types (draft-ietf-opsawg-pcapng §4)
+const BT_IDB = 0x00000001;
+const BT_PB = 0x00000002; // obsolete Packet Block
+const BT_SPB = 0x00000003;
+const BT_EPB = 0x00000006;
+
+export interface ScanOptions {
+  onProblem?: (p: ReadProblem) => void;
+  /** called every few thousand records with the bytes read so far */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** stop after this many records */
+  limit?: number;
+  /** cooperative cancellation: checked with the progress callback */
+  isCancelled?: () => boolean;
+}
+
+export interface ScanResult extends CaptureInfo {
+  packets: number;
+  problems: ReadProblem[];
+  /** true when scanning stopped early at an unrecoverable problem */
+  stoppedEarly: boolean;
+}
+
+/** Identifies the format from the first bytes, or throws a one-line CaptureError. */
+export function sniffFormat(name: string, head: Buffer): 'pcap' | 'pcapng' {
+  if (head.length < 4) {
+    throw new CaptureError(name, head.length === 0 ? 'empty file, not a capture' : 'file too short to be a capture');
+  }
+  const le = head.readUInt32LE(0);
+  const be = head.readUInt32BE(0);
+  if (be === PCAPNG_SHB) return 'pcapng';
+  if (le === PCAP_MAGIC_US || be === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_NS) return 'pcap';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'pcap'; // caller decompresses first; never reached
+  throw new CaptureError(name, `not a pcap or pcapng capture (starts with 0x${head.subarray(0, 4).toString('hex')})`, 0);
+}
+
+/** Reads every record of a capture in file order and hands it to `sink`. */
+export function scanCapture(src: ByteSource, sink: RecordSink, opts: ScanOptions = {}): ScanResult {
+  const win = new ChunkWindow(src);
+  const got = win.ensure(0, 4);
+  const format = sniffFormat(src.name, win.buf.subarray(0, got));
+  return format === 'pcapng' ? scanPcapng(src, win, sink, opts) : scanPcap(src, win, sink, opts);
+}
+
+function problem(res: ScanResult, opts: ScanOptions, offset: number, frame: number, message: string): void {
+  const p = { offset, frame, message };
+  res.problems.push(p);
+  opts.onProblem?.(p);
+}
+
+function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: ScanOptions): ScanResult {
+  const name = src.name;
+  if (win.ensure(0, 24) < 24) throw new CaptureError(name, 'pcap file header cut short (needs 24 bytes)', 0);
+  let b = win.buf;
+  const magicLE = b.readUInt32LE(0);
+  const le = magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS;
+  const nano = (le ? magicLE : b.readUInt32BE(0)) === PCAP_MAGIC_NS;
+  const u32 = le ? (buf: Buffer, o: number) => buf.readUInt32LE(o) : (buf: Buffer, o: number) => buf.readUInt32BE(o);
+  const major = le ? b.readUInt16LE(4) : b.readUInt16BE(4);
+  if (major !== 2) throw new CaptureError(name, `unsupported pcap version ${major}`, 4);
+  const snaplen = u32(b, 16);
+  const linkType = u32(b, 20) & 0xffff; // upper bits carry FCS information
+  const res: ScanResult = {
+    format: nano ? 'pcap-ns' : 'pcap', bigEndian: !le, gzip: false, linkTypes: [linkType], snaplen,
+    packets: 0, problems: [], stoppedEarly: false,
+  };
+  const maxLen = MAX_RECORD_LENGTH;
+  const rec: CaptureRecord = { frame: 0, dataOffset: 0, caplen: 0, origlen: 0, tsSec: 0, tsNsec: 0, linkType, interfaceId: 0 };
+  const size = src.size;
+  let pos = 24;
+  const limit = opts.limit ?? Infinity;
+  while (pos < size && res.packets < limit) {
+    if (win.ensure(pos, 16) < 16) {
+      problem(res, opts, pos, res.packets + 1, `file ends inside a record header (${size - pos} of 16 bytes)`);
+      res.stoppedEarly = true;
+      break;
+    }
+    b = win.buf;
+    let o = pos - win.base;
+    const tsSec = u32(b, o);
+    const frac = u32(b, o + 4);
+    const caplen = u32(b, o + 8);
+    const origlen = u32(b, o + 12);
+    if (caplen > maxLen) {
+      problem(res, opts, pos, res.packets + 1, `impossible record length ${caplen} (over ${maxLen} bytes); the rest of the file is not read`);
+      res.stoppedEarly = true;
+      break;
+    }
+    if (win.ensure(pos + 16, caplen) < caplen) {
+      problem(res, opts, pos, res.packets + 1, `file ends inside a record (${size - pos - 16} of ${caplen} bytes)`);
+      res.stoppedEarly = true;
+      break;
+    }
+    b = win.buf;
+    o = pos + 16 - win.base;
+    rec.frame = ++res.packets;
+    rec.dataOffset = pos + 16;
+    rec.caplen = caplen;
+    rec.origlen = origlen;
+    rec.tsSec = tsSec;
+    rec.tsNsec = nano ? frac : frac * 1000;
+    sink(rec, b.subarray(o, o + caplen));
+    pos += 16 + caplen;
+    if ((res.packets & 0x3fff) === 0) {
+      opts.onProgress?.(pos, size);
+      if (opts.isCancelled?.()) { res.stoppedEarly = true; break; }
+    }
+  }
+  opts.onProgress?.(pos, size);
+  return res;
+}
+
+interface PcapngIface {
+  linkType: number;
+  snaplen: number;
+  /** timestamp units per second as (base, exponent): 10^e or 2^e */
+  tsBase: number;
+  tsExp: number;
+  tsOffset: number;
+}
+
+function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: ScanOptions): ScanResult {
+  const name = src.name;
+  const size = src.size;
+  const res: ScanResult = {
+    format: 'pcapng', bigEndian: false, gzip: false, linkTypes: [], snaplen: 0,
+    packets: 0, problems: [], stoppedEarly: false,
+  };
+  let le = true;
+  let ifaces: PcapngIface[] = [];
+  let sectionIdBase = 0; // interface ids are per section; we number them across the file
+  const rec: CaptureRecord = { frame: 0, dataOffset: 0, caplen: 0, origlen: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0 };
+  let pos = 0;
+  let first = true;
+  const limit = opts.limit ?? Infinity;
+
+  const u32 = (o: number) => (le ? win.buf.readUInt32LE(o) : win.buf.readUInt32BE(o));
+  const u16 = (o: number) => (le ? win.buf.readUInt16LE(o) : win.buf.readUInt16BE(o));
+
+  while (pos < size && res.packets < limit) {
+    if (win.ensure(pos, 12) < 12) {
+      if (first) throw new CaptureError(name, 'pcapng section header cut short', pos);
+      problem(res, opts, pos, res.packets + 1, `file ends inside a block header (${size - pos} bytes left)`);
+      res.stoppedEarly = true;
+      break;
+    }
+    let o = pos - win.base;
+    const typeRaw = win.buf.readUInt32LE(o);
+    if (typeRaw === PCAPNG_SHB) {
+      // Section Header Block: its byte-order magic sets the order for the whole section.
+      const bom = win.buf.readUInt32LE(o + 8);
+      if (bom === PCAPNG_BOM) le = true;
+      else if (win.buf.readUInt32BE(o + 8) === PCAPNG_BOM) le = false;
+      else {
+        if (first) throw new CaptureError(name, 'pcapng section header has no valid byte-order magic', pos + 8);
+        problem(res, opts, pos, res.packets + 1, 'section header with an invalid byte-order magic; the rest of the file is not read');
+        res.stoppedEarly = true;
+        break;
+      }
+      if (first) res.bigEndian = !le;
+      sectionIdBase += ifaces.length;
+      ifaces = [];
+    } else if (first) {
+      throw new CaptureError(name, 'pcapng file does not start with a section header', 0);
+    }
+    const type = u32(o);
+    const len = u32(o + 4);
+    if (len < 12 || len % 4 !== 0 || len > MAX_RECORD_LENGTH + 1024 * 64) {
+      if (first) throw new CaptureError(name, `pcapng section header has an impossible length ${len}`, pos + 4);
+      problem(res, opts, pos, res.packets + 1, `block with an impossible length ${len}; the rest of the file is not read`);
+      res.stoppedEarly = true;
+      break;
+    }
+    first = false;
+    if (win.ensure(pos, len) < len) {
+      problem(res, opts, pos, res.packets + 1, `file ends inside a block (${size - pos} of ${len} bytes)`);
+      res.stoppedEarly = true;
+      break;
+    }
+    o = pos - win.base;
+    const trailer = u32(o + len - 4);
+    if (trailer !== len) {
+      problem(res, opts, pos, res.packets + 1, `block trailing length ${trailer} disagrees with its leading length ${len}`);
+      // Go on only if what follows the leading length looks like a block.
+      if (!looksLikeBlock(win, pos + len, size, le)) {
+        res.stoppedEarly = true;
+        break;
+      }
+      pos += len;
+      continue;
+    }
+    const body = o + 8;
+    const bodyLen = len - 12;
+    switch (type) {
+      case BT_IDB: {
+        if (bodyLen < 8) { problem(res, opts, pos, res.packets + 1, 'interface description block too short'); break; }
+        const iface: PcapngIface = { linkType: u16(body), snaplen: u32(body + 4), tsBase: 10, tsExp: 6, tsOffset: 0 };
+        // options: if_tsresol (9), if_tsoffset (14)
+        let p = body + 8;
+        const end = body + bodyLen;
+        while (p + 4 <= end) {
+          const code = u16(p);
+          const olen = u16(p + 2);
+          if (code === 0) break;
+          if (p + 4 + olen > end) break;
+          if (code === 9 && olen >= 1) {
+            const v = win.buf[p + 4];
+            iface.tsBase = v & 0x80 ? 2 : 10;
+            iface.tsExp = v & 0x7f;
+          } else if (code === 14 && olen >= 8) {
+            const hi = u32(p + 4 + (le ? 4 : 0));
+            const lo = u32(p + 4 + (le ? 0 : 4));
+            iface.tsOffset = hi * 4294967296 + lo;
+          }
+          p += 4 + ((olen + 3) & ~3);
+        }
+        ifaces.push(iface);
+        res.linkTypes.push(iface.linkType);
+        if (iface.snaplen > res.snaplen) res.snaplen = iface.snaplen;
+        break;
+      }
+      case BT_EPB:
+      case BT_PB: {
+        if (bodyLen < 20) { problem(res, opts, pos, res.packets + 1, 'packet block too short'); break; }
+        const ifId = type === BT_EPB ? u32(body) : u16(body);
+        const iface = ifaces[ifId];
+        if (!iface) { problem(res, opts, pos, res.packets + 1, `packet block names interface ${ifId}, which was not described`); break; }
+        const hi = u32(body + 4);
+        const lo = u32(body + 8);
+        let caplen = u32(body + 12);
+        const origlen = u32(body + 16);
+        if (caplen > bodyLen - 20) {
+          problem(res, opts, pos, res.packets + 1, `packet block captured length ${caplen} exceeds its block`);
+          caplen = bodyLen - 20;
+        }
+        emit(iface, ifId, hi, lo, pos + 8 + 20, caplen, origlen, body + 20);
+        break;
+      }
+      case BT_SPB: {
+        const iface = ifaces[0];
+        if (!iface || bodyLen < 4) { problem(res, opts, pos, res.packets + 1, 'simple packet block without an interface'); break; }
+        const origlen = u32(body);
+        let caplen = Math.min(origlen, bodyLen - 4);
+        if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
+        emit(iface, 0, 0, 0, pos + 12, caplen, origlen, body + 4);
+        break;
+      }
+      default:
+        break; // other blocks (name resolution, statistics, custom, ...) are skipped by their length
+    }
+    pos += len;
+    if ((res.packets & 0x3fff) === 0 && opts.onProgress) {
+      opts.onProgress(pos, size);
+      if (opts.isCancelled?.()) { res.stoppedEarly = true; break; }
+    }
+  }
+  opts.onProgress?.(pos, size);
+  return res;
+
+  function emit(iface: PcapngIface, ifId: number, hi: number, lo: number, dataOffset: number, caplen: number, origlen: number, at: number): void {
+    rec.frame = ++res.packets;
+    rec.dataOffset = dataOffset;
+    rec.caplen = caplen;
+    rec.origlen = origlen;
+    rec.linkType = iface.linkType;
+    rec.interfaceId = sectionIdBase + ifId;
+    setTimestamp(rec, iface, hi, lo);
+    sink(rec, win.buf.subarray(at, at + caplen));
+  }
+}
+
+function looksLikeBlock(win: ChunkWindow, pos: number, size: number, le: boolean): boolean {
+  if (pos + 12 > size) return pos === size;
+  if (win.ensure(pos, 12) < 12) return false;
+  const o = pos - win.base;
+  const type = le ? win.buf.readUInt32LE(o) : win.buf.readUInt32BE(o);
+  const len = le ? win.buf.readUInt32LE(o + 4) : win.buf.readUInt32BE(o + 4);
+  return (type === PCAPNG_SHB || (type >= 1 && type <= 10) || type === 0x0bad || type === 0x40000bad) && len >= 12 && len % 4 === 0;
+}
+
+/** Converts a pcapng 64-bit timestamp in the interface's units to seconds and nanoseconds. */
+function setTimestamp(rec: CaptureRecord, iface: PcapngIface, hi: number, lo: number): void {
+  if (iface.tsBase === 10 && iface.tsExp <= 9 && hi < 0x200000) {
+    // fits in a double exactly (< 2^53)
+    const v = hi * 4294967296 + lo;
+    const unit = 10 ** iface.tsExp;
+    const sec = Math.floor(v / unit);
+    rec.tsSec = sec + iface.tsOffset;
+    rec.tsNsec = (v - sec * unit) * 10 ** (9 - iface.tsExp);
+    return;
+  }
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  const unit = iface.tsBase === 10 ? 10n ** BigInt(iface.tsExp) : 1n << BigInt(iface.tsExp);
+  const sec = v / unit;
+  const rem = v - sec * unit;
+  rec.tsSec = Number(sec) + iface.tsOffset;
+  rec.tsNsec = Number((rem * 1000000000n) / unit);
+}

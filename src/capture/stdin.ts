@@ -1,0 +1,125 @@
+import { PassThrough, type Readable } from 'node:stream';
+import * as pcapParser from 'pcap-parser';
+import { CaptureError } from '../errors.ts';
+import { MAX_RECORD_LENGTH, type ScanOptions, type ScanResult } from './reader.ts';
+import type { CaptureRecord, RecordSink } from './types.ts';
+
+const MAGIC_US_LE = Buffer.from([0xd4, 0xc3, 0xb2, 0xa1]);
+const MAGIC_US_BE = Buffer.from([0xa1, 0xb2, 0xc3, 0xd4]);
+
+/**
+ * Reads a classic pcap stream (`tcpdump -w - | mptcp-lens check -`) with pcap-parser, which is
+ * made for streams. pcap-parser knows only the microsecond magic, so a nanosecond stream gets the
+ * microsecond magic in its header and its fractions are read back as nanoseconds. pcapng cannot be
+ * streamed this way and is refused with a clear message.
+ */
+export function scanPcapStream(input: Readable, name: string, sink: RecordSink, opts: ScanOptions = {}): Promise<ScanResult> {
+  return new Promise((resolve, reject) => {
+    const feed = new PassThrough({ highWaterMark: 1 << 20 });
+    let head: Buffer | null = Buffer.alloc(0);
+    let nano = false;
+    let settled = false;
+    let offset = 24;
+    const res: ScanResult = {
+      format: 'pcap', bigEndian: false, gzip: false, linkTypes: [], snaplen: 0,
+      packets: 0, problems: [], stoppedEarly: false,
+    };
+    const rec: CaptureRecord = { frame: 0, dataOffset: 0, caplen: 0, origlen: 0, tsSec: 0, tsNsec: 0, linkType: 1, interfaceId: 0 };
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      input.unpipe?.();
+      input.destroy?.();
+      reject(err);
+    };
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      resolve(res);
+    };
+
+    input.on('error', (err) => fail(new CaptureError(name, err.message.split('\n')[0])));
+    input.on('data', (chunk: Buffer) => {
+      if (head) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < 4) return;
+        const m = head.subarray(0, 4);
+        if (m.readUInt32BE(0) === 0x0a0d0d0a) {
+          fail(new CaptureError(name, 'pcapng on standard input is not supported; save it to a file, or write classic pcap (tcpdump -w -, editcap -F pcap)'));
+          return;
+        }
+        if (m.equals(Buffer.from([0x4d, 0x3c, 0xb2, 0xa1]))) { nano = true; MAGIC_US_LE.copy(head, 0); res.format = 'pcap-ns'; }
+        else if (m.equals(Buffer.from([0xa1, 0xb2, 0x3c, 0x4d]))) { nano = true; MAGIC_US_BE.copy(head, 0); res.format = 'pcap-ns'; }
+        else if (!m.equals(MAGIC_US_LE) && !m.equals(MAGIC_US_BE)) {
+          fail(new CaptureError(name, `not a pcap stream (starts with 0x${m.toString('hex')})`, 0));
+          return;
+        }
+        res.bigEndian = m[0] === 0xa1;
+        chunk = head;
+        head = null;
+      }
+      if (!feed.write(chunk)) {
+        input.pause();
+        feed.once('drain', () => input.resume());
+      }
+    });
+    input.on('end', () => {
+      if (head && !settled) {
+        fail(new CaptureError(name, head.length === 0 ? 'empty input, not a capture' : 'input too short to be a capture'));
+        return;
+      }
+      feed.end();
+    });
+
+    const parser = pcapParser.parse(feed);
+    let pendingHeader: pcapParser.PacketHeader | null = null;
+    parser.on('globalHeader', (h) => {
+      res.linkTypes = [h.linkLayerType & 0xffff];
+      res.snaplen = h.snapshotLength;
+      rec.linkType = h.linkLayerType & 0xffff;
+    });
+    parser.on('packetHeader', (h) => {
+      pendingHeader = h;
+      if (h.capturedLength > MAX_RECORD_LENGTH) {
+        const p = { offset, frame: res.packets + 1, message: `impossible record length ${h.capturedLength} (over ${MAX_RECORD_LENGTH} bytes); the rest of the stream is not read` };
+        res.problems.push(p);
+        opts.onProblem?.(p);
+        res.stoppedEarly = true;
+        input.unpipe?.();
+        input.destroy?.();
+        finish();
+      }
+    });
+    parser.on('packet', (p) => {
+      if (settled) return;
+      const h = p.header;
+      rec.frame = ++res.packets;
+      rec.dataOffset = offset + 16;
+      rec.caplen = h.capturedLength;
+      rec.origlen = h.originalLength;
+      rec.tsSec = h.timestampSeconds;
+      rec.tsNsec = nano ? h.timestampMicroseconds : h.timestampMicroseconds * 1000;
+      offset += 16 + h.capturedLength;
+      pendingHeader = null;
+      sink(rec, p.data);
+      if (opts.limit !== undefined && res.packets >= opts.limit) { input.destroy?.(); finish(); }
+    });
+    parser.on('error', (err) => fail(new CaptureError(name, err.message)));
+    parser.on('end', () => {
+      if (settled) return;
+      if (res.linkTypes.length === 0) {
+        fail(new CaptureError(name, 'pcap file header cut short (needs 24 bytes)', 0));
+        return;
+      }
+      // pcap-parser ends silently on a cut record; say so.
+      const leftover = (parser as unknown as { buffer: Buffer | null }).buffer;
+      if (leftover && leftover.length > 0 && res.packets >= 0) {
+        const p = { offset, frame: res.packets + 1, message: pendingHeader ? 'stream ends inside a record' : `stream ends inside a record header (${leftover.length} of 16 bytes)` };
+        res.problems.push(p);
+        opts.onProblem?.(p);
+        res.stoppedEarly = true;
+      }
+      finish();
+    });
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Runs the rules over one capture's packets and model and collects their findings, each with the
+ * RFC section for the connection's version. Rules are ESLint-style modules (see rules/).
+ */
+import type { ScanResult } from '../capture/reader.ts';
+import type { PacketFacts } from '../mptcp/model.ts';
+import type { Tracker } from '../mptcp/tracker.ts';
+import { rfcRef } from '../rfc.ts';
+import type { DecodedFrame } from '../wire/packet.ts';
+import { RULES } from './rules/index.ts';
+import type { Finding, Report, Rule, RuleHandlers, Severity } from './types.ts';
+
+export type RuleSetting = Severity | 'off';
+
+export interface CheckerConfig {
+  /** per-rule severity or 'off' */
+  rules?: Record<string, RuleSetting>;
+  /** findings of one rule on one connection beyond this are counted, not listed */
+  maxPerRuleAndConnection?: number;
+}
+
+export function findRule(id: string): Rule | undefined {
+  return RULES.find((r) => r.meta.id === id);
+}
+
+export class Checker {
+  readonly findings: Finding[] = [];
+  /** findings counted but not listed, by rule id */
+  readonly suppressed = new Map<string, number>();
+  private handlers: Array<{ rule: Rule; h: RuleHandlers }> = [];
+  private counts = new Map<string, number>();
+  private readonly cap: number;
+
+  constructor(private readonly tracker: Tracker, private readonly config: CheckerConfig = {}) {
+    this.cap = config.maxPerRuleAndConnection ?? 200;
+    for (const rule of RULES) {
+      if (config.rules?.[rule.meta.id] === 'off') continue;
+      const ctx = { report: (r: Report) => this.report(rule, r), tracker };
+      this.handlers.push({ rule, h: rule.create(ctx) });
+    }
+  }
+
+  private report(rule: Rule, r: Report): void {
+    const key = `${rule.meta.id}|${r.conn?.id ?? '-'}`;
+    const n = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, n);
+    if (n > this.cap) {
+      this.suppressed.set(rule.meta.id, (this.suppressed.get(rule.meta.id) ?? 0) + 1);
+      return;
+    }
+    const configured = this.config.rules?.[rule.meta.id];
+    const severity: Severity = configured && configured !== 'off' ? configured : r.severity ?? rule.meta.severity;
+    const stream = r.stream ?? undefined;
+    this.findings.push({
+      rule: rule.meta.id,
+      severity,
+      frame: r.frame,
+      relatedFrames: [...new Set((r.relatedFrames ?? []).filter((f) => f !== r.frame))].sort((a, b) => a - b),
+      connection: r.conn?.id,
+      subflow: stream?.id,
+      message: r.message,
+      rfc: rfcRef(r.topic ?? rule.meta.topic, r.conn?.version),
+    });
+  }
+
+  packet(frame: DecodedFrame, facts: PacketFacts, data: Buffer): void {
+    const e = { frame, facts, data };
+    for (const { h } of this.handlers) h.packet?.(e);
+  }
+
+  /** Runs the end-of-capture checks and returns every finding, by frame. */
+  finish(scan: ScanResult): Finding[] {
+    const ctx = { tracker: this.tracker, scan };
+    for (const { rule, h } of this.handlers) h.end?.({ ...ctx, report: (r: Report) => this.report(rule, r) });
+    const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+    this.findings.sort((a, b) => a.frame - b.frame || rank[a.severity] - rank[b.severity] || a.rule.localeCompare(b.rule));
+    return this.findings;
+  }
+}

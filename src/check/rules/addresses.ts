@@ -1,0 +1,232 @@
+import type { Rule } from '../types.ts';
+import { addAddrHmac } from '../../mptcp/crypto.ts';
+import type { MptcpConnection, Side } from '../../mptcp/model.ts';
+import { hex64, PerConnection, sideName } from '../util.ts';
+import { TH_ACK, TH_SYN } from '../../wire/packet.ts';
+
+interface IdState {
+  /** address ID -> address and the frame it was bound in, per side */
+  bound: [Map<number, { addr: string; frame: number }>, Map<number, { addr: string; frame: number }>];
+  /** every ID a side ever announced or used */
+  known: [Set<number>, Set<number>];
+}
+
+const newIdState = (): IdState => ({ bound: [new Map(), new Map()], known: [new Set(), new Set()] });
+
+/**
+ * Follows which address each address ID names, per host (RFC 8684 §3.4.1, §3.2): the initial
+ * subflow's addresses are ID 0, ADD_ADDR and MP_JOIN bind others, REMOVE_ADDR releases them.
+ */
+function trackIds(ids: PerConnection<IdState>, conn: MptcpConnection, side: Side, id: number, addr: string, frame: number,
+  onConflict: (prev: { addr: string; frame: number }) => void): void {
+  const st = ids.get(conn);
+  st.known[side].add(id);
+  const prev = st.bound[side].get(id);
+  if (prev && prev.addr !== addr) onConflict(prev);
+  else if (!prev) st.bound[side].set(id, { addr, frame });
+}
+
+export const addressIdConflict: Rule = {
+  meta: {
+    id: 'address-id-conflict',
+    description: 'One host uses one address ID for two addresses in a connection.',
+    severity: 'warning',
+    topic: 'addAddr',
+  },
+  create: (ctx) => {
+    const ids = new PerConnection(newIdState);
+    return {
+      packet({ frame, facts }) {
+        const c = facts.conn;
+        const s = facts.stream;
+        const t = frame.tcp;
+        if (!c || !s || !t || facts.side === undefined) return;
+        const side = facts.side;
+        const bind = (who: Side, id: number, addr: string) => trackIds(ids, c, who, id, addr, frame.frame, (prev) => {
+          ctx.report({ frame: frame.frame, conn: c, stream: s, relatedFrames: [prev.frame],
+            message: `the ${sideName(who)} uses address ID ${id} for ${addr}, but ID ${id} already names ${prev.addr} (frame ${prev.frame})` });
+        });
+        const syn = (t.flags & TH_SYN) !== 0;
+        const ack = (t.flags & TH_ACK) !== 0;
+        for (const o of facts.options) {
+          if (o.lengthProblem) continue;
+          if (o.kind === 'MP_CAPABLE' && syn && !ack) {
+            bind(side, 0, frame.src);
+            bind((1 - side) as Side, 0, frame.dst);
+          } else if (o.kind === 'MP_JOIN' && syn && o.addressId !== undefined) {
+            bind(side, o.addressId, frame.src);
+          } else if (o.kind === 'ADD_ADDR' && !(o.layout === 1 && o.echo) && o.addressId !== undefined && o.address !== undefined) {
+            bind(side, o.addressId, o.address);
+          } else if (o.kind === 'REMOVE_ADDR') {
+            for (const id of o.addressIds) ids.get(c).bound[side].delete(id);
+          }
+        }
+      },
+    };
+  },
+};
+
+export const removeAddrUnknown: Rule = {
+  meta: {
+    id: 'remove-addr-unknown',
+    description: 'REMOVE_ADDR of an address ID never announced or used.',
+    severity: 'warning',
+    topic: 'removeAddr',
+  },
+  create: (ctx) => {
+    const known = new PerConnection(() => [new Set<number>([0]), new Set<number>([0])] as [Set<number>, Set<number>]);
+    return {
+      packet({ frame, facts }) {
+        const c = facts.conn;
+        const t = frame.tcp;
+        if (!c || !t || facts.side === undefined) return;
+        const k = known.get(c)[facts.side];
+        for (const o of facts.options) {
+          if (o.lengthProblem) continue;
+          if (o.kind === 'MP_JOIN' && t.flags & TH_SYN && o.addressId !== undefined) k.add(o.addressId);
+          else if (o.kind === 'ADD_ADDR' && !(o.layout === 1 && o.echo) && o.addressId !== undefined) k.add(o.addressId);
+          else if (o.kind === 'REMOVE_ADDR' && !c.partial) {
+            for (const id of o.addressIds) {
+              if (!k.has(id)) {
+                ctx.report({ frame: frame.frame, conn: c, stream: facts.stream,
+                  message: `the ${sideName(facts.side)} removes address ID ${id}, which it never announced nor used for a subflow` });
+              }
+            }
+          }
+        }
+      },
+    };
+  },
+};
+
+export const cFlagViolated: Rule = {
+  meta: {
+    id: 'c-flag-violated',
+    description: 'A subflow opened to the source address of a peer that set the C flag.',
+    severity: 'warning',
+    topic: 'capable',
+  },
+  create: (ctx) => ({
+    packet({ frame, facts }) {
+      const c = facts.conn;
+      const s = facts.stream;
+      const t = frame.tcp;
+      if (!c || !s || !t || facts.side === undefined || !(t.flags & TH_SYN) || t.flags & TH_ACK) return;
+      if (!facts.options.some((o) => o.kind === 'MP_JOIN' && !o.lengthProblem)) return;
+      const peer = (1 - facts.side) as Side;
+      const init = c.initial;
+      if (!c.noNewSubflowsTo[peer] || !init) return;
+      const peerEnd = init.sideOfA === peer ? init.a : init.b;
+      if (frame.dst === peerEnd.addr && t.dstPort === peerEnd.port) {
+        const flagged = init.capable.find((x) => x.option.flags & 0x20 && (x.stage === 'syn' || x.stage === 'synack'));
+        ctx.report({ frame: frame.frame, conn: c, stream: s, relatedFrames: flagged ? [flagged.frame] : [],
+          message: `MP_JOIN to ${peerEnd.addr}:${peerEnd.port}, though the ${sideName(peer)} set the C flag (no new subflows to its source address)${flagged ? ` in frame ${flagged.frame}` : ''}` });
+      }
+    },
+  }),
+};
+
+function verifyAddAddr(conn: MptcpConnection, a: MptcpConnection['announcements'][number]) {
+  const sender = conn.keys[a.side];
+  const receiver = conn.keys[(1 - a.side) as Side];
+  if (sender === undefined || receiver === undefined || a.hmac === undefined || !a.addressBytes) return undefined;
+  return addAddrHmac(sender, receiver, a.id, a.addressBytes, a.port);
+}
+
+export const addAddrHmacRule: Rule = {
+  meta: {
+    id: 'add-addr-hmac',
+    description: 'A v1 ADD_ADDR HMAC that does not verify.',
+    severity: 'error',
+    topic: 'addAddr',
+  },
+  create: (ctx) => ({
+    end() {
+      for (const c of ctx.tracker.connections) {
+        if (c.version === 0) continue;
+        for (const a of c.announcements) {
+          const h = verifyAddAddr(c, a);
+          if (!h || h.rightmost === a.hmac || h.leftmost === a.hmac) continue;
+          ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
+            message: `ADD_ADDR of ${a.address}${a.port ? `:${a.port}` : ''} (ID ${a.id}) carries HMAC ${hex64(a.hmac!)}; HMAC-SHA256 with the ${sideName(a.side)}'s key first gives ${hex64(h.rightmost)}` });
+        }
+      }
+    },
+  }),
+};
+
+export const addAddrHmacLegacy: Rule = {
+  meta: {
+    id: 'add-addr-hmac-legacy',
+    description: 'The ADD_ADDR HMAC verifies only in the leftmost-64-bit form of early Linux.',
+    severity: 'warning',
+    topic: 'addAddr',
+  },
+  create: (ctx) => ({
+    end() {
+      for (const c of ctx.tracker.connections) {
+        if (c.version === 0) continue;
+        for (const a of c.announcements) {
+          const h = verifyAddAddr(c, a);
+          if (!h || h.rightmost === a.hmac || h.leftmost !== a.hmac) continue;
+          ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
+            message: `ADD_ADDR of ${a.address} (ID ${a.id}) carries the leftmost 64 bits of its HMAC (${hex64(a.hmac!)}), as early Linux did; RFC 8684 asks for the rightmost ${hex64(h.rightmost)}` });
+        }
+      }
+    },
+  }),
+};
+
+export const addAddrNotEchoed: Rule = {
+  meta: {
+    id: 'add-addr-not-echoed',
+    description: 'A v1 ADD_ADDR the peer never echoes though the capture goes on.',
+    severity: 'warning',
+    topic: 'addAddr',
+  },
+  create: (ctx) => {
+    // how many segments the peer sent after each announcement
+    const after = new Map<MptcpConnection['announcements'][number], number>();
+    return {
+      packet({ facts }) {
+        const c = facts.conn;
+        if (!c || facts.side === undefined || c.version === 0) return;
+        for (const a of c.announcements) {
+          if (a.echoFrame === undefined && a.side !== facts.side) after.set(a, (after.get(a) ?? 0) + 1);
+        }
+      },
+      end() {
+        for (const c of ctx.tracker.connections) {
+          if (c.version === 0) continue;
+          for (const a of c.announcements) {
+            // the peer must have had the chance: it went on sending (a few segments) after the announcement
+            if (a.echoFrame !== undefined || (after.get(a) ?? 0) < 3) continue;
+            ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
+              message: `the ${sideName((1 - a.side) as Side)} never echoes ADD_ADDR ${a.address}${a.port ? `:${a.port}` : ''} (ID ${a.id}), though it sent ${after.get(a)} more segments` });
+          }
+        }
+      },
+    };
+  },
+};
+
+export const addAddrEchoUnmatched: Rule = {
+  meta: {
+    id: 'add-addr-echo-unmatched',
+    description: 'An ADD_ADDR echo of an address the peer never announced.',
+    severity: 'warning',
+    topic: 'addAddr',
+  },
+  create: (ctx) => ({
+    end() {
+      for (const c of ctx.tracker.connections) {
+        if (c.partial) continue;
+        for (const e of c.echoes) {
+          if (e.matched) continue;
+          ctx.report({ frame: e.frame, conn: c, stream: ctx.tracker.streams[e.stream],
+            message: `the ${sideName(e.side)} echoes ADD_ADDR ${e.address}${e.port ? `:${e.port}` : ''} (ID ${e.id}), which the ${sideName((1 - e.side) as Side)} never announced` });
+        }
+      }
+    },
+  }),
+};

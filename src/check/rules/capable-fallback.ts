@@ -1,0 +1,63 @@
+import type { Rule } from '../types.ts';
+import { PerStream } from '../util.ts';
+import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../../wire/packet.ts';
+
+/** Fallback to regular TCP (RFC 8684 §3.7; RFC 6824 §3.6). */
+export const capableFallback: Rule = {
+  meta: {
+    id: 'capable-fallback',
+    description: 'The connection fell back to TCP: no MP_CAPABLE in the SYN/ACK or third ACK, an infinite mapping, or MPTCP options stop.',
+    severity: 'info',
+    topic: 'fallback',
+  },
+  create: (ctx) => {
+    const st = new PerStream(() => ({ synAckCapable: 0, thirdAckChecked: false, reported: false, finSeen: false }));
+    return {
+      packet({ frame, facts }) {
+        const s = facts.stream;
+        const t = frame.tcp;
+        if (!s || !t) return;
+        const x = st.get(s);
+        if (x.reported) return;
+        const flags = t.flags;
+        const hasCapable = facts.options.some((o) => o.kind === 'MP_CAPABLE');
+        if (flags & TH_FIN || flags & TH_RST) x.finSeen = true;
+        if (flags & TH_SYN && flags & TH_ACK) {
+          if (hasCapable) x.synAckCapable = frame.frame;
+          else if (s.capable.some((c) => c.stage === 'syn')) {
+            x.reported = true;
+            const syn = s.capable.find((c) => c.stage === 'syn')!;
+            ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [syn.frame], topic: 'capable',
+              message: `the SYN offered MP_CAPABLE (frame ${syn.frame}) but the SYN/ACK carries none: the connection continues as regular TCP` });
+          }
+          return;
+        }
+        // the first segment from the client after an MP_CAPABLE SYN/ACK must repeat MP_CAPABLE (§3.1)
+        if (x.synAckCapable && !x.thirdAckChecked && !(flags & TH_SYN) && facts.dir === (s.capable.find((c) => c.stage === 'synack')!.dir === 0 ? 1 : 0)) {
+          x.thirdAckChecked = true;
+          if (!hasCapable && !(flags & TH_RST)) {
+            x.reported = true;
+            ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [x.synAckCapable], topic: 'capable',
+              message: 'the third ACK carries no MP_CAPABLE after an MP_CAPABLE SYN/ACK: the connection fell back to regular TCP' });
+            return;
+          }
+        }
+        for (const o of facts.options) {
+          if (o.kind === 'DSS' && o.dataLevelLength === 0 && o.flags & 0x04 && !o.lengthProblem) {
+            x.reported = true;
+            ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, topic: 'fallback',
+              message: `an infinite mapping (DSS with data-level length 0, DSN ${o.dsn}) falls back to regular TCP at the data level` });
+            return;
+          }
+        }
+        // data that no mapping covers, on a subflow that was using MPTCP, before any FIN
+        if (facts.conn && s.lastMptcpFrame !== undefined && facts.options.length === 0 && t.payloadLength > 0
+            && !x.finSeen && facts.dsn === undefined && s.isn[facts.dir] !== undefined && s.mappings[facts.dir].length > 0) {
+          x.reported = true;
+          ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [s.lastMptcpFrame], topic: 'fallback',
+            message: `${t.payloadLength} bytes of data with no MPTCP option and no mapping covering them: MPTCP options stopped, the subflow fell back to regular TCP` });
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,66 @@
+import type { Rule } from '../types.ts';
+import { describeStream } from '../util.ts';
+import type { MptcpConnection } from '../../mptcp/model.ts';
+
+export const handshakeNotCaptured: Rule = {
+  meta: {
+    id: 'handshake-not-captured',
+    description: 'Keys unknown, so key-based checks were skipped (says which).',
+    severity: 'info',
+    topic: 'capable',
+  },
+  create: (ctx) => ({
+    end() {
+      for (const c of ctx.tracker.connections) {
+        if (c.keys[0] !== undefined && c.keys[1] !== undefined) continue;
+        const skipped: string[] = [];
+        const joins = c.subflows.filter((s) => s.join && (s.join.truncatedHmac !== undefined || s.join.hmac));
+        if (joins.length) skipped.push(`MP_JOIN HMACs of ${joins.map((s) => `subflow ${s.id}`).join(', ')}`);
+        if (c.announcements.some((a) => a.hmac !== undefined)) skipped.push('ADD_ADDR HMACs');
+        if (c.events.some((e) => e.option.kind === 'MP_FASTCLOSE')) skipped.push('the MP_FASTCLOSE key');
+        if (c.keyObservations.length) skipped.push('the key echo');
+        skipped.push('DSN and Data ACK relative to the IDSN');
+        const missing = c.keys[0] === undefined && c.keys[1] === undefined ? 'neither key' : `only the ${c.keys[0] !== undefined ? 'client' : 'server'}'s key`;
+        const s = c.subflows[0];
+        ctx.report({ frame: c.firstFrame, conn: c, stream: s,
+          message: `connection ${c.id}${s ? ` (first seen on ${describeStream(s)})` : ''}: the capture holds ${missing}, so these checks were skipped: ${skipped.join('; ')}` });
+      }
+    },
+  }),
+};
+
+export const captureTruncated: Rule = {
+  meta: {
+    id: 'capture-truncated',
+    description: 'The snaplen cut what a check needed (says which check).',
+    severity: 'info',
+    topic: 'errors',
+  },
+  create: (ctx) => {
+    const cut = new Map<MptcpConnection | null, { first: number; count: number }>();
+    let optionsCut: { first: number; count: number } | undefined;
+    return {
+      packet({ frame, facts }) {
+        if (facts.checksumCut) {
+          const x = cut.get(facts.conn);
+          if (x) x.count++;
+          else cut.set(facts.conn, { first: frame.frame, count: 1 });
+        }
+        if (facts.options.some((o) => o.truncated)) {
+          if (optionsCut) optionsCut.count++;
+          else optionsCut = { first: frame.frame, count: 1 };
+        }
+      },
+      end(end) {
+        for (const [conn, x] of cut) {
+          ctx.report({ frame: x.first, conn,
+            message: `the snaplen (${end.scan.snaplen}) cut the mapped data of ${x.count} mapping${x.count > 1 ? 's' : ''}: their DSS checksums were not verified (dss-checksum)` });
+        }
+        if (optionsCut) {
+          ctx.report({ frame: optionsCut.first,
+            message: `the snaplen cut MPTCP options in ${optionsCut.count} frame${optionsCut.count > 1 ? 's' : ''}: those options were decoded as far as their bytes go (option-length and key checks skipped)` });
+        }
+      },
+    };
+  },
+};

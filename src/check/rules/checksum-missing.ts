@@ -1,0 +1,30 @@
+import type { Rule } from '../types.ts';
+import { dssLength } from '../../wire/mptcp.ts';
+
+export const checksumMissing: Rule = {
+  meta: {
+    id: 'checksum-missing',
+    description: 'Checksums were negotiated (A flag) but a mapping carries none.',
+    severity: 'error',
+    topic: 'mapping',
+  },
+  create: (ctx) => ({
+    packet({ frame, facts }) {
+      const c = facts.conn;
+      if (!c || !c.checksumRequired) return;
+      for (const o of facts.options) {
+        if (o.lengthProblem || o.truncated) continue;
+        const missing =
+          (o.kind === 'DSS' && (o.flags & 0x04) !== 0 && o.length === dssLength(o.flags))
+          || (o.kind === 'MP_CAPABLE' && o.length === 22 && c.version !== 0);
+        if (missing) {
+          const first = c.initial?.capable.find((x) => x.option.flags & 0x80);
+          ctx.report({
+            frame: frame.frame, conn: c, stream: facts.stream, relatedFrames: first ? [first.frame] : [],
+            message: `${o.kind === 'DSS' ? `DSS mapping (length ${o.length})` : 'MP_CAPABLE with data'} carries no checksum, though checksums were negotiated (A flag${first ? ` in frame ${first.frame}` : ''})`,
+          });
+        }
+      }
+    },
+  }),
+};

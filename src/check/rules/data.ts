@@ -1,0 +1,209 @@
+import type { Rule } from '../types.ts';
+import { hex16, PerConnection, PerStream, sideName } from '../util.ts';
+import type { Mapping, Side } from '../../mptcp/model.ts';
+import { widen32 } from '../../mptcp/tracker.ts';
+
+export const dssChecksumRule: Rule = {
+  meta: {
+    id: 'dss-checksum',
+    description: 'A DSS checksum that does not match its mapped data (verified only when the whole mapping was captured).',
+    severity: 'error',
+    topic: 'mapping',
+  },
+  create: (ctx) => ({
+    packet({ facts }) {
+      for (const m of facts.checksumResults) {
+        if (m.verified!.ok) continue;
+        const last = m.verified!.frames[1];
+        ctx.report({
+          frame: m.frame, conn: facts.conn, stream: facts.stream, relatedFrames: last !== m.frame ? [last] : [],
+          message: `DSS checksum ${hex16(m.checksum!)} does not match the ${m.length} mapped bytes at DSN ${m.dsn} (subflow sequence ${m.ssn}): computed ${hex16(m.verified!.computed)}`,
+        });
+      }
+    },
+  }),
+};
+
+export const mappingConflict: Rule = {
+  meta: {
+    id: 'mapping-conflict',
+    description: 'Overlapping mappings give the same subflow bytes different data sequence numbers.',
+    severity: 'error',
+    topic: 'mapping',
+  },
+  create: (ctx) => {
+    const seen = new PerStream(() => [[], []] as [Mapping[], Mapping[]]);
+    return {
+      packet({ frame, facts }) {
+        const s = facts.stream;
+        if (!s || !facts.conn) return;
+        const list = s.mappings[facts.dir];
+        const m = list[list.length - 1];
+        if (!m || m.frame !== frame.frame || !m.dsnKnown) return;
+        const earlier = seen.get(s)[facts.dir];
+        for (const x of earlier) {
+          if (!x.dsnKnown) continue;
+          const overlap = ((m.ssn - x.ssn) >>> 0) < x.length || ((x.ssn - m.ssn) >>> 0) < m.length;
+          if (!overlap) continue;
+          const shift = BigInt(((m.ssn - x.ssn) | 0));
+          if (x.dsn + shift !== m.dsn) {
+            ctx.report({
+              frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [x.frame],
+              message: `mapping of subflow bytes ${m.ssn}..${(m.ssn + m.length - 1) >>> 0} to DSN ${m.dsn} overlaps the mapping of frame ${x.frame}, which puts subflow byte ${m.ssn} at DSN ${x.dsn + shift}`,
+            });
+            break;
+          }
+        }
+        earlier.push(m);
+        if (earlier.length > 64) earlier.shift();
+      },
+    };
+  },
+};
+
+export const dataAckRegression: Rule = {
+  meta: {
+    id: 'data-ack-regression',
+    description: 'A Data ACK moving backwards on a subflow.',
+    severity: 'warning',
+    topic: 'dataAck',
+  },
+  create: (ctx) => {
+    const high = new PerStream(() => [undefined, undefined] as [{ v: bigint; frame: number } | undefined, { v: bigint; frame: number } | undefined]);
+    return {
+      packet({ frame, facts }) {
+        const s = facts.stream;
+        if (!s || facts.dataAck === undefined) return;
+        const h = high.get(s);
+        const prev = h[facts.dir];
+        if (prev && facts.dataAck < prev.v) {
+          ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [prev.frame],
+            message: `Data ACK ${facts.dataAck} is below the ${prev.v} this subflow already acknowledged in frame ${prev.frame} (by ${prev.v - facts.dataAck} bytes)` });
+        } else h[facts.dir] = { v: facts.dataAck, frame: frame.frame };
+      },
+    };
+  },
+};
+
+export const dataAckUnsent: Rule = {
+  meta: {
+    id: 'data-ack-unsent',
+    description: 'A Data ACK beyond all data the peer sent, where its sending was fully captured.',
+    severity: 'error',
+    topic: 'dataAck',
+  },
+  create: (ctx) => {
+    // Data ACKs that passed what the peer had mapped when they were seen; judged at the end,
+    // since captures on several interfaces may show an ACK before the data it acknowledges.
+    const candidates = new PerConnection(() => [[], []] as [Array<{ ack: bigint; frame: number; stream: number }>, Array<{ ack: bigint; frame: number; stream: number }>]);
+    const touched = new Set<import('../../mptcp/model.ts').MptcpConnection>();
+    return {
+      packet({ frame, facts }) {
+        const c = facts.conn;
+        if (!c || facts.dataAck === undefined || facts.side === undefined || c.partial || !facts.stream) return;
+        const peer = (1 - facts.side) as Side;
+        const idsn = c.idsns[peer];
+        if (idsn === undefined) return;
+        const limit = c.sentEnd[peer] ?? idsn + 1n;
+        const list = candidates.get(c)[facts.side];
+        if (facts.dataAck > limit && list.length < 1000) {
+          list.push({ ack: facts.dataAck, frame: frame.frame, stream: facts.stream.id });
+          touched.add(c);
+        }
+      },
+      end() {
+        for (const c of touched) {
+          // fully captured: every subflow seen from its SYN, and the peer's mapped data has no hole
+          if (c.subflows.some((s) => s.synFrame === undefined)) continue;
+          for (const side of [0, 1] as Side[]) {
+            const peer = (1 - side) as Side;
+            const idsn = c.idsns[peer]!;
+            const mapped = c.mapped[peer];
+            let limit = c.sentEnd[peer] ?? idsn + 1n;
+            const fin = c.dataFin[peer];
+            if (fin && fin.dsn + 1n > limit) limit = fin.dsn + 1n;
+            if (mapped.overflowed || mapped.ranges.length > 1 || (mapped.ranges.length === 1 && mapped.ranges[0][0] > idsn + 1n)) continue;
+            const first = candidates.get(c)[side].find((x) => x.ack > limit);
+            if (!first) continue;
+            ctx.report({ frame: first.frame, conn: c, stream: ctx.tracker.streams[first.stream],
+              message: `the ${sideName(side)} acknowledges data up to DSN ${first.ack}, but the ${sideName(peer)} mapped data only up to ${limit} in the whole capture (${first.ack - limit} bytes more than it sent)` });
+          }
+        }
+      },
+    };
+  },
+};
+
+export const dataAfterDataFin: Rule = {
+  meta: {
+    id: 'data-after-data-fin',
+    description: 'Data mapped beyond the DATA_FIN.',
+    severity: 'error',
+    topic: 'dataFin',
+  },
+  create: (ctx) => ({
+    packet({ frame, facts }) {
+      const c = facts.conn;
+      const s = facts.stream;
+      if (!c || !s || facts.side === undefined) return;
+      const fin = c.dataFin[facts.side];
+      if (!fin) return;
+      const list = s.mappings[facts.dir];
+      const m = list[list.length - 1];
+      if (!m || m.frame !== frame.frame || !m.dsnKnown) return;
+      const end = m.dsn + BigInt(m.length);
+      if (end > fin.dsn + 1n) {
+        ctx.report({ frame: frame.frame, conn: c, stream: s, relatedFrames: [fin.frame],
+          message: `data mapped up to DSN ${end - 1n}, beyond the DATA_FIN at DSN ${fin.dsn} (frame ${fin.frame})` });
+      }
+    },
+  }),
+};
+
+export const infiniteMapping: Rule = {
+  meta: {
+    id: 'infinite-mapping',
+    description: 'An infinite mapping (fallback at the data level).',
+    severity: 'warning',
+    topic: 'mapping',
+  },
+  create: (ctx) => ({
+    packet({ frame, facts }) {
+      for (const o of facts.options) {
+        if (o.kind === 'DSS' && o.flags & 0x04 && o.dataLevelLength === 0 && !o.lengthProblem) {
+          ctx.report({ frame: frame.frame, conn: facts.conn, stream: facts.stream, topic: 'fallback',
+            message: `infinite mapping from DSN ${o.dsn} (data-level length 0): the data level falls back to this subflow's byte stream` });
+        }
+      }
+    },
+  }),
+};
+
+export const mpFail: Rule = {
+  meta: {
+    id: 'mp-fail',
+    description: 'MP_FAIL, with the DSN and the mapping it refers to.',
+    severity: 'warning',
+    topic: 'fallback',
+  },
+  create: (ctx) => ({
+    packet({ frame, facts }) {
+      const c = facts.conn;
+      for (const o of facts.options) {
+        if (o.kind !== 'MP_FAIL' || o.dsn === undefined) continue;
+        let related: Mapping | undefined;
+        if (c && facts.side !== undefined) {
+          const peer = (1 - facts.side) as Side;
+          const ref = c.dsnRef[peer];
+          const dsn = ref !== undefined ? widen32(o.dsn, ref) & 0xffffffffffffffffn : o.dsn;
+          for (const s of c.subflows) {
+            const dir = s.sideOfA === peer ? 0 : 1;
+            for (const m of s.mappings[dir]) if (m.dsnKnown && dsn >= m.dsn && dsn < m.dsn + BigInt(Math.max(m.length, 1))) related = m;
+          }
+        }
+        ctx.report({ frame: frame.frame, conn: c, stream: facts.stream, relatedFrames: related ? [related.frame] : [],
+          message: `MP_FAIL at DSN ${o.dsn}${related ? `, in the mapping of frame ${related.frame} (DSN ${related.dsn}, ${related.length} bytes)` : ', no captured mapping holds it'}` });
+      }
+    },
+  }),
+};

@@ -1,0 +1,69 @@
+import type { ScanResult } from '../capture/reader.ts';
+import type { MptcpConnection, PacketFacts, TcpStream } from '../mptcp/model.ts';
+import type { Tracker } from '../mptcp/tracker.ts';
+import type { RfcRef, Topic } from '../rfc.ts';
+import type { DecodedFrame } from '../wire/packet.ts';
+
+export type Severity = 'error' | 'warning' | 'info';
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+export const severityRank: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  /** the frame carrying the offending option (where the violation is visible) */
+  frame: number;
+  relatedFrames: number[];
+  connection?: number;
+  /** the TCP stream (tcp.stream) of the subflow */
+  subflow?: number;
+  message: string;
+  rfc: RfcRef;
+}
+
+export interface RuleMeta {
+  /** stable id, as in `--rule ID=off` */
+  id: string;
+  description: string;
+  severity: Severity;
+  /** the RFC section the rule follows */
+  topic: Topic;
+}
+
+export interface PacketEvent {
+  frame: DecodedFrame;
+  facts: PacketFacts;
+  /** the frame's bytes, valid only during the call */
+  data: Buffer;
+}
+
+export interface Report {
+  frame: number;
+  message: string;
+  relatedFrames?: number[];
+  conn?: MptcpConnection | null;
+  stream?: TcpStream | null;
+  /** a severity other than the rule's default for this one report (e.g. an agreed downgrade is info) */
+  severity?: Severity;
+  /** a section other than the rule's own */
+  topic?: Topic;
+}
+
+export interface RuleContext {
+  report(r: Report): void;
+  readonly tracker: Tracker;
+}
+
+export interface EndContext extends RuleContext {
+  readonly scan: ScanResult;
+}
+
+export interface RuleHandlers {
+  packet?(e: PacketEvent): void;
+  end?(ctx: EndContext): void;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  create(ctx: RuleContext): RuleHandlers;
+}

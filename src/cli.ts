@@ -1,0 +1,224 @@
+/**
+ * mptcp-lens: decode and check Multipath TCP captures from a terminal or CI.
+ * Exit status: 0 success, 1 error-severity findings (check), 2 unreadable input or bad usage.
+ */
+import { parseArgs } from 'node:util';
+import { analyzeFile, analyzeStream, checkCapture, type Analysis, type AnalyzeOptions, type CheckedCapture } from './analyze.ts';
+import { findRule, type CheckerConfig, type RuleSetting } from './check/checker.ts';
+import { RULES } from './check/rules/index.ts';
+import { severityRank, type Finding, type Severity } from './check/types.ts';
+import { CaptureError } from './errors.ts';
+import { decodeJson, decodeLine } from './format/decode.ts';
+import { fieldsLine } from './format/fields.ts';
+import { captureSummaryLine, findingText, reportJson, reportSarif, ruleCatalogueMarkdown } from './format/report.ts';
+import { summaryJson, summaryText } from './format/summary.ts';
+import { VERSION } from './version.ts';
+
+const USAGE = `usage: mptcp-lens <command> [options] FILE
+
+commands:
+  check FILE...        verify MPTCP handshakes, joins, mappings and signalling
+      --format text|json|sarif   output format (default text)
+      --severity LEVEL           list findings at LEVEL or above (info, warning, error)
+      --rule ID=LEVEL            set a rule to off, info, warning or error (repeatable)
+  decode FILE          one line per packet in words   [--json] [--limit N]
+  summary FILE         connections, keys, tokens, subflows   [--json]
+  fields -e FIELD... FILE
+                       tshark -T fields -E occurrence=a -E aggregator=, compatible output
+  rules                the rule catalogue   [--markdown] [--json]
+
+FILE may be - for a classic pcap on standard input (tcpdump -w - | mptcp-lens check -).
+Exit status: 0 success, 1 error findings (check), 2 unreadable input or bad usage.`;
+
+class UsageError extends Error {}
+
+const out = {
+  buf: [] as string[],
+  size: 0,
+  line(s: string) {
+    this.buf.push(s);
+    this.size += s.length + 1;
+    if (this.size > 1 << 16) this.flush();
+  },
+  flush() {
+    if (this.buf.length) process.stdout.write(this.buf.join('\n') + '\n');
+    this.buf = [];
+    this.size = 0;
+  },
+};
+
+function progress(file: string): AnalyzeOptions['onProgress'] {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 200 && done < total) return;
+    last = now;
+    const pct = total ? Math.floor((done / total) * 100) : 0;
+    process.stderr.write(`\r${file}: ${pct}%${done >= total ? '\n' : ''}`);
+  };
+}
+
+async function analyze(file: string, opts: AnalyzeOptions): Promise<Analysis> {
+  if (file === '-') return analyzeStream(process.stdin, 'standard input', opts);
+  return analyzeFile(file, { ...opts, onProgress: progress(file) });
+}
+
+function reportProblems(a: { scan: { problems: Array<{ offset: number; frame: number; message: string }> }; file: string }): void {
+  for (const p of a.scan.problems) process.stderr.write(`mptcp-lens: ${a.file}: ${p.message} (at byte offset ${p.offset}, frame ${p.frame}); packets before it were read\n`);
+}
+
+function oneFile(positionals: string[], cmd: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${cmd} takes exactly one FILE (got ${positionals.length})`);
+  return positionals[0];
+}
+
+async function cmdFields(args: string[]): Promise<number> {
+  const fields: string[] = [];
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '-e') { if (i + 1 >= args.length) throw new UsageError('-e needs a field name'); fields.push(args[++i]); }
+    else if (a.startsWith('-e') && a.length > 2) fields.push(a.slice(2));
+    else if (a === '-E') {
+      const v = args[++i] ?? '';
+      if (v !== 'occurrence=a' && v !== 'aggregator=,') throw new UsageError(`only -E occurrence=a and -E aggregator=, are supported (got ${v})`);
+    } else if (a === '-T') { if (args[++i] !== 'fields') throw new UsageError('only -T fields is supported'); }
+    else if (a === '-r') { if (i + 1 >= args.length) throw new UsageError('-r needs a file'); files.push(args[++i]); }
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
+    else files.push(a);
+  }
+  if (!fields.length) throw new UsageError('fields needs at least one -e FIELD');
+  const file = oneFile(files, 'fields');
+  const a = await analyze(file, { onPacket: (f, facts) => out.line(fieldsLine(fields, f, facts)) });
+  out.flush();
+  reportProblems(a);
+  return 0;
+}
+
+async function cmdDecode(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, limit: { type: 'string' } } });
+  const file = oneFile(positionals, 'decode');
+  const limit = values.limit !== undefined ? Number(values.limit) : undefined;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError('--limit takes a positive whole number');
+  const tb = {};
+  const a = await analyze(file, {
+    limit,
+    onPacket: values.json
+      ? (f, facts) => out.line(JSON.stringify(decodeJson(f, facts)))
+      : (f, facts) => out.line(decodeLine(f, facts, tb)),
+  });
+  out.flush();
+  reportProblems(a);
+  return 0;
+}
+
+async function cmdSummary(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const file = oneFile(positionals, 'summary');
+  const a = await analyze(file, {});
+  out.line(values.json ? JSON.stringify(summaryJson(a), null, 2) : summaryText(a));
+  out.flush();
+  reportProblems(a);
+  return 0;
+}
+
+function parseRuleSettings(list: string[] | undefined): Record<string, RuleSetting> {
+  const rules: Record<string, RuleSetting> = {};
+  for (const r of list ?? []) {
+    const m = /^([a-z0-9-]+)=(off|info|warning|error)$/.exec(r);
+    if (!m) throw new UsageError(`--rule takes ID=off|info|warning|error (got ${r})`);
+    if (!findRule(m[1])) throw new UsageError(`unknown rule ${m[1]} (see mptcp-lens rules)`);
+    rules[m[1]] = m[2] as RuleSetting;
+  }
+  return rules;
+}
+
+async function cmdCheck(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { format: { type: 'string', default: 'text' }, severity: { type: 'string', default: 'info' }, rule: { type: 'string', multiple: true } },
+  });
+  const format = values.format!;
+  if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`--format takes text, json or sarif (got ${format})`);
+  const min = values.severity as Severity;
+  if (!(min in severityRank)) throw new UsageError(`--severity takes info, warning or error (got ${values.severity})`);
+  if (!positionals.length) throw new UsageError('check needs at least one FILE');
+  const config: CheckerConfig = { rules: parseRuleSettings(values.rule) };
+  const results: Array<{ capture: CheckedCapture; findings: Finding[]; offsets: (f: number) => number | undefined }> = [];
+  let errors = 0;
+  let failed = 0;
+  for (const file of positionals) {
+    let offsets = new Float64Array(1024);
+    let n = 0;
+    try {
+      const capture = await checkCapture(file === '-' ? { stream: process.stdin, name: 'standard input' } : { file }, config, {
+        onProgress: file === '-' ? undefined : progress(file),
+        onPacket: (f) => {
+          if (n >= offsets.length) { const g = new Float64Array(offsets.length * 2); g.set(offsets); offsets = g; }
+          offsets[n++] = f.dataOffset;
+        },
+      });
+      const findings = capture.findings.filter((f) => severityRank[f.severity] >= severityRank[min]);
+      errors += capture.findings.filter((f) => f.severity === 'error').length;
+      const idx = offsets;
+      results.push({ capture, findings, offsets: (frame) => (frame >= 1 && frame <= n ? idx[frame - 1] : undefined) });
+      if (format === 'text') {
+        for (const f of findings) out.line(findingText(capture.file, f));
+        out.line(captureSummaryLine(capture, findings));
+        out.flush();
+        reportProblems(capture);
+      }
+    } catch (err) {
+      if (!(err instanceof CaptureError)) throw err;
+      process.stderr.write(`mptcp-lens: ${err.message}\n`);
+      failed++;
+    }
+  }
+  if (format === 'json') out.line(JSON.stringify(reportJson(results), null, 2));
+  else if (format === 'sarif') out.line(JSON.stringify(reportSarif(results, VERSION), null, 2));
+  out.flush();
+  if (failed) return 2;
+  return errors > 0 ? 1 : 0;
+}
+
+function cmdRules(args: string[]): number {
+  const { values } = parseArgs({ args, options: { markdown: { type: 'boolean' }, json: { type: 'boolean' } } });
+  if (values.markdown) out.line(ruleCatalogueMarkdown().trimEnd());
+  else if (values.json) out.line(JSON.stringify(RULES.map((r) => r.meta), null, 2));
+  else for (const r of RULES) out.line(`${r.meta.id.padEnd(26)} ${r.meta.severity.padEnd(8)} ${r.meta.description}`);
+  out.flush();
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'check': return await cmdCheck(rest);
+      case 'decode': return await cmdDecode(rest);
+      case 'summary': return await cmdSummary(rest);
+      case 'fields': return await cmdFields(rest);
+      case 'rules': return cmdRules(rest);
+      case '--version': case '-V': out.line(VERSION); out.flush(); return 0;
+      case undefined: case '--help': case '-h': case 'help': out.line(USAGE); out.flush(); return cmd ? 0 : 2;
+      default: throw new UsageError(`unknown command ${cmd}`);
+    }
+  } catch (err) {
+    out.flush();
+    if (err instanceof CaptureError) { process.stderr.write(`mptcp-lens: ${err.message}\n`); return 2; }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
+      process.stderr.write(`mptcp-lens: ${(err as Error).message.split('\n')[0]}\n${USAGE.split('\n')[0]}\n`);
+      return 2;
+    }
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+    // A bug of ours: still one line, never a stack trace.
+    process.stderr.write(`mptcp-lens: internal error: ${(err as Error)?.message ?? String(err)} (please report it with the capture)\n`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); });
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

@@ -1,0 +1,96 @@
+/**
+ * `mptcp-lens summary`: per connection, version, keys, tokens, IDSNs, subflows, address
+ * signalling and how it ended; as text and as JSON.
+ */
+import type { Analysis } from '../analyze.ts';
+import type { MptcpConnection, TcpStream } from '../mptcp/model.ts';
+import { endpoint } from './decode.ts';
+
+const h64 = (v: bigint | undefined) => (v === undefined ? null : `0x${BigInt.asUintN(64, v).toString(16).padStart(16, '0')}`);
+const h32 = (v: number | undefined) => (v === undefined ? null : `0x${(v >>> 0).toString(16).padStart(8, '0')}`);
+
+function ending(c: MptcpConnection): string {
+  if (c.fastcloseFrame !== undefined) return `fast close (MP_FASTCLOSE, frame ${c.fastcloseFrame})`;
+  if (c.fallback) return `fell back to TCP at frame ${c.fallback.frame}: ${c.fallback.how}`;
+  const fins = c.dataFin.filter(Boolean).length;
+  if (fins === 2) return `closed: DATA_FIN from both sides (frames ${c.dataFin[0]!.frame}, ${c.dataFin[1]!.frame})`;
+  if (fins === 1) return `half closed: DATA_FIN from the ${c.dataFin[0] ? 'client' : 'server'} only`;
+  if (c.subflows.length && c.subflows.every((s) => s.rstFrame !== undefined)) return 'every subflow reset';
+  return 'still open at the end of the capture';
+}
+
+function subflowJson(s: TcpStream, c: MptcpConnection) {
+  const sideA = s.sideOfA;
+  const client = sideA === 1 ? s.b : s.a;
+  const server = sideA === 1 ? s.a : s.b;
+  const j = s.join;
+  return {
+    tcpStream: s.id,
+    kind: s === c.initial ? 'initial' : s.role === 'join' ? 'join' : 'unknown',
+    client: endpoint(client.addr, client.port),
+    server: endpoint(server.addr, server.port),
+    addressIds: j ? { initiator: j.addressIdA ?? null, responder: j.addressIdB ?? null } : s === c.initial ? { initiator: 0, responder: 0 } : null,
+    joinToken: j?.token !== undefined ? h32(j.token) : null,
+    backup: s.backup,
+    firstFrame: s.firstFrame,
+    lastFrame: s.lastFrame,
+    firstTime: s.firstTime,
+    lastTime: s.lastTime,
+    packets: s.packets[0] + s.packets[1],
+    bytes: s.bytes[0] + s.bytes[1],
+    ended: s.rstFrame !== undefined ? `reset (frame ${s.rstFrame})` : s.finFrame[0] !== undefined && s.finFrame[1] !== undefined ? 'FIN both ways' : 'open',
+  };
+}
+
+export function summaryJson(a: Analysis) {
+  const t = a.tracker;
+  return {
+    file: a.file,
+    format: a.scan.format,
+    packets: a.scan.packets,
+    tcpStreams: t.streams.length,
+    problems: a.scan.problems,
+    connections: t.connections.map((c) => ({
+      id: c.id,
+      version: c.version ?? null,
+      partial: c.partial,
+      checksums: c.checksumRequired,
+      client: { key: h64(c.keys[0]), token: h32(c.tokens[0]), idsn: h64(c.idsns[0]), address: c.initialAddr[0] ?? null },
+      server: { key: h64(c.keys[1]), token: h32(c.tokens[1]), idsn: h64(c.idsns[1]), address: c.initialAddr[1] ?? null },
+      firstFrame: c.firstFrame,
+      lastFrame: c.lastFrame,
+      duration: c.lastTime - c.firstTime,
+      subflows: c.subflows.map((s) => subflowJson(s, c)),
+      addresses: c.announcements.map((x) => ({ frame: x.frame, by: x.side === 0 ? 'client' : 'server', id: x.id, address: x.address, port: x.port ?? null, hmac: h64(x.hmac), echoFrame: x.echoFrame ?? null })),
+      removed: c.events.filter((e) => e.option.kind === 'REMOVE_ADDR').map((e) => ({ frame: e.frame, by: e.side === 0 ? 'client' : 'server', ids: e.option.kind === 'REMOVE_ADDR' ? e.option.addressIds : [] })),
+      priorities: c.events.filter((e) => e.option.kind === 'MP_PRIO').map((e) => ({ frame: e.frame, tcpStream: e.stream, backup: e.option.kind === 'MP_PRIO' && e.option.backup })),
+      reinjectedBytes: c.reinjectedBytes,
+      ended: ending(c),
+    })),
+    fallbacks: t.streams.filter((s) => s.fallbackAtSynAck !== undefined && !s.conn).map((s) => ({ tcpStream: s.id, frame: s.fallbackAtSynAck, client: endpoint(s.a.addr, s.a.port), server: endpoint(s.b.addr, s.b.port) })),
+  };
+}
+
+export function summaryText(a: Analysis): string {
+  const j = summaryJson(a);
+  const out: string[] = [];
+  out.push(`${j.file}: ${j.packets} packets (${j.format}), ${j.tcpStreams} TCP streams, ${j.connections.length} MPTCP connection${j.connections.length === 1 ? '' : 's'}`);
+  for (const p of j.problems) out.push(`  ! ${p.message} (byte offset ${p.offset})`);
+  for (const c of j.connections) {
+    out.push('');
+    out.push(`MPTCP connection ${c.id}: ${c.version === null ? 'version unknown' : `v${c.version} (${c.version === 0 ? 'RFC 6824' : 'RFC 8684'})`}${c.partial ? ', partial (handshake not captured)' : ''}${c.checksums ? ', DSS checksums' : ''}`);
+    out.push(`  client ${c.client.address ?? '?'}  key ${c.client.key ?? '?'}  token ${c.client.token ?? '?'}  IDSN ${c.client.idsn ?? '?'}`);
+    out.push(`  server ${c.server.address ?? '?'}  key ${c.server.key ?? '?'}  token ${c.server.token ?? '?'}  IDSN ${c.server.idsn ?? '?'}`);
+    out.push(`  frames ${c.firstFrame}-${c.lastFrame}, ${c.duration.toFixed(6)} s; ${c.ended}`);
+    for (const s of c.subflows) {
+      const ids = s.addressIds ? ` ids ${s.addressIds.initiator ?? '?'}/${s.addressIds.responder ?? '?'}` : '';
+      out.push(`  subflow ${s.tcpStream} ${s.kind.padEnd(7)} ${s.client} → ${s.server}${ids}${s.backup ? ' backup' : ''}  ${s.packets} pkts ${s.bytes} bytes  frames ${s.firstFrame}-${s.lastFrame}  ${s.ended}`);
+    }
+    for (const x of c.addresses) out.push(`  ADD_ADDR frame ${x.frame}: ${x.by} announces id ${x.id} ${x.address}${x.port !== null ? `:${x.port}` : ''}${x.echoFrame !== null ? `, echoed in frame ${x.echoFrame}` : ', not echoed'}`);
+    for (const x of c.removed) out.push(`  REMOVE_ADDR frame ${x.frame}: ${x.by} removes id ${x.ids.join(',')}`);
+    for (const x of c.priorities) out.push(`  MP_PRIO frame ${x.frame}: subflow ${x.tcpStream} ${x.backup ? 'backup' : 'regular'}`);
+    if (c.reinjectedBytes) out.push(`  reinjected ${c.reinjectedBytes} bytes`);
+  }
+  for (const f of j.fallbacks) out.push(`\nTCP stream ${f.tcpStream} ${f.client} → ${f.server}: MP_CAPABLE offered, the SYN/ACK (frame ${f.frame}) refused it; plain TCP`);
+  return out.join('\n');
+}

@@ -1,0 +1,216 @@
+/**
+ * The model the tracker builds: TCP streams (subflows) and MPTCP connections, with what was
+ * observed of them. Checker rules and summaries read it; nothing here touches packet bytes.
+ */
+import type { MpCapable, MptcpOption } from '../wire/mptcp.ts';
+import type { OnesSum } from './crypto.ts';
+import type { IntervalSet } from './intervals.ts';
+
+export interface Endpoint {
+  addr: string;
+  port: number;
+}
+
+export type Side = 0 | 1; // 0: the MPTCP client (sent the MP_CAPABLE SYN), 1: the server
+export type Dir = 0 | 1; // 0: stream.a -> stream.b
+
+export interface KeyObservation {
+  frame: number;
+  /** the side whose key this is */
+  side: Side;
+  key: bigint;
+  /** sender: the sending side's own key; echo: the peer's key repeated by the sender */
+  as: 'sender' | 'echo';
+  stage: 'syn' | 'synack' | 'ack' | 'data' | 'fastclose';
+}
+
+export interface CapableObservation {
+  frame: number;
+  dir: Dir;
+  stage: 'syn' | 'synack' | 'ack' | 'data';
+  option: MpCapable;
+}
+
+export interface Mapping {
+  frame: number;
+  stream: number;
+  dir: Dir;
+  /** 64-bit data sequence number of the first mapped byte */
+  dsn: bigint;
+  /** whether the DSN was widened from 32 bits against a known reference (or was 64 bits) */
+  dsnKnown: boolean;
+  /** subflow sequence number relative to the subflow's ISN */
+  ssn: number;
+  length: number;
+  checksum?: number;
+  implicit: boolean;
+  /** checksum verification state */
+  sum?: OnesSum;
+  covered: number;
+  verified?: { ok: boolean; computed: number; frames: number[] };
+  /** why the checksum could not be verified */
+  unverifiable?: 'snaplen';
+}
+
+export interface JoinInfo {
+  token?: number;
+  /** side of the connection that initiated the subflow (sent the MP_JOIN SYN) */
+  initiatorSide?: Side;
+  nonceA?: number;
+  nonceB?: number;
+  addressIdA?: number;
+  addressIdB?: number;
+  backupA?: boolean;
+  backupB?: boolean;
+  truncatedHmac?: bigint;
+  hmac?: Buffer;
+  synFrame?: number;
+  synAckFrame?: number;
+  ackFrame?: number;
+  /** frame of the first segment from B acknowledging the third ACK (the subflow is then established) */
+  ackAckFrame?: number;
+  /** first data frame seen on the subflow before the third ACK was acknowledged */
+  dataBeforeEstablished?: number;
+  rstFrame?: number;
+  rstReason?: number;
+}
+
+export interface AddressAnnouncement {
+  frame: number;
+  side: Side;
+  id: number;
+  address: string;
+  addressBytes?: Buffer;
+  port?: number;
+  hmac?: bigint;
+  /** frame of the peer's echo, when seen */
+  echoFrame?: number;
+  stream: number;
+}
+
+export interface AddressEcho {
+  frame: number;
+  /** the side that echoed (the receiver of the announcement) */
+  side: Side;
+  id: number;
+  address: string;
+  port?: number;
+  matched: boolean;
+  stream: number;
+}
+
+export interface ConnectionEvent {
+  frame: number;
+  stream: number;
+  side: Side | undefined;
+  option: MptcpOption;
+}
+
+export interface TcpStream {
+  id: number;
+  a: Endpoint;
+  b: Endpoint;
+  /** ISN per direction, when the SYN / SYN-ACK was seen */
+  isn: [number | undefined, number | undefined];
+  synFrame?: number;
+  synAckFrame?: number;
+  synSeq?: number;
+  firstFrame: number;
+  lastFrame: number;
+  firstTime: number;
+  lastTime: number;
+  packets: [number, number];
+  bytes: [number, number];
+  finFrame: [number | undefined, number | undefined];
+  rstFrame?: number;
+  /** MP_CAPABLE on this stream's SYN, SYN/ACK, ... */
+  capable: CapableObservation[];
+  /** how MPTCP is used on it */
+  role: 'plain' | 'initial' | 'join' | 'unknown';
+  conn: MptcpConnection | null;
+  /** connection side of direction 0 (a->b), once known */
+  sideOfA?: Side;
+  join?: JoinInfo;
+  backup: boolean;
+  /** a DSS was seen on this stream (before the current packet's options were applied) */
+  dssSeen: boolean;
+  /** last MPTCP option frame, for "MPTCP options stop" */
+  lastMptcpFrame?: number;
+  /** mappings per direction, most recent last (bounded) */
+  mappings: [Mapping[], Mapping[]];
+  /** next expected relative subflow sequence per direction (for DSN of segments) */
+  /** the stream saw a segment with MPTCP options missing after MPTCP was in use */
+  plainAfterMptcpFrame?: number;
+  /** MP_CAPABLE SYN was answered by a SYN/ACK without it */
+  fallbackAtSynAck?: number;
+  /** this stream's infinite mapping frame */
+  infiniteMappingFrame?: number;
+  /** Data ACK high-water mark per direction (64-bit) and regressions seen */
+  dataAckMax: [bigint | undefined, bigint | undefined];
+}
+
+export interface MptcpConnection {
+  /** numbered like Wireshark's mptcp.stream */
+  id: number;
+  version?: number;
+  /** the handshake was not (wholly) in the capture */
+  partial: boolean;
+  keys: [bigint | undefined, bigint | undefined];
+  tokens: [number | undefined, number | undefined];
+  idsns: [bigint | undefined, bigint | undefined];
+  /** checksums negotiated (A flag) */
+  checksumRequired: boolean;
+  /** C flag per side (v1: do not open subflows to this side's source address) */
+  noNewSubflowsTo: [boolean, boolean];
+  /** the endpoints of the initial subflow per side (address of the side) */
+  initialAddr: [string | undefined, string | undefined];
+  keyObservations: KeyObservation[];
+  subflows: TcpStream[];
+  initial?: TcpStream;
+  announcements: AddressAnnouncement[];
+  echoes: AddressEcho[];
+  events: ConnectionEvent[];
+  /** addresses seen in use per side: address id -> address */
+  addressIds: [Map<number, string>, Map<number, string>];
+  /** DATA_FIN DSN per side */
+  dataFin: [{ dsn: bigint; frame: number } | undefined, { dsn: bigint; frame: number } | undefined];
+  /** DSN ranges each side mapped (data seen in the capture) */
+  mapped: [IntervalSet, IntervalSet];
+  /** highest DSN end (exclusive) mapped by each side */
+  sentEnd: [bigint | undefined, bigint | undefined];
+  /** last 64-bit value seen in each side's DSN space (for widening 32-bit values) */
+  dsnRef: [bigint | undefined, bigint | undefined];
+  firstFrame: number;
+  lastFrame: number;
+  firstTime: number;
+  lastTime: number;
+  fallback?: { frame: number; how: string };
+  fastcloseFrame?: number;
+  /** streams whose join token named this connection without it being otherwise known */
+  createdBy: 'capable' | 'join' | 'option';
+  reinjectedBytes: number;
+  /** sent DSN ranges per side, for recognising reinjection [start, end, stream, frame] */
+  sentRanges: [Array<[bigint, bigint, number, number]>, Array<[bigint, bigint, number, number]>];
+}
+
+/** Facts about one packet that the tracker worked out, for output and for the checker. */
+export interface PacketFacts {
+  stream: TcpStream | null;
+  dir: Dir;
+  conn: MptcpConnection | null;
+  side: Side | undefined;
+  options: MptcpOption[];
+  /** 64-bit DSN of the first payload byte, when its mapping is known */
+  dsn?: bigint;
+  /** the frame of the mapping that covers this payload */
+  mappingFrame?: number;
+  dataAck?: bigint;
+  /** 64-bit DSN of the mapping this packet's DSS carries, when known */
+  mappingDsn?: bigint;
+  /** a reinjection of data first sent in that frame (on another subflow) */
+  reinjectionOf?: number;
+  /** mappings whose DSS checksum was verified when this packet completed them */
+  checksumResults: Mapping[];
+  /** a mapping whose checksum this packet made unverifiable (the snaplen cut its data) */
+  checksumCut?: Mapping;
+}

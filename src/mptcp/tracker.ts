@@ -1,0 +1,494 @@
+/**
+ * The connection tracker: numbers TCP streams like Wireshark's tcp.stream and MPTCP connections
+ * like mptcp.stream, ties subflows to their connection (MP_CAPABLE keys, MP_JOIN tokens), derives
+ * tokens and IDSNs, widens 32-bit DSNs and Data ACKs, maps every segment to the data sequence
+ * space, verifies DSS checksums of fully captured mappings, and recognises reinjections.
+ *
+ * It works in one pass, in capture order, keeping state per stream and per connection only.
+ */
+import type { DecodedFrame } from '../wire/packet.ts';
+import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
+import { parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption } from '../wire/mptcp.ts';
+import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
+import { IntervalSet } from './intervals.ts';
+import type { Dir, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
+
+const MAX_MAPPINGS_PER_DIR = 64;
+const MAX_RANGES_PER_SIDE = 4096;
+const MAX_EVENTS_PER_CONN = 10000;
+const TWO32 = 0x100000000n;
+const MASK64 = (1n << 64n) - 1n;
+
+/** Widens a 32-bit sequence value to the 64-bit value closest to `ref` (RFC 8684 §3.3.1). */
+export function widen32(v: number | bigint, ref: bigint): bigint {
+  const low = BigInt(v) & 0xffffffffn;
+  let c = (ref & ~0xffffffffn & MASK64) | low;
+  const diff = c - ref;
+  if (diff > TWO32 / 2n) c -= TWO32;
+  else if (diff < -(TWO32 / 2n)) c += TWO32;
+  return c & MASK64;
+}
+
+export interface TrackerLimits {
+  /** connections beyond this are still numbered but keep no per-connection detail */
+  maxConnections: number;
+}
+
+export class Tracker {
+  readonly streams: TcpStream[] = [];
+  readonly connections: MptcpConnection[] = [];
+  private byTuple = new Map<string, TcpStream>();
+  private byToken = new Map<number, { conn: MptcpConnection; side: Side }>();
+  /** tokens derived by more than one connection */
+  readonly tokenCollisions: Array<{ token: number; conns: number[]; frame: number }> = [];
+  packets = 0;
+  tcpPackets = 0;
+  nonFirstFragments = 0;
+  limitsHit: string[] = [];
+
+  constructor(private readonly limits: TrackerLimits = { maxConnections: 1_000_000 }) {}
+
+  /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
+  process(f: DecodedFrame, data: Buffer): PacketFacts {
+    this.packets++;
+    const facts: PacketFacts = { stream: null, dir: 0, conn: null, side: undefined, options: [], checksumResults: [] };
+    if (f.nonFirstFragment) this.nonFirstFragments++;
+    const t = f.tcp;
+    if (!t || t.headerLength < 20) return facts;
+    this.tcpPackets++;
+    const time = f.tsSec + f.tsNsec / 1e9;
+    const { stream: s, dir } = this.findStream(f, time);
+    facts.stream = s;
+    facts.dir = dir;
+    s.lastFrame = f.frame;
+    s.lastTime = time;
+    s.packets[dir]++;
+    s.bytes[dir] += t.payloadLength;
+    const syn = (t.flags & TH_SYN) !== 0;
+    const ack = (t.flags & TH_ACK) !== 0;
+    if (syn && !ack) {
+      s.isn[dir] = t.seq;
+      s.synFrame ??= f.frame;
+      s.synSeq = t.seq;
+    } else if (syn && ack) {
+      s.isn[dir] = t.seq;
+      s.synAckFrame ??= f.frame;
+    }
+    if (t.flags & TH_FIN) s.finFrame[dir] ??= f.frame;
+    if (t.flags & TH_RST) s.rstFrame ??= f.frame;
+
+    const optCtx = { syn, ack, hasData: t.payloadLength > 0, version: s.conn?.version };
+    for (const ref of t.mptcpOptions) {
+      if (ref.length < 2) continue;
+      facts.options.push(parseMptcpOption(data, ref.offset, ref.length, ref.avail, optCtx));
+    }
+
+    // A SYN/ACK without MP_CAPABLE answering an MP_CAPABLE SYN: fallback at the handshake (§3.1).
+    if (syn && ack && s.capable.some((c) => c.stage === 'syn') && !facts.options.some((o) => o.kind === 'MP_CAPABLE')) {
+      s.fallbackAtSynAck ??= f.frame;
+      if (s.conn && !s.conn.fallback) s.conn.fallback = { frame: f.frame, how: 'the SYN/ACK carries no MP_CAPABLE' };
+    }
+
+    for (const o of facts.options) this.applyOption(f, s, dir, o, facts, time, t.payloadLength);
+    if (facts.options.some((o) => o.kind === 'DSS')) s.dssSeen = true;
+
+    if (s.conn) {
+      const c = s.conn;
+      c.lastFrame = f.frame;
+      c.lastTime = time;
+      facts.conn = c;
+      facts.side = this.sideOf(s, dir);
+      if (facts.options.length > 0) s.lastMptcpFrame = f.frame;
+      else if (!syn && !(t.flags & TH_RST) && s.lastMptcpFrame !== undefined && s.plainAfterMptcpFrame === undefined && s.role !== 'plain') {
+        s.plainAfterMptcpFrame = f.frame;
+      }
+      if (t.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
+    }
+    return facts;
+  }
+
+  /** The connection side that sends in direction `dir` of stream `s`, when known. */
+  sideOf(s: TcpStream, dir: Dir): Side | undefined {
+    if (s.sideOfA === undefined) return undefined;
+    return (dir === 0 ? s.sideOfA : 1 - s.sideOfA) as Side;
+  }
+
+  private findStream(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } {
+    const t = f.tcp!;
+    const k1 = `${f.src}|${t.srcPort}`;
+    const k2 = `${f.dst}|${t.dstPort}`;
+    const key = k1 < k2 ? `${k1}|${k2}` : `${k2}|${k1}`;
+    let s = this.byTuple.get(key);
+    const syn = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
+    // A new SYN with another sequence number on a used 4-tuple starts a new stream (port reuse).
+    if (s && syn && s.synSeq !== undefined && s.synSeq !== t.seq) s = undefined;
+    if (!s) {
+      s = {
+        id: this.streams.length,
+        a: { addr: f.src, port: t.srcPort },
+        b: { addr: f.dst, port: t.dstPort },
+        isn: [undefined, undefined],
+        firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
+        packets: [0, 0], bytes: [0, 0], finFrame: [undefined, undefined],
+        capable: [], role: 'plain', conn: null, backup: false, dssSeen: false,
+        mappings: [[], []], dataAckMax: [undefined, undefined],
+      };
+      this.streams.push(s);
+      this.byTuple.set(key, s);
+    }
+    const dir: Dir = s.a.addr === f.src && s.a.port === t.srcPort ? 0 : 1;
+    return { stream: s, dir };
+  }
+
+  private newConnection(f: DecodedFrame, time: number, createdBy: MptcpConnection['createdBy']): MptcpConnection {
+    const c: MptcpConnection = {
+      id: this.connections.length,
+      partial: true,
+      keys: [undefined, undefined],
+      tokens: [undefined, undefined],
+      idsns: [undefined, undefined],
+      checksumRequired: false,
+      noNewSubflowsTo: [false, false],
+      initialAddr: [undefined, undefined],
+      keyObservations: [],
+      subflows: [],
+      announcements: [],
+      echoes: [],
+      events: [],
+      addressIds: [new Map(), new Map()],
+      dataFin: [undefined, undefined],
+      sentEnd: [undefined, undefined],
+      mapped: [new IntervalSet(), new IntervalSet()],
+      dsnRef: [undefined, undefined],
+      firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
+      createdBy,
+      reinjectedBytes: 0,
+      sentRanges: [[], []],
+    };
+    if (this.connections.length >= this.limits.maxConnections) {
+      if (!this.limitsHit.includes('connections')) this.limitsHit.push('connections');
+    }
+    this.connections.push(c);
+    return c;
+  }
+
+  private attach(s: TcpStream, c: MptcpConnection): void {
+    if (s.conn === c) return;
+    s.conn = c;
+    c.subflows.push(s);
+  }
+
+  private setKey(c: MptcpConnection, side: Side, key: bigint, frame: number): void {
+    if (c.keys[side] !== undefined) return;
+    c.keys[side] = key;
+    if (c.version === undefined) return;
+    const d = deriveFromKey(key, c.version);
+    c.tokens[side] = d.token;
+    c.idsns[side] = d.idsn;
+    c.dsnRef[side] ??= d.idsn;
+    const prev = this.byToken.get(d.token);
+    if (prev && prev.conn !== c) {
+      const existing = this.tokenCollisions.find((x) => x.token === d.token);
+      if (existing) { if (!existing.conns.includes(c.id)) existing.conns.push(c.id); }
+      else this.tokenCollisions.push({ token: d.token, conns: [prev.conn.id, c.id], frame });
+    } else {
+      this.byToken.set(d.token, { conn: c, side });
+    }
+  }
+
+  private applyOption(f: DecodedFrame, s: TcpStream, dir: Dir, o: MptcpOption, facts: PacketFacts, time: number, payloadLength: number): void {
+    const t = f.tcp!;
+    const syn = (t.flags & TH_SYN) !== 0;
+    const ack = (t.flags & TH_ACK) !== 0;
+    if (o.lengthProblem && o.kind !== 'MP_CAPABLE' && o.kind !== 'MP_JOIN') {
+      // RFC 8684 §3.8: a malformed option is not acted upon; still, tshark-style, it ties the stream.
+      if (!s.conn && o.subtype > 1) this.attach(s, this.newConnection(f, time, 'option'));
+      return;
+    }
+    switch (o.kind) {
+      case 'MP_CAPABLE':
+        this.applyCapable(f, s, dir, o, time, syn, ack, payloadLength);
+        return;
+      case 'MP_JOIN':
+        this.applyJoin(f, s, dir, o, time, syn, ack);
+        return;
+      default:
+        break;
+    }
+    // Every other subtype on a stream not yet tied to a connection starts one (as Wireshark does).
+    if (!s.conn) {
+      const c = this.newConnection(f, time, 'option');
+      this.attach(s, c);
+      s.role = 'unknown';
+    }
+    const c = s.conn!;
+    if (s.sideOfA === undefined) s.sideOfA = 0; // partial: the first sender seen is taken as side 0
+    const side = this.sideOf(s, dir)!;
+    switch (o.kind) {
+      case 'DSS':
+        this.applyDss(f, s, dir, side, c, o, facts);
+        return;
+      case 'ADD_ADDR': {
+        if (o.addressId === undefined || o.address === undefined) return;
+        if (o.layout === 1 && o.echo) {
+          // the echo goes back to the announcer: the announcer is the other side
+          const ann = [...c.announcements].reverse().find((a) => a.side !== side && a.id === o.addressId && a.address === o.address && (a.port ?? 0) === (o.port ?? 0));
+          if (ann && ann.echoFrame === undefined) ann.echoFrame = f.frame;
+          pushCapped(c.echoes, { frame: f.frame, side, id: o.addressId, address: o.address, port: o.port, matched: !!ann, stream: s.id });
+        } else {
+          pushCapped(c.announcements, { frame: f.frame, side, id: o.addressId, address: o.address, addressBytes: o.addressBytes, port: o.port, hmac: o.hmac, stream: s.id });
+        }
+        return;
+      }
+      case 'MP_PRIO':
+        s.backup = o.backup;
+        pushCapped(c.events, { frame: f.frame, stream: s.id, side, option: o });
+        return;
+      case 'MP_FASTCLOSE':
+        c.fastcloseFrame ??= f.frame;
+        pushCapped(c.events, { frame: f.frame, stream: s.id, side, option: o });
+        return;
+      case 'MP_TCPRST':
+        if (s.join && s.join.rstFrame === undefined) { s.join.rstFrame = f.frame; s.join.rstReason = o.reason; }
+        pushCapped(c.events, { frame: f.frame, stream: s.id, side, option: o });
+        return;
+      default:
+        pushCapped(c.events, { frame: f.frame, stream: s.id, side, option: o });
+    }
+  }
+
+  private applyCapable(f: DecodedFrame, s: TcpStream, dir: Dir, o: MpCapable, time: number, syn: boolean, ack: boolean, payloadLength: number): void {
+    const stage = syn ? (ack ? 'synack' : 'syn') : o.length >= 22 ? 'data' : 'ack';
+    if (s.capable.length < 64) s.capable.push({ frame: f.frame, dir, stage, option: o });
+    if (s.role === 'plain') s.role = 'initial';
+    // The client is the SYN's sender; without a SYN, the SYN/ACK's receiver; else the key-echoing sender.
+    if (s.sideOfA === undefined) {
+      if (stage === 'synack') s.sideOfA = dir === 0 ? 1 : 0;
+      else s.sideOfA = dir === 0 ? 0 : 1;
+    }
+    if (o.senderKey === undefined) return; // a v1 SYN: no key, no connection yet
+    let c = s.conn;
+    if (!c) {
+      c = this.newConnection(f, time, 'capable');
+      this.attach(s, c);
+      c.initial = s;
+      c.firstFrame = s.firstFrame;
+      c.firstTime = s.firstTime;
+      // complete only if we saw the SYN that opened the stream
+      c.partial = !s.capable.some((x) => x.stage === 'syn');
+    }
+    const side = this.sideOf(s, dir)!;
+    const peer = (1 - side) as Side;
+    // The negotiated version is the SYN/ACK's; before it, the SYN's (§3.1).
+    if (stage === 'synack' || c.version === undefined) {
+      const changed = c.version !== o.version;
+      c.version = o.version;
+      if (changed) this.rederiveKeys(c, f.frame);
+    }
+    if (o.flags & 0x80) c.checksumRequired = true;
+    if (o.version >= 1 && o.flags & 0x20 && (stage === 'syn' || stage === 'synack')) c.noNewSubflowsTo[side] = true;
+    c.initialAddr[side] ??= dir === 0 ? s.a.addr : s.b.addr;
+    c.initialAddr[peer] ??= dir === 0 ? s.b.addr : s.a.addr;
+    const obs = c.keyObservations;
+    if (obs.length < 256) obs.push({ frame: f.frame, side, key: o.senderKey, as: 'sender', stage });
+    this.setKey(c, side, o.senderKey, f.frame);
+    if (o.receiverKey !== undefined) {
+      if (obs.length < 256) obs.push({ frame: f.frame, side: peer, key: o.receiverKey, as: 'echo', stage });
+      this.setKey(c, peer, o.receiverKey, f.frame);
+    }
+    // v1: the first data segment carries an implicit mapping from IDSN+1 (§3.1)
+    if (stage === 'data' && o.dataLevelLength !== undefined && payloadLength > 0 && c.idsns[side] !== undefined) {
+      const m: Mapping = {
+        frame: f.frame, stream: s.id, dir, dsn: (c.idsns[side]! + 1n) & MASK64, dsnKnown: true,
+        ssn: 1, length: o.dataLevelLength, checksum: o.checksum, implicit: true, covered: 0,
+      };
+      this.addMapping(s, dir, c, side, m);
+    }
+  }
+
+  private rederiveKeys(c: MptcpConnection, frame: number): void {
+    const keys = c.keys;
+    c.keys = [undefined, undefined];
+    c.tokens = [undefined, undefined];
+    c.idsns = [undefined, undefined];
+    c.dsnRef = [undefined, undefined];
+    if (keys[0] !== undefined) this.setKey(c, 0, keys[0], frame);
+    if (keys[1] !== undefined) this.setKey(c, 1, keys[1], frame);
+  }
+
+  private applyJoin(f: DecodedFrame, s: TcpStream, dir: Dir, o: MpJoin, time: number, syn: boolean, ack: boolean): void {
+    if (s.role === 'plain' || s.role === 'unknown') s.role = 'join';
+    const j = (s.join ??= {});
+    if (o.form === 'syn' && syn && !ack) {
+      j.synFrame ??= f.frame;
+      j.token = o.token;
+      j.nonceA = o.nonce;
+      j.addressIdA = o.addressId;
+      j.backupA = o.backup;
+      if (o.backup) s.backup = true;
+      if (!s.conn && o.token !== undefined) {
+        const hit = this.byToken.get(o.token);
+        let c: MptcpConnection;
+        let ownerSide: Side;
+        if (hit) {
+          c = hit.conn;
+          ownerSide = hit.side;
+        } else {
+          // Unknown token: keep the subflow as a partial connection known by that token.
+          c = this.newConnection(f, time, 'join');
+          ownerSide = 1;
+          c.tokens[1] = o.token;
+          this.byToken.set(o.token, { conn: c, side: 1 });
+        }
+        this.attach(s, c);
+        j.initiatorSide = (1 - ownerSide) as Side;
+        s.sideOfA = (dir === 0 ? j.initiatorSide : ownerSide) as Side;
+      }
+      if (s.conn && o.addressId !== undefined && s.sideOfA !== undefined) {
+        s.conn.addressIds[this.sideOf(s, dir)!].set(o.addressId, dir === 0 ? s.a.addr : s.b.addr);
+      }
+    } else if (o.form === 'synack' && syn && ack) {
+      j.synAckFrame ??= f.frame;
+      j.truncatedHmac = o.truncatedHmac;
+      j.nonceB = o.nonce;
+      j.addressIdB = o.addressId;
+      j.backupB = o.backup;
+      if (s.conn && o.addressId !== undefined && s.sideOfA !== undefined) {
+        s.conn.addressIds[this.sideOf(s, dir)!].set(o.addressId, dir === 0 ? s.a.addr : s.b.addr);
+      }
+    } else if (o.form === 'ack' && !syn) {
+      j.ackFrame ??= f.frame;
+      j.hmac = o.hmac;
+    }
+  }
+
+  private applyDss(f: DecodedFrame, s: TcpStream, dir: Dir, side: Side, c: MptcpConnection, o: Dss, facts: PacketFacts): void {
+    const t = f.tcp!;
+    const peer = (1 - side) as Side;
+    if (o.dataAck !== undefined) {
+      let dack: bigint;
+      const ref = c.dsnRef[peer];
+      if (o.dataAck8) dack = o.dataAck;
+      else if (ref !== undefined) dack = widen32(o.dataAck, ref);
+      else dack = o.dataAck;
+      facts.dataAck = dack;
+      if (o.dataAck8 || ref !== undefined) c.dsnRef[peer] ??= dack;
+      const prev = s.dataAckMax[dir];
+      if (prev === undefined || dack > prev) s.dataAckMax[dir] = dack;
+      this.pruneRanges(c, peer, dack);
+    }
+    if (o.flags & 0x04 && o.dsn !== undefined && o.subflowSeq !== undefined && o.dataLevelLength !== undefined) {
+      const ref = c.dsnRef[side];
+      let dsn: bigint;
+      let known = true;
+      if (o.dsn8) dsn = o.dsn;
+      else if (ref !== undefined) dsn = widen32(o.dsn, ref);
+      else { dsn = o.dsn; known = false; }
+      if (known) { c.dsnRef[side] = dsn; facts.mappingDsn = dsn; }
+      if (o.dataLevelLength === 0) {
+        s.infiniteMappingFrame ??= f.frame;
+        if (!c.fallback) c.fallback = { frame: f.frame, how: 'an infinite mapping (data-level length 0)' };
+      }
+      if (o.dataFin) {
+        // DATA_FIN takes the last octet of the mapping (§3.3.3); with length 1 and no data, it is alone.
+        const finDsn = (dsn + BigInt(Math.max(o.dataLevelLength, 1)) - 1n) & MASK64;
+        c.dataFin[side] ??= { dsn: finDsn, frame: f.frame };
+      }
+      const m: Mapping = {
+        frame: f.frame, stream: s.id, dir, dsn, dsnKnown: known, ssn: o.subflowSeq, length: o.dataLevelLength,
+        checksum: o.checksum, implicit: false, covered: 0,
+      };
+      if (o.dataLevelLength > 0 && !(o.dataFin && o.subflowSeq === 0 && t.payloadLength === 0)) this.addMapping(s, dir, c, side, m);
+      const end = (dsn + BigInt(o.dataLevelLength)) & MASK64;
+      if (known && (c.sentEnd[side] === undefined || end > c.sentEnd[side]!)) c.sentEnd[side] = end;
+      if (known && o.dataLevelLength > 0) c.mapped[side].add(dsn, dsn + BigInt(o.dataLevelLength));
+    }
+  }
+
+  private addMapping(s: TcpStream, dir: Dir, c: MptcpConnection, side: Side, m: Mapping): void {
+    const list = s.mappings[dir];
+    const last = list[list.length - 1];
+    // the same mapping repeated on each segment it covers: keep the first
+    if (last && last.ssn === m.ssn && last.dsn === m.dsn && last.length === m.length) return;
+    if (c.checksumRequired || m.checksum !== undefined) m.sum = new OnesSum();
+    list.push(m);
+    if (list.length > MAX_MAPPINGS_PER_DIR) list.shift();
+    if (c.sentEnd[side] === undefined || m.dsn + BigInt(m.length) > c.sentEnd[side]!) c.sentEnd[side] = (m.dsn + BigInt(m.length)) & MASK64;
+    if (m.dsnKnown) c.mapped[side].add(m.dsn, m.dsn + BigInt(m.length));
+  }
+
+  /** Finds the DSN of this segment's payload and feeds DSS checksums. */
+  private mapSegment(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, facts: PacketFacts, data: Buffer): void {
+    const t = f.tcp!;
+    const isn = s.isn[dir];
+    if (isn === undefined) return;
+    const ssn = (t.seq - isn) >>> 0;
+    const list = s.mappings[dir];
+    let m: Mapping | undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const x = list[i];
+      const off = (ssn - x.ssn) >>> 0;
+      if (off < x.length) { m = x; break; }
+    }
+    if (!m) return;
+    const off = (ssn - m.ssn) >>> 0;
+    const dsn = (m.dsn + BigInt(off)) & MASK64;
+    facts.dsn = dsn;
+    facts.mappingFrame = m.frame;
+    const side = facts.side;
+    const len = Math.min(t.payloadLength, m.length - off);
+    // checksum: bytes must arrive in order and all be captured
+    if (m.sum && !m.verified && off === m.covered) {
+      const capturedHere = Math.min(len, t.payloadCaptured);
+      m.sum.add(data, t.payloadOffset, t.payloadOffset + capturedHere);
+      if (capturedHere < len) {
+        // the snaplen cut the mapped data: the checksum cannot be verified
+        m.sum = undefined;
+        if (m.checksum !== undefined) { m.unverifiable = 'snaplen'; facts.checksumCut = m; }
+      }
+      else {
+        m.covered += len;
+        if (m.covered >= m.length && m.checksum !== undefined) {
+          const computed = dssChecksum(m.dsn, m.ssn, m.length, m.sum);
+          m.verified = { ok: computed === m.checksum, computed, frames: [m.frame, f.frame] };
+          facts.checksumResults.push(m);
+          m.sum = undefined;
+        }
+      }
+    }
+    // reinjection: the same data sent earlier on another subflow
+    if (side !== undefined && m.dsnKnown) {
+      const ranges = c.sentRanges[side];
+      const end = dsn + BigInt(len);
+      for (let i = ranges.length - 1; i >= 0; i--) {
+        const r = ranges[i];
+        if (r[0] < end && dsn < r[1]) {
+          if (r[2] !== s.id) {
+            facts.reinjectionOf = r[3];
+            c.reinjectedBytes += len;
+          }
+          break;
+        }
+      }
+      if (facts.reinjectionOf === undefined) {
+        const last = ranges[ranges.length - 1];
+        if (last && last[2] === s.id && last[1] === dsn) last[1] = end;
+        else {
+          ranges.push([dsn, end, s.id, f.frame]);
+          if (ranges.length > MAX_RANGES_PER_SIDE) ranges.splice(0, ranges.length - MAX_RANGES_PER_SIDE);
+        }
+      }
+    }
+  }
+
+  private pruneRanges(c: MptcpConnection, side: Side, acked: bigint): void {
+    const r = c.sentRanges[side];
+    let n = 0;
+    while (n < r.length - 1 && r[n][1] <= acked) n++;
+    if (n > 256) r.splice(0, n);
+  }
+}
+
+function pushCapped<T>(list: T[], item: T): void {
+  if (list.length < MAX_EVENTS_PER_CONN) list.push(item);
+}

@@ -1,0 +1,284 @@
+/**
+ * From a captured frame to the TCP segment inside it: link layer, IPv4/IPv6 and TCP with its
+ * options. Never throws: what the bytes do not hold is left out and said in `problems`.
+ */
+import type { CaptureRecord } from '../capture/types.ts';
+import { ipv4ToString, ipv6ToString } from './address.ts';
+import { TCPOPT_MPTCP } from './mptcp.ts';
+
+// LINKTYPE_* values (tcpdump.org/linktypes.html)
+export const LINKTYPE = {
+  NULL: 0, // BSD loopback, host byte order family
+  ETHERNET: 1,
+  PPP: 9,
+  RAW_OLD: 12, // DLT_RAW on most BSDs
+  RAW_OPENBSD: 14,
+  PPP_HDLC: 50,
+  RAW: 101,
+  LOOP: 108, // OpenBSD loopback, network byte order family
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+export const LINKTYPE_NAMES: Record<number, string> = {
+  0: 'BSD loopback', 1: 'Ethernet', 9: 'PPP', 12: 'raw IP', 14: 'raw IP', 50: 'PPP in HDLC framing', 101: 'raw IP',
+  108: 'OpenBSD loopback', 113: 'Linux cooked v1', 228: 'raw IPv4', 229: 'raw IPv6', 276: 'Linux cooked v2',
+};
+
+export interface TcpOptionRef {
+  kind: number;
+  /** offset of the kind byte in the frame */
+  offset: number;
+  /** the option's length byte (1 for EOL/NOP) */
+  length: number;
+  /** bytes of it present in the capture */
+  avail: number;
+}
+
+export interface TcpSegment {
+  /** offset of the TCP header in the frame */
+  offset: number;
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  /** the 12 flag bits (NS..FIN), as Wireshark's tcp.flags */
+  flags: number;
+  window: number;
+  headerLength: number;
+  /** payload length from the IP header (not from what was captured) */
+  payloadLength: number;
+  /** offset of the payload in the frame and how much of it was captured */
+  payloadOffset: number;
+  payloadCaptured: number;
+  options: TcpOptionRef[];
+  /** the MPTCP options among them */
+  mptcpOptions: TcpOptionRef[];
+}
+
+export interface DecodedFrame {
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+  caplen: number;
+  origlen: number;
+  dataOffset: number;
+  linkType: number;
+  interfaceId: number;
+  ipVersion: 0 | 4 | 6;
+  src: string;
+  dst: string;
+  ipOffset: number;
+  /** IPv4 fragment that is not the first: no TCP header in it */
+  nonFirstFragment: boolean;
+  tcp: TcpSegment | null;
+  /** the snaplen cut the frame before the end of what its headers describe */
+  truncated: boolean;
+  problems: string[];
+}
+
+export const TH_FIN = 0x001;
+export const TH_SYN = 0x002;
+export const TH_RST = 0x004;
+export const TH_PUSH = 0x008;
+export const TH_ACK = 0x010;
+export const TH_URG = 0x020;
+export const TH_ECE = 0x040;
+export const TH_CWR = 0x080;
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+const ETHERTYPE_VLAN = [0x8100, 0x88a8, 0x9100];
+
+export function decodeFrame(rec: CaptureRecord, b: Buffer): DecodedFrame {
+  const d: DecodedFrame = {
+    frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec, caplen: rec.caplen, origlen: rec.origlen,
+    dataOffset: rec.dataOffset, linkType: rec.linkType, interfaceId: rec.interfaceId,
+    ipVersion: 0, src: '', dst: '', ipOffset: 0, nonFirstFragment: false, tcp: null,
+    truncated: rec.caplen < rec.origlen, problems: [],
+  };
+  const n = b.length;
+  let o = 0;
+  let ethertype = -1; // -1: decide from the IP version nibble
+  switch (rec.linkType) {
+    case LINKTYPE.ETHERNET: {
+      if (n < 14) return fail(d, 'Ethernet header cut short');
+      ethertype = b.readUInt16BE(12);
+      o = 14;
+      while (ETHERTYPE_VLAN.includes(ethertype)) {
+        if (n < o + 4) return fail(d, '802.1Q tag cut short');
+        ethertype = b.readUInt16BE(o + 2);
+        o += 4;
+      }
+      break;
+    }
+    case LINKTYPE.LINUX_SLL:
+      if (n < 16) return fail(d, 'Linux cooked header cut short');
+      ethertype = b.readUInt16BE(14);
+      o = 16;
+      break;
+    case LINKTYPE.LINUX_SLL2:
+      if (n < 20) return fail(d, 'Linux cooked v2 header cut short');
+      ethertype = b.readUInt16BE(0);
+      o = 20;
+      break;
+    case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD:
+      break;
+    case LINKTYPE.IPV4: ethertype = ETHERTYPE_IPV4; break;
+    case LINKTYPE.IPV6: ethertype = ETHERTYPE_IPV6; break;
+    case LINKTYPE.NULL: case LINKTYPE.LOOP: {
+      if (n < 4) return fail(d, 'loopback header cut short');
+      // DLT_NULL stores the address family in the capturing host's byte order: accept either.
+      let fam = rec.linkType === LINKTYPE.LOOP ? b.readUInt32BE(0) : b.readUInt32LE(0);
+      if (rec.linkType === LINKTYPE.NULL && fam > 0xffff) fam = b.readUInt32BE(0);
+      ethertype = fam === 2 ? ETHERTYPE_IPV4 : fam === 10 || fam === 24 || fam === 28 || fam === 30 ? ETHERTYPE_IPV6 : 0;
+      o = 4;
+      break;
+    }
+    case LINKTYPE.PPP: case LINKTYPE.PPP_HDLC: {
+      if (n >= 2 && b[0] === 0xff && b[1] === 0x03) o = 2;
+      if (n < o + 1) return fail(d, 'PPP header cut short');
+      let proto: number;
+      if (b[o] & 1) { proto = b[o]; o += 1; } // compressed protocol field
+      else { if (n < o + 2) return fail(d, 'PPP header cut short'); proto = b.readUInt16BE(o); o += 2; }
+      ethertype = proto === 0x0021 ? ETHERTYPE_IPV4 : proto === 0x0057 ? ETHERTYPE_IPV6 : 0;
+      break;
+    }
+    default:
+      d.problems.push(`link type ${rec.linkType} is not supported`);
+      return d;
+  }
+  if (ethertype === -1) {
+    if (n <= o) return fail(d, 'IP header missing');
+    const v = b[o] >> 4;
+    ethertype = v === 4 ? ETHERTYPE_IPV4 : v === 6 ? ETHERTYPE_IPV6 : 0;
+  }
+  if (ethertype === ETHERTYPE_IPV4) decodeIpv4(d, b, o);
+  else if (ethertype === ETHERTYPE_IPV6) decodeIpv6(d, b, o);
+  return d;
+}
+
+function fail(d: DecodedFrame, why: string): DecodedFrame {
+  d.problems.push(why);
+  d.truncated = true;
+  return d;
+}
+
+function decodeIpv4(d: DecodedFrame, b: Buffer, o: number): void {
+  const n = b.length;
+  if (n < o + 20) { fail(d, 'IPv4 header cut short'); return; }
+  const ihl = (b[o] & 0x0f) * 4;
+  if (ihl < 20) { d.problems.push(`IPv4 header length ${ihl} is below 20`); return; }
+  d.ipVersion = 4;
+  d.ipOffset = o;
+  d.src = ipv4ToString(b, o + 12);
+  d.dst = ipv4ToString(b, o + 16);
+  const totalLength = b.readUInt16BE(o + 2);
+  const fragOffset = b.readUInt16BE(o + 6) & 0x1fff;
+  const proto = b[o + 9];
+  if (fragOffset !== 0) { d.nonFirstFragment = true; return; }
+  if (proto !== 6) return;
+  if (n < o + ihl) { fail(d, 'IPv4 options cut short'); return; }
+  // TSO captures carry a total length of 0: fall back to what the frame holds.
+  const ipPayload = totalLength >= ihl ? totalLength - ihl : n - o - ihl;
+  decodeTcp(d, b, o + ihl, ipPayload);
+}
+
+// IPv6 extension headers that chain with (next header, length in 8-octet units minus one)
+const V6_EXT = new Set([0, 43, 60, 135, 139, 140]);
+
+function decodeIpv6(d: DecodedFrame, b: Buffer, o: number): void {
+  const n = b.length;
+  if (n < o + 40) { fail(d, 'IPv6 header cut short'); return; }
+  d.ipVersion = 6;
+  d.ipOffset = o;
+  d.src = ipv6ToString(b, o + 8);
+  d.dst = ipv6ToString(b, o + 24);
+  const payloadLength = b.readUInt16BE(o + 4);
+  let next = b[o + 6];
+  let p = o + 40;
+  let remaining = payloadLength === 0 ? n - p : payloadLength; // jumbogram or TSO: use what is there
+  for (let guard = 0; guard < 16; guard++) {
+    if (next === 6) break;
+    if (next === 44) { // fragment header
+      if (n < p + 8) { fail(d, 'IPv6 fragment header cut short'); return; }
+      const fragOffset = b.readUInt16BE(p + 2) >> 3;
+      if (fragOffset !== 0) { d.nonFirstFragment = true; return; }
+      next = b[p]; p += 8; remaining -= 8;
+      continue;
+    }
+    if (next === 51) { // AH: length in 4-octet units minus two
+      if (n < p + 2) { fail(d, 'IPv6 AH header cut short'); return; }
+      const len = (b[p + 1] + 2) * 4;
+      next = b[p]; p += len; remaining -= len;
+      continue;
+    }
+    if (V6_EXT.has(next)) {
+      if (n < p + 2) { fail(d, 'IPv6 extension header cut short'); return; }
+      const len = (b[p + 1] + 1) * 8;
+      next = b[p]; p += len; remaining -= len;
+      continue;
+    }
+    return; // not TCP (or ESP, no next header, ...)
+  }
+  if (next !== 6) return;
+  decodeTcp(d, b, p, remaining);
+}
+
+function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number): void {
+  const n = b.length;
+  if (n < o + 20) { fail(d, 'TCP header cut short'); return; }
+  const hl = (b[o + 12] >> 4) * 4;
+  const t: TcpSegment = {
+    offset: o,
+    srcPort: b.readUInt16BE(o),
+    dstPort: b.readUInt16BE(o + 2),
+    seq: b.readUInt32BE(o + 4),
+    ack: b.readUInt32BE(o + 8),
+    flags: b.readUInt16BE(o + 12) & 0x0fff,
+    window: b.readUInt16BE(o + 14),
+    headerLength: hl,
+    payloadLength: 0,
+    payloadOffset: o + hl,
+    payloadCaptured: 0,
+    options: [],
+    mptcpOptions: [],
+  };
+  d.tcp = t;
+  if (hl < 20) { d.problems.push(`TCP header length ${hl} is below 20`); return; }
+  t.payloadLength = Math.max(0, ipPayload - hl);
+  t.payloadCaptured = Math.max(0, Math.min(t.payloadLength, n - (o + hl)));
+  if (n < o + hl + t.payloadLength) d.truncated = true;
+  // options (RFC 9293 §3.1)
+  const end = Math.min(o + hl, n);
+  let p = o + 20;
+  while (p < o + hl) {
+    if (p >= end) { d.truncated = true; d.problems.push('TCP options cut short by the snaplen'); break; }
+    const kind = b[p];
+    if (kind === 0) { t.options.push({ kind, offset: p, length: 1, avail: 1 }); break; }
+    if (kind === 1) { t.options.push({ kind, offset: p, length: 1, avail: 1 }); p++; continue; }
+    if (p + 1 >= end) {
+      if (p + 1 >= o + hl) d.problems.push(`TCP option kind ${kind} at offset ${p - o} has no length byte`);
+      else { d.truncated = true; d.problems.push('TCP options cut short by the snaplen'); }
+      t.options.push({ kind, offset: p, length: 0, avail: end - p });
+      break;
+    }
+    const len = b[p + 1];
+    if (len < 2) {
+      d.problems.push(`TCP option kind ${kind} has impossible length ${len}`);
+      const ref = { kind, offset: p, length: len, avail: end - p };
+      t.options.push(ref);
+      if (kind === TCPOPT_MPTCP) t.mptcpOptions.push(ref);
+      break;
+    }
+    if (p + len > o + hl) {
+      d.problems.push(`TCP option kind ${kind} length ${len} runs past the TCP header`);
+    }
+    const ref = { kind, offset: p, length: len, avail: Math.min(len, end - p, o + hl - p) };
+    t.options.push(ref);
+    if (kind === TCPOPT_MPTCP) t.mptcpOptions.push(ref);
+    p += len;
+  }
+}

@@ -1,0 +1,130 @@
+// The MPTCP dissector and key-derived values, against the known values of shared/RFC-MAP.md.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { test } from 'node:test';
+import { addAddrHmac, deriveFromKey, dssChecksum, joinHmacAck, joinHmacSynAck, OnesSum } from '../src/mptcp/crypto.ts';
+import { mptcpFieldLayout, parseMptcpOption } from '../src/wire/mptcp.ts';
+import { fixture } from './fixtures.ts';
+import { packetsOf } from './helpers.ts';
+
+test('v0 keys give the tokens and IDSNs of RFC-MAP (SHA-1)', () => {
+  assert.deepEqual(deriveFromKey(0x9c9eabd1e46a33b2n, 0), { token: 0xaf9706eb, idsn: 0x9851b565d52abec9n });
+  assert.deepEqual(deriveFromKey(0x967d2770b6960552n, 0), { token: 0xe47f0142, idsn: 0xe47ef57dd1b9748fn });
+});
+
+test('v1 keys give the tokens and IDSNs of RFC-MAP (SHA-256)', () => {
+  assert.deepEqual(deriveFromKey(0x29a6c86981ad933cn, 1), { token: 0xa35d6d82, idsn: 0xa28e87fddd1d30f1n });
+  assert.deepEqual(deriveFromKey(0x1fdb5df328bc3defn, 1), { token: 0x239fbdb0, idsn: 0xc8072fb90edab04dn });
+});
+
+test("Linux's HMAC-SHA256 unit vectors", () => {
+  assert.equal(createHmac('sha256', '0b0b0b0b0b0b0b0b').update('48692054').digest('hex'), '8385e24fb4235ac37556b6b886db106284a1da671699f46db1f235ec622dcafa');
+  assert.equal(createHmac('sha256', 'aaaaaaaaaaaaaaaa').update('dddddddd').digest('hex'), '2c5e219164ff1dca1c4a92318d847bb6b9d44492984e1eb71aff9022f71046e9');
+});
+
+test('v1 ADD_ADDR HMAC is the rightmost 64 bits', () => {
+  const h = addAddrHmac(0xc53d54f2accb167an, 0xabe9ccd1f53859e7n, 1, Buffer.from([10, 0, 2, 1]), undefined);
+  assert.equal(h.rightmost, 0xd43bfb3a9c0d5ac1n);
+});
+
+test('mptcp-v0.pcap: the capture carries the RFC-MAP values, and the join HMACs verify', async () => {
+  const { packets, analysis } = await packetsOf(fixture('tcpdump', 'mptcp-v0.pcap'));
+  const c = analysis.tracker.connections[0];
+  assert.equal(c.version, 0);
+  assert.equal(c.keys[0], 0x9c9eabd1e46a33b2n);
+  assert.equal(c.keys[1], 0x967d2770b6960552n);
+  assert.equal(c.idsns[0], 0x9851b565d52abec9n);
+  assert.equal(c.idsns[1], 0xe47ef57dd1b9748fn);
+  const join = packets[7].facts.options[0];
+  assert.equal(join.kind, 'MP_JOIN');
+  assert.equal(join.kind === 'MP_JOIN' && join.token, 0xe47f0142);
+  const synack = packets[8].facts.options[0];
+  assert.ok(synack.kind === 'MP_JOIN' && synack.form === 'synack');
+  assert.equal(synack.truncatedHmac, 0x5ab680c7884af03dn);
+  const ack = packets[9].facts.options[0];
+  assert.ok(ack.kind === 'MP_JOIN' && ack.form === 'ack');
+  assert.equal(ack.hmac!.toString('hex'), 'cb7b87f5e5f0502f43b535fb70ef6607df2e6c7a');
+  const s = analysis.tracker.streams[1].join!;
+  assert.equal(joinHmacSynAck(0, c.keys[0]!, c.keys[1]!, s.nonceA!, s.nonceB!), 0x5ab680c7884af03dn);
+  assert.equal(joinHmacAck(0, c.keys[0]!, c.keys[1]!, s.nonceA!, s.nonceB!).toString('hex'), 'cb7b87f5e5f0502f43b535fb70ef6607df2e6c7a');
+});
+
+test('mptcp-v0.pcap frame 4: DSS checksum 0x082f verifies with the full 64-bit DSN', async () => {
+  const { packets } = await packetsOf(fixture('tcpdump', 'mptcp-v0.pcap'));
+  const p = packets[3];
+  const dss = p.facts.options.find((o) => o.kind === 'DSS')!;
+  assert.ok(dss.kind === 'DSS');
+  assert.equal(dss.checksum, 0x082f);
+  assert.equal(dss.dsn8, false);
+  const m = p.facts.checksumResults[0];
+  assert.ok(m, 'the mapping completes in frame 4');
+  assert.deepEqual(m.verified, { ok: true, computed: 0x082f, frames: [4, 4] });
+  assert.equal(m.dsn >> 32n, 0xe47ef57dn, 'the DSN was widened to 64 bits against the IDSN');
+});
+
+test('DSS checksum arithmetic: odd-length pieces sum as one', () => {
+  const data = Buffer.from('0123456789abcdefXYZ');
+  const whole = new OnesSum();
+  whole.add(data, 0, data.length);
+  const parts = new OnesSum();
+  parts.add(data, 0, 3);
+  parts.add(data, 3, 10);
+  parts.add(data, 10, data.length);
+  assert.equal(parts.folded(), whole.folded());
+  assert.equal(dssChecksum(5n, 1, data.length, parts), dssChecksum(5n, 1, data.length, whole));
+});
+
+test('mptcp-v1.pcap: keys, tokens, IDSNs and the implicit first mapping', async () => {
+  const { packets, analysis } = await packetsOf(fixture('tcpdump', 'mptcp-v1.pcap'));
+  const c = analysis.tracker.connections[0];
+  assert.equal(c.version, 1);
+  assert.equal(c.keys[1], 0x29a6c86981ad933cn);
+  assert.equal(c.tokens[1], 0xa35d6d82);
+  assert.equal(c.keys[0], 0x1fdb5df328bc3defn);
+  assert.equal(c.tokens[0], 0x239fbdb0);
+  assert.equal(c.idsns[0], 0xc8072fb90edab04dn);
+  // frame 4: MP_CAPABLE with data maps its first byte at IDSN + 1
+  assert.equal(packets[3].facts.dsn, 0xc8072fb90edab04dn + 1n);
+  // frame 7: the server's first data DSN is its IDSN + 1, on the wire as 64 bits
+  const dss = packets[6].facts.options[0];
+  assert.ok(dss.kind === 'DSS');
+  assert.equal(dss.dsn, 0xa28e87fddd1d30f1n + 1n);
+});
+
+test('field layout: byte offsets and lengths of an MP_CAPABLE third ACK', async () => {
+  const { packets } = await packetsOf(fixture('tcpdump', 'mptcp-v1.pcap'));
+  const p = packets[2];
+  const o = p.facts.options[0];
+  const layout = mptcpFieldLayout(o);
+  const byName = new Map(layout.map((f) => [f.name, f]));
+  assert.equal(byName.get("Sender's key")!.offset, o.offset + 4);
+  assert.equal(byName.get("Sender's key")!.length, 8);
+  assert.equal(byName.get("Sender's key")!.value, '0x1fdb5df328bc3def');
+  assert.equal(byName.get("Receiver's key")!.offset, o.offset + 12);
+  assert.equal(byName.get("Receiver's key")!.value, '0x29a6c86981ad933c');
+  assert.equal(byName.get('Flags')!.wireshark, 'tcp.options.mptcp.flags');
+});
+
+test('lengths are checked against subtype, version, flags and direction', () => {
+  const opt = (bytes: number[]) => Buffer.from([30, bytes.length + 2, ...bytes]);
+  const syn = { syn: true, ack: false, hasData: false };
+  const ack = { syn: false, ack: true, hasData: false };
+  // v1 SYN must be 4 bytes
+  assert.equal(parseMptcpOption(opt([0x01, 0x01]), 0, 4, 4, syn).lengthProblem, undefined);
+  assert.match(parseMptcpOption(opt([0x01, 0x01, 1, 2, 3, 4, 5, 6, 7, 8]), 0, 12, 12, syn).lengthProblem!, /expected 4/);
+  // DSS with A and M (4-byte values) is 4 + 4 + 10 = 18, or 20 with a checksum; 19 fits nothing
+  const dss = (len: number) => parseMptcpOption(Buffer.concat([Buffer.from([30, len, 0x20, 0x05]), Buffer.alloc(len - 4)]), 0, len, len, ack);
+  assert.equal(dss(18).lengthProblem, undefined);
+  assert.equal(dss(20).lengthProblem, undefined);
+  const plain = dss(18);
+  assert.equal(plain.kind === 'DSS' ? plain.checksum : 'x', undefined);
+  const withSum = dss(20);
+  assert.equal(withSum.kind === 'DSS' ? withSum.checksum : undefined, 0);
+  assert.match(dss(19).lengthProblem!, /does not fit its flags 0x05 \(expected 18 or 20 with checksum\)/);
+  // ADD_ADDR layout follows the connection's version: v0 reads IPVer, v1 the echo bit
+  const aa = Buffer.from([30, 8, 0x34, 7, 10, 0, 0, 1]);
+  const v0 = parseMptcpOption(aa, 0, 8, 8, { ...ack, version: 0 });
+  assert.ok(v0.kind === 'ADD_ADDR' && v0.layout === 0 && v0.ipVer === 4 && v0.address === '10.0.0.1' && v0.addressId === 7);
+  const v1 = parseMptcpOption(aa, 0, 8, 8, { ...ack, version: 1 });
+  assert.ok(v1.kind === 'ADD_ADDR' && v1.layout === 1 && v1.echo === false && v1.lengthProblem);
+});

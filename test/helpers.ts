@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import { analyzeBytes, checkCapture, type CheckedCapture } from '../src/analyze.ts';
+import type { CheckerConfig } from '../src/check/checker.ts';
+import type { PacketFacts } from '../src/mptcp/model.ts';
+import type { DecodedFrame } from '../src/wire/packet.ts';
+
+export interface Seen { frame: DecodedFrame; facts: PacketFacts }
+
+/** Analyses a fixture and keeps every packet's decode and facts (small captures only). */
+export async function packetsOf(file: string): Promise<{ packets: Seen[]; analysis: Awaited<ReturnType<typeof analyzeBytes>> }> {
+  const packets: Seen[] = [];
+  const analysis = await analyzeBytes(file, fs.readFileSync(file), { onPacket: (frame, facts) => packets.push({ frame, facts }) });
+  return { packets, analysis };
+}
+
+/** Where each frame's bytes sit in the file. */
+export async function frameOffsets(bytes: Uint8Array): Promise<Map<number, { offset: number; frame: DecodedFrame }>> {
+  const m = new Map<number, { offset: number; frame: DecodedFrame }>();
+  await analyzeBytes('x', bytes, { onPacket: (f) => m.set(f.frame, { offset: f.dataOffset, frame: f }) });
+  return m;
+}
+
+/**
+ * Rewrites bytes of one frame of a real capture (the fault-injection helper of the checker tests).
+ * `edit` gets the frame's bytes (a view into a copy of the file) and the decoded frame, whose
+ * offsets (tcp.offset, options' offsets) locate what to change.
+ */
+export async function rewriteFrame(file: string, frameNo: number, edit: (bytes: Buffer, frame: DecodedFrame) => void): Promise<Buffer> {
+  const bytes = Buffer.from(fs.readFileSync(file));
+  const at = (await frameOffsets(bytes)).get(frameNo);
+  if (!at) throw new Error(`no frame ${frameNo} in ${file}`);
+  edit(bytes.subarray(at.offset, at.offset + at.frame.caplen), at.frame);
+  return bytes;
+}
+
+/** Offset (in the frame) of the n-th MPTCP option of the frame, by subtype name. */
+export function optionOffset(frame: DecodedFrame, bytes: Buffer, subtype: number, nth = 0): number {
+  const refs = frame.tcp!.mptcpOptions.filter((r) => bytes[r.offset + 2] >> 4 === subtype);
+  if (!refs[nth]) throw new Error(`frame ${frame.frame} has no MPTCP subtype ${subtype} option #${nth}`);
+  return refs[nth].offset;
+}
+
+export function check(name: string, bytes: Uint8Array, config?: CheckerConfig): Promise<CheckedCapture> {
+  return checkCapture({ bytes, name }, config);
+}

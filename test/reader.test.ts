@@ -1,0 +1,211 @@
+// Capture reading: pcap (both byte orders, µs and ns), pcapng (sections, interfaces, block
+// kinds), gzip, standard input through pcap-parser, and damaged files.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import * as zlib from 'node:zlib';
+import { analyzeBytes, analyzeFile, analyzeStream } from '../src/analyze.ts';
+import { CaptureError } from '../src/errors.ts';
+import type { DecodedFrame } from '../src/wire/packet.ts';
+import { fixture } from './fixtures.ts';
+
+async function frames(file: string): Promise<DecodedFrame[]> {
+  const out: DecodedFrame[] = [];
+  await analyzeFile(file, { onPacket: (f) => out.push(f) });
+  return out;
+}
+
+test('little-endian microsecond pcap, Linux cooked v2 (kernel basic.pcap)', async () => {
+  const a = await analyzeFile(fixture('kernel', 'basic.pcap'));
+  assert.equal(a.scan.format, 'pcap');
+  assert.equal(a.scan.bigEndian, false);
+  assert.deepEqual(a.scan.linkTypes, [276]);
+  assert.equal(a.scan.packets, 60);
+  const f = (await frames(fixture('kernel', 'basic.pcap')))[0];
+  assert.equal(f.tsSec, 1795600073);
+  assert.equal(f.tsNsec, 691567000);
+  assert.equal(f.src, '10.0.1.1');
+  assert.equal(f.tcp!.srcPort, 57992);
+});
+
+test('big-endian pcap (pptp.pcap)', async () => {
+  const a = await analyzeFile(fixture('tcpdump', 'pptp.pcap'));
+  assert.equal(a.scan.bigEndian, true);
+  assert.equal(a.scan.packets, 23);
+  assert.equal((await frames(fixture('tcpdump', 'pptp.pcap')))[0].tcp!.dstPort, 1723);
+});
+
+test('nanosecond pcap keeps nanoseconds', async () => {
+  const a = await analyzeFile(fixture('fresh', 'basic-nano.pcap'));
+  assert.equal(a.scan.format, 'pcap-ns');
+  const fs0 = await frames(fixture('tcpdump', 'tcp-handshake-nano.pcap'));
+  assert.equal(fs0.length, 3);
+  assert.ok(fs0.some((f) => f.tsNsec % 1000 !== 0), 'sub-microsecond digits survive');
+});
+
+test('pcapng with ten interfaces (curl-thread.pcapng) and two Ethernet interfaces (basic.pcapng)', async () => {
+  const a = await analyzeFile(fixture('ptcpdump', 'curl-thread.pcapng'));
+  assert.equal(a.scan.format, 'pcapng');
+  assert.equal(a.scan.linkTypes.length, 10);
+  const b = await analyzeFile(fixture('kernel', 'basic.pcapng'));
+  assert.deepEqual(b.scan.linkTypes, [1, 1]);
+  assert.equal(b.scan.packets, 72);
+  const fr = await frames(fixture('kernel', 'basic.pcapng'));
+  assert.deepEqual([...new Set(fr.map((f) => f.interfaceId))].sort(), [0, 1]);
+});
+
+test('raw IPv6 and raw IPv4 link types', async () => {
+  const v6 = await frames(fixture('tcpdump', 'LINKTYPE_RAW_ipv6.pcap'));
+  assert.equal(v6[0].ipVersion, 6);
+  const v4 = await frames(fixture('tcpdump', 'mptcp-tcprst.pcap'));
+  assert.equal(v4[0].src, '192.0.2.1');
+  assert.equal(v4[0].tcp!.dstPort, 8080);
+});
+
+/** Builds a pcapng by hand from real packet bytes, to reach block kinds the fixtures lack. */
+function pcapng(bigEndian: boolean, blocks: Array<{ type: number; body: Buffer }>): Buffer {
+  const parts: Buffer[] = [];
+  const w32 = (v: number) => { const b = Buffer.alloc(4); bigEndian ? b.writeUInt32BE(v) : b.writeUInt32LE(v); return b; };
+  for (const { type, body } of blocks) {
+    const pad = Buffer.alloc((4 - (body.length % 4)) % 4);
+    const len = 12 + body.length + pad.length;
+    parts.push(w32(type), w32(len), body, pad, w32(len));
+  }
+  return Buffer.concat(parts);
+}
+
+function shb(bigEndian: boolean): { type: number; body: Buffer } {
+  const b = Buffer.alloc(16);
+  if (bigEndian) { b.writeUInt32BE(0x1a2b3c4d, 0); b.writeUInt16BE(1, 4); b.writeBigInt64BE(-1n, 8); }
+  else { b.writeUInt32LE(0x1a2b3c4d, 0); b.writeUInt16LE(1, 4); b.writeBigInt64LE(-1n, 8); }
+  return { type: 0x0a0d0d0a, body: b };
+}
+
+function idb(bigEndian: boolean, linkType: number, tsresol?: number): { type: number; body: Buffer } {
+  const b = Buffer.alloc(tsresol === undefined ? 8 : 20);
+  const w16 = (v: number, o: number) => (bigEndian ? b.writeUInt16BE(v, o) : b.writeUInt16LE(v, o));
+  const w32 = (v: number, o: number) => (bigEndian ? b.writeUInt32BE(v, o) : b.writeUInt32LE(v, o));
+  w16(linkType, 0); w32(262144, 4);
+  if (tsresol !== undefined) { w16(9, 8); w16(1, 10); b[12] = tsresol; w16(0, 16); w16(0, 18); }
+  return { type: 1, body: b };
+}
+
+test('pcapng: two sections of different byte order, SPB, obsolete PB and EPB, if_tsresol', async () => {
+  // two real frames from the raw-IPv4 capture
+  const raw = await frames(fixture('tcpdump', 'mptcp-tcprst.pcap'));
+  const file = fs.readFileSync(fixture('tcpdump', 'mptcp-tcprst.pcap'));
+  const pkt = (i: number) => file.subarray(raw[i].dataOffset, raw[i].dataOffset + raw[i].caplen);
+  const epb = (be: boolean, ifid: number, ts: bigint, data: Buffer) => {
+    const h = Buffer.alloc(20);
+    const w = (v: number, o: number) => (be ? h.writeUInt32BE(v, o) : h.writeUInt32LE(v, o));
+    w(ifid, 0); w(Number(ts >> 32n), 4); w(Number(ts & 0xffffffffn), 8); w(data.length, 12); w(data.length, 16);
+    return { type: 6, body: Buffer.concat([h, data]) };
+  };
+  const spb = (data: Buffer) => { const h = Buffer.alloc(4); h.writeUInt32LE(data.length); return { type: 3, body: Buffer.concat([h, data]) }; };
+  const pb = (data: Buffer) => {
+    const h = Buffer.alloc(20);
+    h.writeUInt16LE(0, 0); h.writeUInt16LE(0, 2); h.writeUInt32LE(0, 4); h.writeUInt32LE(1000000, 8); h.writeUInt32LE(data.length, 12); h.writeUInt32LE(data.length, 16);
+    return { type: 2, body: Buffer.concat([h, data]) };
+  };
+  const custom = { type: 0x00000bad, body: Buffer.from('ignored!') };
+  const bytes = Buffer.concat([
+    pcapng(false, [shb(false), idb(false, 101), spb(pkt(0)), pb(pkt(1)), custom]),
+    pcapng(true, [shb(true), idb(true, 101, 9), epb(true, 0, 1700000000123456789n, pkt(0))]),
+  ]);
+  const got: DecodedFrame[] = [];
+  const a = await analyzeBytes('synthetic.pcapng', bytes, { onPacket: (f) => got.push(f) });
+  assert.equal(a.scan.packets, 3);
+  assert.deepEqual(a.scan.problems, []);
+  assert.deepEqual(got.map((f) => f.src), ['192.0.2.1', '192.0.2.1', '192.0.2.1']);
+  assert.equal(got[1].tsSec, 1); // PB timestamp 1,000,000 µs
+  assert.equal(got[2].tsSec, 1700000000);
+  assert.equal(got[2].tsNsec, 123456789); // if_tsresol 9: nanoseconds
+  assert.equal(got[2].interfaceId, 1, 'interfaces are numbered across sections');
+});
+
+test('gzip-compressed captures open transparently, and the original is not modified', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  const gz = path.join(dir, 'basic.pcap.gz');
+  fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(fixture('kernel', 'basic.pcap'))));
+  const before = fs.readFileSync(gz);
+  const a = await analyzeFile(gz);
+  assert.equal(a.scan.gzip, true);
+  assert.equal(a.scan.packets, 60);
+  assert.equal(a.tracker.connections.length, 1);
+  assert.ok(fs.readFileSync(gz).equals(before));
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('standard input: a pcap stream through pcap-parser, microsecond and nanosecond', async () => {
+  const a = await analyzeStream(Readable.from([fs.readFileSync(fixture('kernel', 'basic.pcap'))]), 'stdin');
+  assert.equal(a.scan.packets, 60);
+  assert.equal(a.tracker.connections[0].keys[1], (await analyzeFile(fixture('kernel', 'basic.pcap'))).tracker.connections[0].keys[1]);
+  // in small pieces, nanosecond magic
+  const nano = fs.readFileSync(fixture('tcpdump', 'tcp-handshake-nano.pcap'));
+  const pieces = [];
+  for (let i = 0; i < nano.length; i += 7) pieces.push(nano.subarray(i, i + 7));
+  const got: DecodedFrame[] = [];
+  const b = await analyzeStream(Readable.from(pieces), 'stdin', { onPacket: (f) => got.push(f) });
+  assert.equal(b.scan.format, 'pcap-ns');
+  const fromFile = await frames(fixture('tcpdump', 'tcp-handshake-nano.pcap'));
+  assert.deepEqual(got.map((f) => [f.tsSec, f.tsNsec]), fromFile.map((f) => [f.tsSec, f.tsNsec]));
+});
+
+test('standard input refuses pcapng with a clear message', async () => {
+  await assert.rejects(analyzeStream(Readable.from([fs.readFileSync(fixture('kernel', 'basic.pcapng'))]), 'standard input'),
+    (e: Error) => e instanceof CaptureError && /pcapng on standard input is not supported/.test(e.message));
+});
+
+test('damaged files: cut mid-record, impossible length, bad trailing length', async () => {
+  const full = fs.readFileSync(fixture('kernel', 'basic.pcap'));
+  const offs: number[] = [];
+  await analyzeBytes('x', full, { onPacket: (f) => offs.push(f.dataOffset) });
+  // cut in the middle of frame 10
+  const cut = await analyzeBytes('cut.pcap', full.subarray(0, offs[9] + 5));
+  assert.equal(cut.scan.packets, 9);
+  assert.equal(cut.scan.problems.length, 1);
+  assert.equal(cut.scan.problems[0].frame, 10);
+  assert.equal(cut.scan.problems[0].offset, offs[9] - 16);
+  assert.match(cut.scan.problems[0].message, /file ends inside a record/);
+  // frame 5's captured length made impossible
+  const bad = Buffer.from(full);
+  bad.writeUInt32LE(0x7fffffff, offs[4] - 16 + 8);
+  const b = await analyzeBytes('bad.pcap', bad);
+  assert.equal(b.scan.packets, 4);
+  assert.match(b.scan.problems[0].message, /impossible record length 2147483647/);
+  // pcapng block whose trailing length disagrees: reported, and reading goes on
+  const ng = Buffer.from(fs.readFileSync(fixture('kernel', 'basic.pcapng')));
+  const ngOffs: number[] = [];
+  await analyzeBytes('x', ng, { onPacket: (f) => ngOffs.push(f.dataOffset) });
+  const blockStart = ngOffs[2] - 28; // EPB header is 28 bytes before the data
+  const len = ng.readUInt32LE(blockStart + 4);
+  ng.writeUInt32LE(len + 4, blockStart + len - 4);
+  const c = await analyzeBytes('bad.pcapng', ng);
+  assert.equal(c.scan.problems.length, 1);
+  assert.match(c.scan.problems[0].message, /trailing length/);
+  assert.equal(c.scan.packets, 71, 'all but the damaged block');
+});
+
+test('not a capture, empty, a directory, a missing file: one-line CaptureErrors', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  const text = path.join(dir, 'notes.txt');
+  fs.writeFileSync(text, 'hello world\n');
+  const empty = path.join(dir, 'empty.pcap');
+  fs.writeFileSync(empty, '');
+  const short = path.join(dir, 'short.pcap');
+  fs.writeFileSync(short, fs.readFileSync(fixture('kernel', 'basic.pcap')).subarray(0, 10));
+  const cases: Array<[string, RegExp]> = [
+    [text, /not a pcap or pcapng capture \(starts with 0x68656c6c\)/],
+    [empty, /empty file, not a capture/],
+    [short, /pcap file header cut short/],
+    [dir, /is a directory/],
+    [path.join(dir, 'missing.pcap'), /no such file/],
+  ];
+  for (const [file, re] of cases) {
+    await assert.rejects(analyzeFile(file), (e: Error) => e instanceof CaptureError && re.test(e.message) && !e.message.includes('\n'));
+  }
+  fs.rmSync(dir, { recursive: true });
+});
