@@ -43,3 +43,30 @@ export function optionOffset(frame: DecodedFrame, bytes: Buffer, subtype: number
 export function check(name: string, bytes: Uint8Array, config?: CheckerConfig): Promise<CheckedCapture> {
   return checkCapture({ bytes, name }, config);
 }
+
+/** Record boundaries of a classic pcap: [start of record header, end of data] per frame. */
+async function pcapRecords(bytes: Buffer): Promise<Map<number, [number, number]>> {
+  const m = new Map<number, [number, number]>();
+  for (const [n, { offset, frame }] of await frameOffsets(bytes)) m.set(n, [offset - 16, offset + frame.caplen]);
+  return m;
+}
+
+/** A classic pcap without the given frames (as if the capture had missed them). */
+export async function dropFrames(file: string, frames: number[]): Promise<Buffer> {
+  const bytes = fs.readFileSync(file);
+  const recs = await pcapRecords(bytes);
+  const parts = [bytes.subarray(0, 24)];
+  for (const [n, [s, e]] of recs) if (!frames.includes(n)) parts.push(bytes.subarray(s, e));
+  return Buffer.concat(parts);
+}
+
+/** A classic pcap with a copy of `frame` inserted right after it (a retransmission), edited. */
+export async function duplicateFrame(file: string, frameNo: number, edit: (bytes: Buffer, frame: DecodedFrame) => void): Promise<Buffer> {
+  const bytes = fs.readFileSync(file);
+  const offs = await frameOffsets(bytes);
+  const recs = await pcapRecords(bytes);
+  const [s, e] = recs.get(frameNo)!;
+  const copy = Buffer.from(bytes.subarray(s, e));
+  edit(copy.subarray(16), offs.get(frameNo)!.frame);
+  return Buffer.concat([bytes.subarray(0, e), copy, bytes.subarray(e)]);
+}

@@ -9,9 +9,10 @@ interface IdState {
   bound: [Map<number, { addr: string; frame: number }>, Map<number, { addr: string; frame: number }>];
   /** every ID a side ever announced or used */
   known: [Set<number>, Set<number>];
+  initialBound: boolean;
 }
 
-const newIdState = (): IdState => ({ bound: [new Map(), new Map()], known: [new Set(), new Set()] });
+const newIdState = (): IdState => ({ bound: [new Map(), new Map()], known: [new Set(), new Set()], initialBound: false });
 
 /**
  * Follows which address each address ID names, per host (RFC 8684 §3.4.1, §3.2): the initial
@@ -47,13 +48,19 @@ export const addressIdConflict: Rule = {
             message: `the ${sideName(who)} uses address ID ${id} for ${addr}, but ID ${id} already names ${prev.addr} (frame ${prev.frame})` });
         });
         const syn = (t.flags & TH_SYN) !== 0;
-        const ack = (t.flags & TH_ACK) !== 0;
+        // the initial subflow's addresses are address ID 0 on each side (§3.4.1)
+        const st = ids.get(c);
+        if (!st.initialBound && c.initial) {
+          st.initialBound = true;
+          const f0 = c.initial.synFrame ?? c.initial.firstFrame;
+          for (const who of [0, 1] as Side[]) {
+            const addr = c.initialAddr[who];
+            if (addr !== undefined && !st.bound[who].has(0)) { st.bound[who].set(0, { addr, frame: f0 }); st.known[who].add(0); }
+          }
+        }
         for (const o of facts.options) {
           if (o.lengthProblem) continue;
-          if (o.kind === 'MP_CAPABLE' && syn && !ack) {
-            bind(side, 0, frame.src);
-            bind((1 - side) as Side, 0, frame.dst);
-          } else if (o.kind === 'MP_JOIN' && syn && o.addressId !== undefined) {
+          if (o.kind === 'MP_JOIN' && syn && o.addressId !== undefined) {
             bind(side, o.addressId, frame.src);
           } else if (o.kind === 'ADD_ADDR' && !(o.layout === 1 && o.echo) && o.addressId !== undefined && o.address !== undefined) {
             bind(side, o.addressId, o.address);

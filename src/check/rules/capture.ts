@@ -34,7 +34,7 @@ export const captureTruncated: Rule = {
     id: 'capture-truncated',
     description: 'The snaplen cut what a check needed (says which check).',
     severity: 'info',
-    topic: 'errors',
+    topic: 'mapping',
   },
   create: (ctx) => {
     const cut = new Map<MptcpConnection | null, { first: number; count: number }>();
@@ -53,11 +53,11 @@ export const captureTruncated: Rule = {
       },
       end(end) {
         for (const [conn, x] of cut) {
-          ctx.report({ frame: x.first, conn,
+          ctx.report({ frame: x.first, conn, topic: 'mapping',
             message: `the snaplen (${end.scan.snaplen}) cut the mapped data of ${x.count} mapping${x.count > 1 ? 's' : ''}: their DSS checksums were not verified (dss-checksum)` });
         }
         if (optionsCut) {
-          ctx.report({ frame: optionsCut.first,
+          ctx.report({ frame: optionsCut.first, topic: 'option',
             message: `the snaplen cut MPTCP options in ${optionsCut.count} frame${optionsCut.count > 1 ? 's' : ''}: those options were decoded as far as their bytes go (option-length and key checks skipped)` });
         }
       },

@@ -29,6 +29,11 @@ export const joinUnknownToken: Rule = {
   }),
 };
 
+/** The frames where each side's key was first seen as its own. */
+function keyFrames(c: MptcpConnection): number[] {
+  return [0, 1].map((side) => c.keyObservations.find((k) => k.side === side && k.as === 'sender')?.frame).filter((x): x is number => x !== undefined);
+}
+
 interface JoinKeys { keyA: bigint; keyB: bigint; version: number }
 
 function joinKeys(c: MptcpConnection | null, s: TcpStream): JoinKeys | undefined {
@@ -57,7 +62,7 @@ export const joinHmacSynAckRule: Rule = {
         const expected = joinHmacSynAck(k.version, k.keyA, k.keyB, j.nonceA, j.nonceB);
         if (expected !== j.truncatedHmac) {
           ctx.report({
-            frame: j.synAckFrame!, conn: s.conn, stream: s, relatedFrames: [j.synFrame, s.conn!.initial?.firstFrame].filter((x): x is number => x !== undefined),
+            frame: j.synAckFrame!, conn: s.conn, stream: s, relatedFrames: [j.synFrame, ...keyFrames(s.conn!)].filter((x): x is number => x !== undefined),
             message: `the SYN/ACK's truncated HMAC is ${hex64(j.truncatedHmac)}; HMAC-${k.version === 0 ? 'SHA1' : 'SHA256'}(Key-B‖Key-A, R-B‖R-A) gives ${hex64(expected)} (Key-A ${hex64(k.keyA)}, Key-B ${hex64(k.keyB)}, R-A ${hex32(j.nonceA)}, R-B ${hex32(j.nonceB)})`,
           });
         }
@@ -83,7 +88,7 @@ export const joinHmacAckRule: Rule = {
         const expected = joinHmacAck(k.version, k.keyA, k.keyB, j.nonceA, j.nonceB);
         if (!expected.equals(j.hmac)) {
           ctx.report({
-            frame: j.ackFrame!, conn: s.conn, stream: s, relatedFrames: [j.synFrame, j.synAckFrame].filter((x): x is number => x !== undefined),
+            frame: j.ackFrame!, conn: s.conn, stream: s, relatedFrames: [j.synFrame, j.synAckFrame, ...keyFrames(s.conn!)].filter((x): x is number => x !== undefined),
             message: `the third ACK's HMAC is ${j.hmac.toString('hex')}; HMAC-${k.version === 0 ? 'SHA1' : 'SHA256'}(Key-A‖Key-B, R-A‖R-B) gives ${expected.toString('hex')}`,
           });
         }

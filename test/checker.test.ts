@@ -1,0 +1,356 @@
+// Each rule on real captures: the clean capture, and the same capture with the offending bytes
+// rewritten. Each test asserts the rule id and the frame, and what else fires at error level.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { CheckedCapture } from '../src/analyze.ts';
+import type { Finding } from '../src/check/types.ts';
+import { captureFixtures, fixture } from './fixtures.ts';
+import { check, dropFrames, duplicateFrame, optionOffset, rewriteFrame } from './helpers.ts';
+
+const BASIC = fixture('kernel', 'basic.pcap');
+
+const of = (r: CheckedCapture, rule: string) => r.findings.filter((f) => f.rule === rule);
+const errors = (r: CheckedCapture) => r.findings.filter((f) => f.severity === 'error');
+
+/** The rule fired at that frame; returns the finding. */
+function fired(r: CheckedCapture, rule: string, frame: number): Finding {
+  const f = of(r, rule).find((x) => x.frame === frame);
+  assert.ok(f, `${rule} at frame ${frame}; got ${r.findings.map((x) => `${x.rule}@${x.frame}`).join(', ') || 'nothing'}`);
+  return f;
+}
+
+/** Nothing at error level but these rules. */
+function onlyErrors(r: CheckedCapture, ...rules: string[]): void {
+  const other = errors(r).filter((f) => !rules.includes(f.rule));
+  assert.deepEqual(other.map((f) => `${f.rule}@${f.frame}: ${f.message}`), []);
+}
+
+const flip = (b: Buffer, at: number) => { b[at] ^= 0x01; };
+
+test('clean real captures: no error-severity finding in any fixture', async () => {
+  // mptcp-dss-oobr.pcap is tcpdump's deliberately malformed sample (tested under option-length)
+  for (const file of captureFixtures().filter((f) => !f.endsWith('mptcp-dss-oobr.pcap'))) {
+    const r = await check(path.basename(file), fs.readFileSync(file));
+    assert.deepEqual(errors(r).map((f) => `${path.basename(file)} ${f.rule}@${f.frame}: ${f.message}`), []);
+  }
+});
+
+test('capable-key-mismatch: the third ACK echoes a key the server never sent (v1)', async () => {
+  const r = await check('x', await rewriteFrame(BASIC, 3, (b, f) => flip(b, optionOffset(f, b, 0) + 12 + 7)));
+  const f = fired(r, 'capable-key-mismatch', 3);
+  assert.equal(f.severity, 'error');
+  assert.deepEqual(f.relatedFrames, [2]);
+  assert.match(f.message, /the echoed server key in the third ACK is 0x8c08771553a46fbc, but the server sent 0x8c08771553a46fbd in its SYN\/ACK \(frame 2\)/);
+  assert.deepEqual(f.rfc, { doc: 'RFC 8684', section: '3.1', url: 'https://www.rfc-editor.org/rfc/rfc8684#section-3.1' });
+  onlyErrors(r, 'capable-key-mismatch');
+});
+
+test('capable-key-mismatch: v0 third ACK repeats another client key than its SYN (cites RFC 6824)', async () => {
+  const r = await check('x', await rewriteFrame(fixture('tcpdump', 'mptcp-v0.pcap'), 3, (b, f) => flip(b, optionOffset(f, b, 0) + 4)));
+  const f = fired(r, 'capable-key-mismatch', 3);
+  assert.deepEqual(f.relatedFrames, [1]);
+  assert.equal(f.rfc.doc, 'RFC 6824');
+  assert.equal(f.rfc.url, 'https://www.rfc-editor.org/rfc/rfc6824#section-3.1');
+  onlyErrors(r, 'capable-key-mismatch');
+});
+
+test('capable-key-changed: a retransmitted SYN/ACK with another key', async () => {
+  const r = await check('x', await duplicateFrame(BASIC, 2, (b, f) => flip(b, optionOffset(f, b, 0) + 5)));
+  const f = fired(r, 'capable-key-changed', 3);
+  assert.equal(f.severity, 'warning');
+  assert.deepEqual(f.relatedFrames, [2]);
+  onlyErrors(r);
+});
+
+test('capable-version-mismatch: the third ACK says version 0 after a v1 exchange', async () => {
+  const r = await check('x', await rewriteFrame(fixture('tcpdump', 'mptcp-v1.pcap'), 3, (b, f) => { b[optionOffset(f, b, 0) + 2] = 0x00; }));
+  const f = fired(r, 'capable-version-mismatch', 3);
+  assert.equal(f.severity, 'warning');
+  assert.match(f.message, /carries version 0, but version 1 was negotiated/);
+});
+
+test('capable-version-mismatch: a downgrade both peers agree on is info', async () => {
+  let bytes = await rewriteFrame(fixture('tcpdump', 'mptcp-v0.pcap'), 1, (b, f) => { b[optionOffset(f, b, 0) + 2] = 0x01; });
+  fs.writeFileSync('/tmp/.lens-downgrade.pcap', bytes);
+  const r = await check('x', bytes);
+  const f = fired(r, 'capable-version-mismatch', 2);
+  assert.equal(f.severity, 'info');
+  assert.match(f.message, /the SYN offered version 1, the SYN\/ACK answered version 0; the client agreed/);
+  fs.rmSync('/tmp/.lens-downgrade.pcap');
+  bytes = Buffer.alloc(0);
+});
+
+test('capable-algorithm: no algorithm bit, only unknown bits, and two bits in a SYN/ACK', async () => {
+  const none = await check('x', await rewriteFrame(BASIC, 1, (b, f) => { b[optionOffset(f, b, 0) + 3] = 0x00; }));
+  assert.match(fired(none, 'capable-algorithm', 1).message, /select no HMAC algorithm/);
+  const unknown = await check('x', await rewriteFrame(BASIC, 1, (b, f) => { b[optionOffset(f, b, 0) + 3] = 0x02; }));
+  assert.match(fired(unknown, 'capable-algorithm', 1).message, /only unknown algorithm bits/);
+  const two = await check('x', await rewriteFrame(BASIC, 2, (b, f) => { b[optionOffset(f, b, 0) + 3] = 0x03; }));
+  assert.match(fired(two, 'capable-algorithm', 2).message, /select exactly one algorithm/);
+  // the v1 C flag is not an algorithm bit
+  const c = await check('x', await rewriteFrame(BASIC, 2, (b, f) => { b[optionOffset(f, b, 0) + 3] = 0x21; }));
+  assert.deepEqual(of(c, 'capable-algorithm'), []);
+  onlyErrors(c);
+});
+
+test('capable-fallback: SYN/ACK without MP_CAPABLE (real), and a third ACK without it', async () => {
+  const real = await check('fallback.pcap', fs.readFileSync(fixture('kernel', 'fallback.pcap')));
+  const f = fired(real, 'capable-fallback', 2);
+  assert.equal(f.severity, 'info');
+  assert.deepEqual(f.relatedFrames, [1]);
+  // turn the third ACK's MP_CAPABLE into an unknown TCP option kind
+  const r = await check('x', await rewriteFrame(fixture('tcpdump', 'mptcp-v1.pcap'), 3, (b, f2) => { b[optionOffset(f2, b, 0)] = 253; }));
+  assert.match(fired(r, 'capable-fallback', 3).message, /third ACK carries no MP_CAPABLE/);
+});
+
+test('infinite-mapping and capable-fallback: a DSS mapping of length 0', async () => {
+  // frame 20: DSS with a 16384-byte mapping; its data-level length is the 2 bytes after the subflow sequence number
+  const r = await check('x', await rewriteFrame(BASIC, 20, (b, f) => {
+    const o = optionOffset(f, b, 2);
+    const lenAt = o + b[o + 1] - 2;
+    b.writeUInt16BE(0, lenAt);
+  }));
+  const f = fired(r, 'infinite-mapping', 20);
+  assert.equal(f.severity, 'warning');
+  assert.equal(fired(r, 'capable-fallback', 20).severity, 'info');
+});
+
+test('token-collision: two connections derive the same token', async () => {
+  // multi.pcap: give connection 1's server the key of connection 0's server, wherever it appears
+  const file = fixture('kernel', 'multi.pcap');
+  const clean = await check('multi', fs.readFileSync(file));
+  const k0 = clean.tracker.connections[0].keys[1]!;
+  const k1 = clean.tracker.connections[1].keys[1]!;
+  const bytes = Buffer.from(fs.readFileSync(file));
+  const from = Buffer.alloc(8); from.writeBigUInt64BE(k1);
+  const to = Buffer.alloc(8); to.writeBigUInt64BE(k0);
+  let at = bytes.indexOf(from);
+  let n = 0;
+  while (at >= 0) { to.copy(bytes, at); n++; at = bytes.indexOf(from, at + 8); }
+  assert.ok(n >= 2);
+  const r = await check('x', bytes);
+  const f = of(r, 'token-collision')[0];
+  assert.ok(f, 'token-collision fires');
+  assert.equal(f.severity, 'warning');
+  assert.match(f.message, /is derived by connections 0 and 1/);
+});
+
+test('checksum-missing: a mapping without checksum after A was negotiated', async () => {
+  // frame 14 of checksum.pcap: shorten the DSS by its 2 checksum bytes and pad with NOPs
+  const r = await check('x', await rewriteFrame(fixture('kernel', 'checksum.pcap'), 6, (b, f) => {
+    const o = optionOffset(f, b, 2);
+    const len = b[o + 1];
+    b[o + 1] = len - 2;
+    b[o + len - 2] = 1;
+    b[o + len - 1] = 1;
+  }));
+  const f = fired(r, 'checksum-missing', 6);
+  assert.match(f.message, /carries no checksum, though checksums were negotiated \(A flag in frame 1\)/);
+  onlyErrors(r, 'checksum-missing');
+});
+
+test('join-unknown-token: an MP_JOIN SYN names a token no key derives', async () => {
+  const r = await check('x', await rewriteFrame(BASIC, 12, (b, f) => flip(b, optionOffset(f, b, 1) + 4)));
+  const f = fired(r, 'join-unknown-token', 12);
+  assert.equal(f.severity, 'warning');
+  assert.match(f.message, /names token 0xab792fcf, which no MP_CAPABLE key in the capture derives/);
+  onlyErrors(r);
+});
+
+test('join-hmac-synack and join-hmac-ack: one flipped bit each', async () => {
+  const a = await check('x', await rewriteFrame(BASIC, 13, (b, f) => flip(b, optionOffset(f, b, 1) + 11)));
+  const fa = fired(a, 'join-hmac-synack', 13);
+  assert.match(fa.message, /truncated HMAC is 0x23aa0f53ed7a8c4e; HMAC-SHA256\(Key-B‖Key-A, R-B‖R-A\) gives 0x23aa0f53ed7a8c4f/);
+  assert.deepEqual(fa.relatedFrames, [2, 3, 12], 'the frames with the keys, and the SYN with R-A');
+  onlyErrors(a, 'join-hmac-synack');
+  const b = await check('x', await rewriteFrame(BASIC, 14, (bb, f) => flip(bb, optionOffset(f, bb, 1) + 23)));
+  assert.match(fired(b, 'join-hmac-ack', 14).message, /third ACK's HMAC is 7dfcbf9080b4c61c5d6bb117b05b8fc08ec4ccd8; .* gives 7dfcbf9080b4c61c5d6bb117b05b8fc08ec4ccd9/);
+  onlyErrors(b, 'join-hmac-ack');
+});
+
+test('join-incomplete: a SYN/ACK never followed by the third ACK', async () => {
+  const r = await check('x', await dropFrames(BASIC, [14]));
+  const f = fired(r, 'join-incomplete', 13);
+  assert.match(f.message, /never followed by a third ACK/);
+  const r2 = await check('x', await dropFrames(BASIC, [13, 14]));
+  assert.match(fired(r2, 'join-incomplete', 12).message, /never answered/);
+  onlyErrors(r2);
+});
+
+test('join-rejected: the real reject capture, with the reason in words', async () => {
+  const r = await check('reject', fs.readFileSync(fixture('kernel', 'reject.pcap')));
+  const f = fired(r, 'join-rejected', 13);
+  assert.equal(f.severity, 'info');
+  assert.match(f.message, /MP_TCPRST reason 3 \(administratively prohibited\)/);
+  assert.equal(f.rfc.section, '3.6');
+});
+
+test('address-id-conflict: one address ID for two addresses', async () => {
+  // frame 16: the second join from 10.0.2.1 says address ID 0, which names 10.0.1.1
+  const r = await check('x', await rewriteFrame(BASIC, 16, (b, f) => { b[optionOffset(f, b, 1) + 3] = 0; }));
+  const f = fired(r, 'address-id-conflict', 16);
+  assert.match(f.message, /the client uses address ID 0 for 10.0.2.1, but ID 0 already names 10.0.1.1 \(frame 1\)/);
+  onlyErrors(r);
+});
+
+test('c-flag-violated: a join to the source address of a peer that set C', async () => {
+  const r = await check('x', await rewriteFrame(BASIC, 2, (b, f) => { b[optionOffset(f, b, 0) + 3] = 0x21; }));
+  const f = fired(r, 'c-flag-violated', 16);
+  assert.match(f.message, /MP_JOIN to 10.0.1.2:5201, though the server set the C flag .* in frame 2/);
+  assert.equal(of(r, 'c-flag-violated').length, 1, 'the join to the other address is fine');
+  onlyErrors(r);
+});
+
+test('dss-checksum: one payload byte changed in a mapping that spans two segments', async () => {
+  const file = fixture('kernel', 'checksum.pcap');
+  const clean = await check('clean', fs.readFileSync(file));
+  assert.deepEqual(of(clean, 'dss-checksum'), []);
+  const r = await check('x', await rewriteFrame(file, 8, (b, f) => flip(b, f.tcp!.payloadOffset + 100)));
+  // the mapping starts in frame 4 (MP_CAPABLE with data, repeated by frame 6's DSS) and ends in frame 8
+  const f = fired(r, 'dss-checksum', 4);
+  assert.deepEqual(f.relatedFrames, [8]);
+  assert.match(f.message, /DSS checksum 0x[0-9a-f]{4} does not match the 16384 mapped bytes/);
+  onlyErrors(r, 'dss-checksum');
+});
+
+test('mapping-conflict: the same subflow bytes mapped to another DSN', async () => {
+  // frame 8 repeats frame 6's mapping; move its DSN by one
+  const r = await check('x', await rewriteFrame(BASIC, 8, (b, f) => {
+    const o = optionOffset(f, b, 2);
+    const dsnAt = o + 4 + 4; // after the 4-byte Data ACK (flags 0x0d)
+    b.writeBigUInt64BE(b.readBigUInt64BE(dsnAt) + 1n, dsnAt);
+  }));
+  const f = fired(r, 'mapping-conflict', 8);
+  assert.deepEqual(f.relatedFrames, [4]);
+  onlyErrors(r, 'mapping-conflict');
+});
+
+test('data-ack-regression and data-ack-unsent', async () => {
+  // frame 7 acknowledges less than frame 5 did
+  const back = await check('x', await rewriteFrame(BASIC, 7, (b, f) => {
+    const o = optionOffset(f, b, 2);
+    b.writeBigUInt64BE(b.readBigUInt64BE(o + 4) - 8000n, o + 4);
+  }));
+  const f = fired(back, 'data-ack-regression', 7);
+  assert.equal(f.severity, 'warning');
+  assert.deepEqual(f.relatedFrames, [5]);
+  onlyErrors(back);
+  // frame 21 acknowledges a megabyte the client never sent
+  const ahead = await check('x', await rewriteFrame(BASIC, 21, (b, f2) => {
+    const o = optionOffset(f2, b, 2);
+    b.writeBigUInt64BE(b.readBigUInt64BE(o + 4) + 1000000n, o + 4);
+  }));
+  const g = fired(ahead, 'data-ack-unsent', 21);
+  assert.match(g.message, /the server acknowledges data up to DSN \d+, but the client mapped data only up to \d+ in the whole capture/);
+  onlyErrors(ahead, 'data-ack-unsent');
+});
+
+test('data-after-data-fin: data mapped past an early DATA_FIN', async () => {
+  const r = await check('x', await rewriteFrame(BASIC, 20, (b, f) => { b[optionOffset(f, b, 2) + 3] |= 0x10; }));
+  const f = fired(r, 'data-after-data-fin', 24);
+  assert.deepEqual(f.relatedFrames, [20]);
+  assert.match(f.message, /beyond the DATA_FIN at DSN \d+ \(frame 20\)/);
+});
+
+test('add-addr-hmac: a flipped HMAC bit; add-addr-hmac-legacy: the early-Linux capture', async () => {
+  const r = await check('x', await rewriteFrame(BASIC, 10, (b, f) => flip(b, optionOffset(f, b, 3) + 15)));
+  assert.match(fired(r, 'add-addr-hmac', 10).message, /carries HMAC 0x6ce0cc3b3e89bd12; HMAC-SHA256 with the server's key first gives 0x6ce0cc3b3e89bd13/);
+  onlyErrors(r, 'add-addr-hmac');
+  const legacy = await check('aa-v1', fs.readFileSync(fixture('tcpdump', 'mptcp-aa-v1.pcap')));
+  const l = fired(legacy, 'add-addr-hmac-legacy', 13);
+  assert.match(l.message, /leftmost 64 bits of its HMAC \(0x669928744366716c\)/);
+  assert.deepEqual(of(legacy, 'add-addr-hmac'), []);
+});
+
+test('add-addr-not-echoed and add-addr-echo-unmatched', async () => {
+  const dropped = await check('x', await dropFrames(BASIC, [11]));
+  assert.match(fired(dropped, 'add-addr-not-echoed', 10).message, /the client never echoes ADD_ADDR 10.0.2.2 \(ID 5\)/);
+  onlyErrors(dropped);
+  const wrong = await check('x', await rewriteFrame(BASIC, 11, (b, f) => { b[optionOffset(f, b, 3) + 7] = 9; }));
+  assert.match(fired(wrong, 'add-addr-echo-unmatched', 11).message, /echoes ADD_ADDR 10.0.2.9 \(ID 5\), which the server never announced/);
+  fired(wrong, 'add-addr-not-echoed', 10);
+  onlyErrors(wrong);
+});
+
+test('remove-addr-unknown: REMOVE_ADDR of an ID never announced', async () => {
+  const file = fixture('kernel', 'remove.pcap');
+  const clean = await check('clean', fs.readFileSync(file));
+  assert.deepEqual(of(clean, 'remove-addr-unknown'), []);
+  const r = await check('x', await rewriteFrame(file, 30, (b, f) => { b[optionOffset(f, b, 4) + 3] = 9; }));
+  assert.match(fired(r, 'remove-addr-unknown', 30).message, /the server removes address ID 9, which it never announced/);
+  onlyErrors(r);
+});
+
+test('fastclose-key: MP_FASTCLOSE with another key; tcprst: the resets that follow', async () => {
+  const file = fixture('kernel', 'fastclose.pcap');
+  const clean = await check('clean', fs.readFileSync(file));
+  assert.equal(fired(clean, 'tcprst', 36).severity, 'info');
+  assert.match(fired(clean, 'tcprst', 36).message, /reason 0 \(unspecified error\), with MP_FASTCLOSE/);
+  const r = await check('x', await rewriteFrame(file, 36, (b, f) => flip(b, optionOffset(f, b, 7) + 11)));
+  const f = fired(r, 'fastclose-key', 36);
+  assert.equal(f.rfc.section, '3.5');
+  onlyErrors(r, 'fastclose-key');
+});
+
+test('mp-fail: an MP_FAIL naming a DSN inside a captured mapping', async () => {
+  // frame 7's DSS (Data ACK only, 12 bytes) becomes an MP_FAIL (12 bytes) for the DSN it acknowledged
+  const r = await check('x', await rewriteFrame(BASIC, 7, (b, f) => {
+    const o = optionOffset(f, b, 2);
+    b[o + 2] = 0x60;
+    b[o + 3] = 0;
+    b.writeBigUInt64BE(b.readBigUInt64BE(o + 4) - 1n, o + 4);
+  }));
+  const f = fired(r, 'mp-fail', 7);
+  assert.equal(f.severity, 'warning');
+  assert.deepEqual(f.relatedFrames, [4]);
+  assert.equal(f.rfc.section, '3.7');
+  onlyErrors(r);
+});
+
+test('option-length: a 3-byte DSS (real), and an MP_JOIN SYN/ACK of the wrong length', async () => {
+  const real = await check('oobr', fs.readFileSync(fixture('tcpdump', 'mptcp-dss-oobr.pcap')));
+  assert.match(fired(real, 'option-length', 1).message, /DSS length 3 is shorter than its 4-byte header/);
+  // the SYN's 4-byte MP_CAPABLE claims 12 bytes: it runs past the TCP header
+  const r = await check('x', await rewriteFrame(fixture('tcpdump', 'mptcp-v1.pcap'), 1, (b, f) => { b[optionOffset(f, b, 0) + 1] = 12; }));
+  assert.match(fired(r, 'option-length', 1).message, /MPTCP option of length 12 runs 8 bytes past the end of the TCP header/);
+  // the SYN/ACK's MP_CAPABLE shortened to 4 bytes (the key turned into NOPs): a SYN/ACK needs 12
+  const s = await check('x', await rewriteFrame(fixture('tcpdump', 'mptcp-v1.pcap'), 2, (b, f) => {
+    const o = optionOffset(f, b, 0);
+    b[o + 1] = 4;
+    b.fill(1, o + 4, o + 12);
+  }));
+  assert.match(fired(s, 'option-length', 2).message, /MP_CAPABLE v1 length 4 in a SYN\/ACK; expected 12/);
+});
+
+test('option-unknown: subtype 0x9 is a warning, 0xf experimental is info', async () => {
+  const r = await check('x', await rewriteFrame(BASIC, 5, (b, f) => { b[optionOffset(f, b, 2) + 2] = 0x90; }));
+  assert.equal(fired(r, 'option-unknown', 5).severity, 'warning');
+  const e = await check('x', await rewriteFrame(BASIC, 5, (b, f) => { b[optionOffset(f, b, 2) + 2] = 0xf0; }));
+  assert.equal(fired(e, 'option-unknown', 5).severity, 'info');
+});
+
+test('handshake-not-captured: keys unknown, and which checks were skipped', async () => {
+  const r = await check('aa-echo', fs.readFileSync(fixture('tcpdump', 'mptcp-aa-echo.pcap')));
+  assert.match(fired(r, 'handshake-not-captured', 1).message, /holds neither key, so these checks were skipped: ADD_ADDR HMACs/);
+  const cut = await check('x', await dropFrames(BASIC, [1, 2, 3, 4])); // frame 4 (MP_CAPABLE with data) repeats both keys
+  const f = of(cut, 'handshake-not-captured');
+  assert.ok(f.some((x) => /MP_JOIN HMACs of subflow 1/.test(x.message)), f.map((x) => x.message).join('\n'));
+  onlyErrors(cut);
+});
+
+test('capture-truncated: a snaplen of 128 leaves DSS checksums unverified', async () => {
+  const r = await check('snap', fs.readFileSync(fixture('fresh', 'checksum-snap128.pcap')));
+  const f = fired(r, 'capture-truncated', 14);
+  assert.match(f.message, /the snaplen \(128\) cut the mapped data of 25 mappings/);
+  assert.deepEqual(of(r, 'dss-checksum'), []);
+});
+
+test('--rule settings: off silences a rule, a level overrides its severity', async () => {
+  const bytes = await rewriteFrame(BASIC, 3, (b, f) => flip(b, optionOffset(f, b, 0) + 12 + 7));
+  const off = await check('x', bytes, { rules: { 'capable-key-mismatch': 'off' } });
+  assert.deepEqual(of(off, 'capable-key-mismatch'), []);
+  const warn = await check('x', bytes, { rules: { 'capable-key-mismatch': 'warning' } });
+  assert.equal(fired(warn, 'capable-key-mismatch', 3).severity, 'warning');
+});
