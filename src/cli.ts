@@ -21,7 +21,8 @@ commands:
       --format text|json|sarif   output format (default text)
       --severity LEVEL           list findings at LEVEL or above (info, warning, error)
       --rule ID=LEVEL            set a rule to off, info, warning or error (repeatable)
-  decode FILE          one line per packet in words   [--json] [--limit N]
+  decode FILE          one line per packet in words, findings on their packet
+                       [--json] [--limit N] [--no-findings]
   summary FILE         connections, keys, tokens, subflows   [--json]
   fields -e FIELD... FILE
                        tshark -T fields -E occurrence=a -E aggregator=, compatible output
@@ -97,16 +98,34 @@ async function cmdFields(args: string[]): Promise<number> {
 }
 
 async function cmdDecode(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, limit: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, limit: { type: 'string' }, 'no-findings': { type: 'boolean' } } });
   const file = oneFile(positionals, 'decode');
   const limit = values.limit !== undefined ? Number(values.limit) : undefined;
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError('--limit takes a positive whole number');
+  // Findings are known only once the capture is read: a file is checked first, then decoded with
+  // each packet's findings on its line. Standard input is read once, without them.
+  const byFrame = new Map<number, Finding[]>();
+  if (file !== '-' && !values['no-findings']) {
+    const checked = await checkCapture({ file }, {}, { onProgress: progress(file) });
+    for (const f of checked.findings) {
+      const l = byFrame.get(f.frame);
+      if (l) l.push(f); else byFrame.set(f.frame, [f]);
+    }
+  }
   const tb = {};
   const a = await analyze(file, {
     limit,
     onPacket: values.json
-      ? (f, facts) => out.line(JSON.stringify(decodeJson(f, facts)))
-      : (f, facts) => out.line(decodeLine(f, facts, tb)),
+      ? (f, facts) => {
+        const o = decodeJson(f, facts);
+        const fs = byFrame.get(f.frame);
+        if (fs) o.findings = fs.map((x) => ({ rule: x.rule, severity: x.severity, message: x.message, rfc: x.rfc }));
+        out.line(JSON.stringify(o));
+      }
+      : (f, facts) => {
+        const fs = byFrame.get(f.frame);
+        out.line(decodeLine(f, facts, tb) + (fs ? fs.map((x) => `  ‼ ${x.severity} ${x.rule}: ${x.message} [${x.rfc.doc} §${x.rfc.section}]`).join('') : ''));
+      },
   });
   out.flush();
   reportProblems(a);

@@ -1,0 +1,180 @@
+// The built CLI (dist/cli.js), as a user runs it: exit codes, one-line errors, formats, stdin.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import Ajv from 'ajv-draft-04';
+import { ruleCatalogueMarkdown } from '../src/format/report.ts';
+import { fixture, GOLDEN_FIELDS, goldenPath } from './fixtures.ts';
+
+const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+const SAMPLE = path.join(__dirname, '..', 'samples', 'key-mismatch.pcap');
+
+function run(args: string[], input?: Buffer) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 26 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('check: an error finding exits 1 with a compiler-style line and a summary line', () => {
+  const r = run(['check', SAMPLE]);
+  assert.equal(r.code, 1);
+  const lines = r.out.trim().split('\n');
+  assert.equal(lines[0], `${SAMPLE}:frame 3: error capable-key-mismatch: the echoed server key in the third ACK is 0x8c08771553a46fbc, but the server sent 0x8c08771553a46fbd in its SYN/ACK (frame 2) (RFC 8684 §3.1 https://www.rfc-editor.org/rfc/rfc8684#section-3.1)`);
+  assert.equal(lines.at(-1), `${SAMPLE}: 60 packets, 1 MPTCP connection: 1 error, 0 warnings, 0 info`);
+  assert.equal(r.err, '');
+});
+
+test('check: a clean capture exits 0; --severity filters; --rule silences', () => {
+  assert.equal(run(['check', fixture('kernel', 'basic.pcap')]).code, 0);
+  const reject = run(['check', fixture('kernel', 'reject.pcap'), '--severity', 'warning']);
+  assert.equal(reject.code, 0);
+  assert.equal(reject.out.trim().split('\n').length, 1, 'only the summary line: both findings are info');
+  const off = run(['check', SAMPLE, '--rule', 'capable-key-mismatch=off']);
+  assert.equal(off.code, 0);
+});
+
+test('unreadable input: exit 2 and one line naming the file, never a stack trace', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-cli-'));
+  const notes = path.join(dir, 'notes.txt');
+  fs.writeFileSync(notes, 'not a capture at all');
+  const empty = path.join(dir, 'empty.pcap');
+  fs.writeFileSync(empty, '');
+  for (const [args, re] of [
+    [['check', notes], /^mptcp-lens: .*notes\.txt: not a pcap or pcapng capture \(starts with 0x6e6f7420\) \(at byte offset 0\)$/],
+    [['decode', empty], /^mptcp-lens: .*empty\.pcap: empty file, not a capture$/],
+    [['summary', dir], /is a directory, not a capture file$/],
+    [['fields', '-e', 'frame.number', path.join(dir, 'nope.pcap')], /nope\.pcap: no such file$/],
+  ] as Array<[string[], RegExp]>) {
+    const r = run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    assert.match(r.err.trim(), re);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  }
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('usage errors exit 2 with one line and the usage line', () => {
+  for (const args of [['frobnicate'], ['check'], ['check', SAMPLE, '--format', 'xml'], ['check', SAMPLE, '--rule', 'no-such-rule=off'], ['fields', SAMPLE], ['decode', SAMPLE, '--limit', 'x']]) {
+    const r = run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /^mptcp-lens: .+\nusage: mptcp-lens/);
+  }
+  assert.equal(run(['--help']).code, 0);
+});
+
+test('a damaged capture: what was readable is reported, and where it stopped', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-cli-'));
+  const cut = path.join(dir, 'cut.pcap');
+  const full = fs.readFileSync(SAMPLE);
+  fs.writeFileSync(cut, full.subarray(0, full.length - 10));
+  const r = run(['check', cut]);
+  assert.equal(r.code, 1, 'the key mismatch is still found');
+  assert.match(r.out, /cut\.pcap: 59 packets, 1 MPTCP connection: 1 error, .*1 read problem/);
+  assert.match(r.err, /^mptcp-lens: .*cut\.pcap: file ends inside a record \(\d+ of \d+ bytes\) \(at byte offset \d+, frame 60\); packets before it were read\n$/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('check - reads a classic pcap from standard input (pcap-parser)', () => {
+  const r = run(['check', '-'], fs.readFileSync(SAMPLE));
+  assert.equal(r.code, 1);
+  assert.match(r.out, /^standard input:frame 3: error capable-key-mismatch/);
+  const ng = run(['check', '-'], fs.readFileSync(fixture('kernel', 'basic.pcapng')));
+  assert.equal(ng.code, 2);
+  assert.match(ng.err, /pcapng on standard input is not supported/);
+});
+
+test('check --format json: captures, connections and findings', () => {
+  const r = run(['check', SAMPLE, fixture('kernel', 'reject.pcap'), '--format', 'json']);
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.out);
+  assert.equal(j.captures.length, 2);
+  const [a, b] = j.captures;
+  assert.equal(a.packets, 60);
+  assert.equal(a.connections[0].server.key, '0x8c08771553a46fbd');
+  assert.equal(a.connections[0].server.token, '0xaa792fcf');
+  assert.deepEqual(a.findings[0], {
+    rule: 'capable-key-mismatch', severity: 'error', frame: 3, relatedFrames: [2], connection: 0, subflow: 0,
+    message: 'the echoed server key in the third ACK is 0x8c08771553a46fbc, but the server sent 0x8c08771553a46fbd in its SYN/ACK (frame 2)',
+    rfc: { doc: 'RFC 8684', section: '3.1', url: 'https://www.rfc-editor.org/rfc/rfc8684#section-3.1' },
+  });
+  assert.deepEqual(b.findings.map((f: { rule: string; frame: number }) => `${f.rule}@${f.frame}`), ['join-rejected@13', 'tcprst@14']);
+});
+
+test('check --format sarif: valid SARIF 2.1.0 with RFC help URIs and byte offsets', () => {
+  const r = run(['check', SAMPLE, '--format', 'sarif']);
+  assert.equal(r.code, 1);
+  const log = JSON.parse(r.out) as Record<string, any>;
+  const schema = JSON.parse(fs.readFileSync(require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
+  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+  const validate = ajv.compile(schema);
+  assert.ok(validate(log) as boolean, JSON.stringify(validate.errors?.slice(0, 5)));
+  const run0 = log.runs[0];
+  const rule = run0.tool.driver.rules.find((x: { id: string }) => x.id === 'capable-key-mismatch');
+  assert.equal(rule.helpUri, 'https://www.rfc-editor.org/rfc/rfc8684#section-3.1');
+  const res = run0.results[0];
+  assert.equal(res.ruleId, 'capable-key-mismatch');
+  assert.equal(res.level, 'error');
+  assert.equal(run0.tool.driver.rules[res.ruleIndex].id, 'capable-key-mismatch');
+  // frame 3's bytes start after the 24-byte file header, two records and its own 16-byte record header
+  const file = fs.readFileSync(SAMPLE);
+  const caplen1 = file.readUInt32LE(24 + 8);
+  const caplen2 = file.readUInt32LE(24 + 16 + caplen1 + 8);
+  assert.equal(res.locations[0].physicalLocation.region.byteOffset, 24 + 16 + caplen1 + 16 + caplen2 + 16);
+  assert.equal(res.properties.frame, 3);
+  // a broken log does not validate: the schema check can fail
+  delete log.version;
+  assert.equal(validate(log), false);
+});
+
+test('fields: the same lines as tshark for the golden field list', () => {
+  const file = fixture('tcpdump', 'mptcp-v0.pcap');
+  const r = run(['fields', ...GOLDEN_FIELDS.flatMap((f) => ['-e', f]), '-E', 'occurrence=a', '-E', 'aggregator=,', file]);
+  assert.equal(r.code, 0);
+  // the only documented difference: tshark 4.0 shows no DSS checksum (see WIRESHARK_DIFFERENCES)
+  const col = GOLDEN_FIELDS.indexOf('tcp.options.mptcp.checksum');
+  const golden = fs.readFileSync(goldenPath(file), 'utf8').split('\n');
+  const ours = r.out.split('\n');
+  assert.equal(ours.length, golden.length);
+  let differing = 0;
+  for (let i = 0; i < ours.length; i++) {
+    const o = ours[i].split('\t');
+    const g = golden[i].split('\t');
+    if (o[col] !== g[col]) { assert.equal(g[col], ''); differing++; o[col] = ''; }
+    assert.equal(o.join('\t'), g.join('\t'), `frame ${i + 1}`);
+  }
+  assert.ok(differing > 100, 'v0 DSS checksums shown');
+});
+
+test('decode: one line per frame, findings on their frame; --json per line', () => {
+  const r = run(['decode', SAMPLE]);
+  assert.equal(r.code, 0);
+  const lines = r.out.trimEnd().split('\n');
+  assert.equal(lines.length, 60);
+  assert.match(lines[1], /^ {5}2 .*MP_CAPABLE v1 SYN\/ACK flags=0x01\[H\] key=0x8c08771553a46fbd token=0xaa792fcf idsn=0xbdf7fb6c7ec365dd$/);
+  assert.match(lines[2], /peer-key=0x8c08771553a46fbc {2}‼ error capable-key-mismatch: .* \[RFC 8684 §3\.1\]$/);
+  assert.match(lines[11], /MP_JOIN SYN token=0xaa792fcf id=2 nonce=0x05f91a50/);
+  const j = run(['decode', SAMPLE, '--json', '--limit', '3']).out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(j.length, 3);
+  assert.equal(j[2].options[0].receiverKey, '0x8c08771553a46fbc');
+  assert.equal(j[2].findings[0].rule, 'capable-key-mismatch');
+});
+
+test('summary --json: keys, tokens, IDSNs, subflows and signalling', () => {
+  const r = run(['summary', fixture('kernel', 'basic.pcap'), '--json']);
+  assert.equal(r.code, 0);
+  const c = JSON.parse(r.out).connections[0];
+  assert.equal(c.version, 1);
+  assert.deepEqual(c.client, { key: '0xd25127380c168863', token: '0xffd038b3', idsn: '0x46e0e3f12082fac8', address: '10.0.1.1' });
+  assert.deepEqual(c.subflows.map((s: { tcpStream: number; kind: string; addressIds: unknown }) => [s.tcpStream, s.kind, s.addressIds]),
+    [[0, 'initial', { initiator: 0, responder: 0 }], [1, 'join', { initiator: 2, responder: 5 }], [2, 'join', { initiator: 2, responder: 0 }]]);
+  assert.deepEqual(c.addresses, [{ frame: 10, by: 'server', id: 5, address: '10.0.2.2', port: null, hmac: '0x6ce0cc3b3e89bd13', echoFrame: 11 }]);
+  assert.equal(c.ended, 'closed: DATA_FIN from both sides (frames 36, 44)');
+});
+
+test('docs/rules.md is the catalogue generated from the rules', () => {
+  assert.equal(fs.readFileSync(path.join(__dirname, '..', 'docs', 'rules.md'), 'utf8'), ruleCatalogueMarkdown());
+  assert.equal(run(['rules']).out.trim().split('\n').length, 32);
+});
