@@ -19,7 +19,8 @@ if (existsSync('extension/extension.ts')) {
   builds.push({ ...common, entryPoints: ['extension/worker.ts'], outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' });
 }
 if (existsSync('webview/main.ts')) {
-  builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'chrome120' });
+  builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'chrome120', minify: true });
+  builds.push({ ...common, entryPoints: ['webview/style.css'], outfile: 'dist/webview.css', sourcemap: false });
 }
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();

@@ -70,3 +70,14 @@ export async function duplicateFrame(file: string, frameNo: number, edit: (bytes
   edit(copy.subarray(16), offs.get(frameNo)!.frame);
   return Buffer.concat([bytes.subarray(0, e), copy, bytes.subarray(e)]);
 }
+
+/** A viewer session over a capture, as the extension host builds it from the worker's output. */
+export async function viewerSession(file: string, chunkSize = 16): Promise<import('../src/viewer/session.ts').CaptureSession> {
+  const { CaptureSession } = await import('../src/viewer/session.ts');
+  const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
+  const bytes = fs.readFileSync(file);
+  const s = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+  const r = await analyzeForViewer({ file }, { chunkSize, onChunk: (cols, n) => s.appendChunk(cols, n) });
+  s.finish(r.findings, r.connections, r.problems);
+  return s;
+}

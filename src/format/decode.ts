@@ -38,14 +38,19 @@ function rel(v: bigint, base: bigint | undefined): string {
   return base === undefined ? String(v) : String(BigInt.asUintN(64, v - base));
 }
 
+/** What an option's words depend on beyond its bytes. */
+export interface OptionWordsContext {
+  syn: boolean;
+  ack: boolean;
+  /** the Data ACK relative to the peer's IDSN, when known */
+  relDataAck?: string;
+  /** the mapping's DSN relative to the sender's IDSN, when known */
+  relMappingDsn?: string;
+}
+
 /** The option in words, e.g. `MP_CAPABLE v1 SYN/ACK key=0x… token=0x…`. */
-export function optionText(o: MptcpOption, f: DecodedFrame, facts: PacketFacts): string {
-  const t = f.tcp!;
-  const syn = (t.flags & TH_SYN) !== 0;
-  const ack = (t.flags & TH_ACK) !== 0;
-  const c = facts.conn;
-  const side = facts.side;
-  const peer = side === undefined ? undefined : 1 - side;
+export function optionWords(o: MptcpOption, ctx: OptionWordsContext): string {
+  const { syn, ack } = ctx;
   const bad = o.lengthProblem ? ` !length=${o.length}` : '';
   const cut = o.truncated ? ' !truncated' : '';
   switch (o.kind) {
@@ -73,13 +78,9 @@ export function optionText(o: MptcpOption, f: DecodedFrame, facts: PacketFacts):
     }
     case 'DSS': {
       const parts = ['DSS'];
-      if (o.dataAck !== undefined) {
-        const base = c && peer !== undefined ? c.idsns[peer as 0 | 1] : undefined;
-        parts.push(facts.dataAck !== undefined && base !== undefined ? `ack=${rel(facts.dataAck, base)}` : `ack=${o.dataAck}${o.dataAck8 ? '' : '/32'}`);
-      }
+      if (o.dataAck !== undefined) parts.push(ctx.relDataAck !== undefined ? `ack=${ctx.relDataAck}` : `ack=${o.dataAck}${o.dataAck8 ? '' : '/32'}`);
       if (o.dsn !== undefined) {
-        const base = c && side !== undefined ? c.idsns[side] : undefined;
-        parts.push(facts.mappingDsn !== undefined && base !== undefined ? `dsn=${rel(facts.mappingDsn, base)}` : `dsn=${o.dsn}${o.dsn8 ? '' : '/32'}`);
+        parts.push(ctx.relMappingDsn !== undefined ? `dsn=${ctx.relMappingDsn}` : `dsn=${o.dsn}${o.dsn8 ? '' : '/32'}`);
         if (o.subflowSeq !== undefined) parts.push(`ssn=${o.subflowSeq}`);
         if (o.dataLevelLength !== undefined) parts.push(`len=${o.dataLevelLength}`);
         if (o.checksum !== undefined) parts.push(`csum=${h16(o.checksum)}`);
@@ -107,6 +108,25 @@ export function optionText(o: MptcpOption, f: DecodedFrame, facts: PacketFacts):
     default:
       return `${SUBTYPE_NAMES[o.subtype] ?? `MPTCP subtype ${o.subtype}`}${bad}${cut}`;
   }
+}
+
+/** The relative Data ACK and mapping DSN of a packet, as text, when the IDSNs are known. */
+export function relativeValues(facts: PacketFacts): { relDataAck?: string; relMappingDsn?: string; relDsn?: string } {
+  const c = facts.conn;
+  const side = facts.side;
+  if (!c || side === undefined) return {};
+  const own = c.idsns[side];
+  const peer = c.idsns[(1 - side) as 0 | 1];
+  return {
+    relDataAck: facts.dataAck !== undefined && peer !== undefined ? rel(facts.dataAck, peer) : undefined,
+    relMappingDsn: facts.mappingDsn !== undefined && own !== undefined ? rel(facts.mappingDsn, own) : undefined,
+    relDsn: facts.dsn !== undefined && own !== undefined ? rel(facts.dsn, own) : undefined,
+  };
+}
+
+export function optionText(o: MptcpOption, f: DecodedFrame, facts: PacketFacts): string {
+  const t = f.tcp!;
+  return optionWords(o, { syn: (t.flags & TH_SYN) !== 0, ack: (t.flags & TH_ACK) !== 0, ...relativeValues(facts) });
 }
 
 export interface DecodeTimeBase { first?: number }

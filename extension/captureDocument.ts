@@ -1,0 +1,122 @@
+/** One open capture: its analysis worker, the session answering the viewer, and its state. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import type { CheckerConfig } from '../src/check/checker.ts';
+import { CaptureSession } from '../src/viewer/session.ts';
+import type { WorkerMessage, WorkerRequest } from './worker.ts';
+
+export type DocState = 'loading' | 'done' | 'error';
+
+export class CaptureDocument implements vscode.CustomDocument {
+  readonly session: CaptureSession;
+  state: DocState = 'loading';
+  error: { message: string; retry: boolean } | undefined;
+  progress = { packets: 0, bytesRead: 0, totalBytes: 0 };
+  private worker: Worker | undefined;
+  private fd: number | undefined;
+  private bytes: Buffer | undefined;
+  private readonly changed = new vscode.EventEmitter<'chunk' | 'progress' | 'done' | 'error'>();
+  readonly onChange = this.changed.event;
+  private disposed = false;
+
+  constructor(readonly uri: vscode.Uri, private readonly extensionUri: vscode.Uri, private readonly config: () => CheckerConfig) {
+    this.session = new CaptureSession((offset, length) => this.read(offset, length));
+  }
+
+  get displayName(): string {
+    return path.basename(this.uri.path);
+  }
+
+  private read(offset: number, length: number): Buffer {
+    if (this.bytes) return this.bytes.subarray(offset, offset + length);
+    if (this.fd === undefined) return Buffer.alloc(0);
+    const b = Buffer.allocUnsafe(length);
+    const n = fs.readSync(this.fd, b, 0, length, offset);
+    return b.subarray(0, n);
+  }
+
+  /** Starts (or restarts) the analysis. */
+  async load(): Promise<void> {
+    this.stop();
+    this.state = 'loading';
+    this.error = undefined;
+    this.session.reset();
+    const request = await this.request();
+    if (!request) return;
+    const worker = new Worker(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath);
+    this.worker = worker;
+    let finished = false;
+    worker.on('message', (m: WorkerMessage) => {
+      if (this.disposed || worker !== this.worker) return;
+      switch (m.type) {
+        case 'chunk': this.session.appendChunk(m.cols, m.n); this.changed.fire('chunk'); break;
+        case 'progress': this.progress = { packets: m.packets, bytesRead: m.bytesRead, totalBytes: m.totalBytes }; this.changed.fire('progress'); break;
+        case 'done':
+          finished = true;
+          this.session.finish(m.result.findings, m.result.connections, m.result.problems);
+          this.state = 'done';
+          this.changed.fire('done');
+          void worker.terminate();
+          break;
+        case 'failed':
+          finished = true;
+          this.fail(m.message, !m.userError);
+          void worker.terminate();
+          break;
+        default: break;
+      }
+    });
+    worker.on('error', (err) => { if (!finished && worker === this.worker) { finished = true; this.fail(`the analysis stopped: ${err.message.split('\n')[0]}`, true); } });
+    worker.on('exit', (code) => { if (!finished && worker === this.worker && !this.disposed) { finished = true; this.fail(`the analysis worker exited (code ${code})`, true); } });
+    worker.postMessage(request, request.type === 'analyzeBytes' ? [request.bytes.buffer as ArrayBuffer] : []);
+  }
+
+  private async request(): Promise<WorkerRequest | undefined> {
+    try {
+      if (this.uri.scheme === 'file') {
+        if (this.fd !== undefined) fs.closeSync(this.fd);
+        this.fd = fs.openSync(this.uri.fsPath, 'r'); // read-only: the capture is never written
+        return { type: 'analyze', file: this.uri.fsPath, config: this.config() };
+      }
+      // a virtual file system: read through vscode.workspace.fs
+      const data = await vscode.workspace.fs.readFile(this.uri);
+      this.bytes = Buffer.from(data);
+      return { type: 'analyzeBytes', name: this.displayName, bytes: new Uint8Array(data), config: this.config() };
+    } catch (err) {
+      this.fail(`${this.displayName}: ${(err as Error).message.split('\n')[0]}`, true);
+      return undefined;
+    }
+  }
+
+  /** The bytes of the capture for another worker (the decoded trace), or its path. */
+  async source(): Promise<{ file: string } | { bytes: Uint8Array; name: string }> {
+    if (this.uri.scheme === 'file') return { file: this.uri.fsPath };
+    return { bytes: new Uint8Array(this.bytes ?? (await vscode.workspace.fs.readFile(this.uri))), name: this.displayName };
+  }
+
+  private fail(message: string, retry: boolean): void {
+    this.state = 'error';
+    this.error = { message, retry };
+    this.changed.fire('error');
+  }
+
+  cancel(): void {
+    this.worker?.postMessage({ type: 'cancel' } satisfies WorkerRequest);
+  }
+
+  private stop(): void {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) void w.terminate();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.stop();
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,141 @@
+/** The custom read-only editor for captures: one webview per editor, fed page by page. */
+import * as crypto from 'node:crypto';
+import * as vscode from 'vscode';
+import type { CheckerConfig } from '../src/check/checker.ts';
+import { handleWebviewMessage, stateMessages } from '../src/viewer/host.ts';
+import type { HostMessage } from '../src/viewer/protocol.ts';
+import { CaptureDocument } from './captureDocument.ts';
+
+export const VIEW_TYPE = 'mptcpLens.captureViewer';
+const LARGE_FILE = 32 * 1024 * 1024;
+
+export interface ViewerHooks {
+  onDocumentDone(doc: CaptureDocument): void;
+  onDocumentClosed(doc: CaptureDocument): void;
+  onActiveChanged(doc: CaptureDocument | undefined): void;
+  openTrace(doc: CaptureDocument, frame: number): void;
+  copyKeys(doc: CaptureDocument, connection: number): void;
+}
+
+export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
+  private readonly panels = new Map<CaptureDocument, Set<vscode.WebviewPanel>>();
+  readonly documents = new Set<CaptureDocument>();
+  active: { doc: CaptureDocument; panel: vscode.WebviewPanel } | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly config: () => CheckerConfig, private readonly hooks: ViewerHooks) {}
+
+  async openCustomDocument(uri: vscode.Uri): Promise<CaptureDocument> {
+    const doc = new CaptureDocument(uri, this.context.extensionUri, this.config);
+    this.documents.add(doc);
+    doc.onChange((what) => {
+      if (what === 'done') this.hooks.onDocumentDone(doc);
+      this.broadcast(doc, what);
+    });
+    void doc.load();
+    void this.notifyLarge(doc);
+    return doc;
+  }
+
+  private async notifyLarge(doc: CaptureDocument): Promise<void> {
+    if (doc.uri.scheme !== 'file') return;
+    let size = 0;
+    try { size = (await vscode.workspace.fs.stat(doc.uri)).size; } catch { return; }
+    if (size < LARGE_FILE) return;
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `MPTCP Lens: analysing ${doc.displayName}`, cancellable: true },
+      (progress, token) => new Promise<void>((resolve) => {
+        token.onCancellationRequested(() => { doc.cancel(); resolve(); });
+        let last = 0;
+        const sub = doc.onChange((what) => {
+          if (what === 'progress' && doc.progress.totalBytes) {
+            const pct = Math.floor((doc.progress.bytesRead / doc.progress.totalBytes) * 100);
+            progress.report({ increment: pct - last, message: `${doc.progress.packets.toLocaleString()} packets` });
+            last = pct;
+          }
+          if (what === 'done' || what === 'error') { sub.dispose(); resolve(); }
+        });
+      }),
+    );
+  }
+
+  resolveCustomEditor(doc: CaptureDocument, panel: vscode.WebviewPanel): void {
+    let set = this.panels.get(doc);
+    if (!set) { set = new Set(); this.panels.set(doc, set); }
+    set.add(panel);
+    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    panel.webview.html = this.html(panel.webview, dist, doc);
+    const post = (m: HostMessage) => void panel.webview.postMessage(m);
+    panel.webview.onDidReceiveMessage((raw: unknown) => handleWebviewMessage(doc, raw, post, {
+      openTrace: (frame) => this.hooks.openTrace(doc, frame),
+      copyKeys: (connection) => this.hooks.copyKeys(doc, connection),
+      retry: () => void doc.load(),
+    }));
+    panel.onDidChangeViewState(() => {
+      if (panel.active) { this.active = { doc, panel }; this.hooks.onActiveChanged(doc); }
+      else if (this.active?.panel === panel) { this.active = undefined; this.hooks.onActiveChanged(undefined); }
+    });
+    if (panel.active) { this.active = { doc, panel }; this.hooks.onActiveChanged(doc); }
+    panel.onDidDispose(() => {
+      set!.delete(panel);
+      if (this.active?.panel === panel) { this.active = undefined; this.hooks.onActiveChanged(undefined); }
+      if (set!.size === 0) {
+        this.panels.delete(doc);
+        this.documents.delete(doc);
+        this.hooks.onDocumentClosed(doc);
+      }
+    });
+  }
+
+  private broadcast(doc: CaptureDocument, what: 'chunk' | 'progress' | 'done' | 'error'): void {
+    for (const panel of this.panels.get(doc) ?? []) {
+      const post = (m: HostMessage) => void panel.webview.postMessage(m);
+      if (what === 'chunk') post({ type: 'count', total: doc.session.total(), filterId: doc.session.filterId, done: false });
+      else if (what === 'progress') post({ type: 'progress', ...doc.progress });
+      else for (const m of stateMessages(doc)) post(m);
+    }
+  }
+
+  /** Selects a frame in the document's viewer (opening it if needed). */
+  async reveal(doc: CaptureDocument | undefined, uri: vscode.Uri, frame: number): Promise<void> {
+    if (!doc) {
+      await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE);
+      doc = [...this.documents].find((d) => d.uri.toString() === uri.toString());
+    }
+    const panel = doc && [...(this.panels.get(doc) ?? [])][0];
+    if (!panel || !doc) return;
+    panel.reveal();
+    const send = () => void panel.webview.postMessage({ type: 'reveal', frame } satisfies HostMessage);
+    if (doc.state === 'loading') { const sub = doc.onChange((w) => { if (w === 'done') { sub.dispose(); send(); } }); }
+    else send();
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri, doc: CaptureDocument): string {
+    const nonce = crypto.randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    const title = doc.displayName.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${nonce}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>${title}</title>
+</head>
+<body>
+<div id="app" role="application" aria-label="MPTCP capture viewer"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+}

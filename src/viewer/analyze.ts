@@ -1,0 +1,81 @@
+/** The worker's pass over a capture for the viewer: index chunks as they come, then findings and connections. */
+import { checkCapture } from '../analyze.ts';
+import type { CheckerConfig } from '../check/checker.ts';
+import type { Finding } from '../check/types.ts';
+import type { MptcpConnection } from '../mptcp/model.ts';
+import type { Tracker } from '../mptcp/tracker.ts';
+import { summaryJson } from '../format/summary.ts';
+import { PacketIndex, type Columns } from './index.ts';
+import type { ConnectionInfo } from './protocol.ts';
+
+export interface ViewerAnalysisOptions {
+  chunkSize?: number;
+  config?: CheckerConfig;
+  onChunk(cols: Columns, n: number): void;
+  onProgress?(packets: number, bytesRead: number, totalBytes: number): void;
+  isCancelled?(): boolean;
+}
+
+export interface ViewerAnalysis {
+  packets: number;
+  findings: Finding[];
+  connections: ConnectionInfo[];
+  problems: Array<{ offset: number; frame: number; message: string }>;
+  suppressed: number;
+}
+
+export function connectionInfos(tracker: Tracker, findings: Finding[], file: string, scan: Parameters<typeof summaryJson>[0]['scan']): ConnectionInfo[] {
+  const summary = summaryJson({ file, scan, tracker });
+  return summary.connections.map((c, i) => {
+    const conn: MptcpConnection = tracker.connections[i];
+    const counts = { error: 0, warning: 0, info: 0 };
+    for (const f of findings) if (f.connection === c.id) counts[f.severity]++;
+    return {
+      id: c.id, version: c.version, partial: c.partial, checksums: c.checksums, client: c.client, server: c.server, ended: c.ended,
+      findings: counts,
+      subflows: c.subflows.map((s, k) => {
+        const j = conn.subflows[k].join;
+        return { ...s, join: j ? { token: s.joinToken, nonceA: j.nonceA ?? null, nonceB: j.nonceB ?? null, initiatorSide: j.initiatorSide ?? null } : null };
+      }),
+    };
+  });
+}
+
+export async function analyzeForViewer(input: { file: string } | { bytes: Uint8Array; name: string }, opts: ViewerAnalysisOptions): Promise<ViewerAnalysis> {
+  const chunkSize = opts.chunkSize ?? 8192;
+  const index = new PacketIndex(chunkSize);
+  let sent = 0;
+  let lastFlush = Date.now();
+  let bytesRead = 0;
+  let totalBytes = 0;
+  const flush = () => {
+    if (index.count === sent) return;
+    opts.onChunk(index.slice(0, index.count - sent), index.count - sent);
+    sent = index.count;
+    // the index is only a staging area here: start it again
+    index.count = 0;
+    sent = 0;
+    lastFlush = Date.now();
+    opts.onProgress?.(total, bytesRead, totalBytes);
+  };
+  let total = 0;
+  const r = await checkCapture('file' in input ? { file: input.file } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
+    isCancelled: opts.isCancelled,
+    onProgress: (done, all) => { bytesRead = done; totalBytes = all; },
+    onPacket: (f, facts) => {
+      index.add(f, facts);
+      total++;
+      // first rows early, then in chunks
+      if (index.count >= chunkSize || (total <= 1000 && index.count >= 100) || ((total & 1023) === 0 && Date.now() - lastFlush > 100)) flush();
+    },
+  });
+  flush();
+  const file = 'file' in input ? input.file : input.name;
+  return {
+    packets: r.scan.packets,
+    findings: r.findings,
+    connections: connectionInfos(r.tracker, r.findings, file, r.scan),
+    problems: r.scan.problems,
+    suppressed: [...r.suppressed.values()].reduce((a, b) => a + b, 0),
+  };
+}

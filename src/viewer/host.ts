@@ -1,0 +1,63 @@
+/**
+ * What the host answers to each viewer message, without VS Code: the extension wires it to a
+ * webview, the tests to a page in Chromium. Messages are validated first; anything else is ignored.
+ */
+import { parseFromWebview, type HostMessage } from './protocol.ts';
+import type { CaptureSession } from './session.ts';
+
+export interface DocumentView {
+  displayName: string;
+  state: 'loading' | 'done' | 'error';
+  progress: { packets: number; bytesRead: number; totalBytes: number };
+  error?: { message: string; retry: boolean };
+  session: CaptureSession;
+}
+
+export interface HostActions {
+  openTrace(frame: number): void;
+  copyKeys(connection: number): void;
+  retry(): void;
+}
+
+/** The messages that bring a (new or reloaded) webview up to date. */
+export function stateMessages(doc: DocumentView): HostMessage[] {
+  const s = doc.session;
+  const out: HostMessage[] = [{ type: 'init', file: doc.displayName, state: doc.state }];
+  out.push({ type: 'count', total: s.total(), filterId: s.filterId, done: doc.state !== 'loading' });
+  if (doc.state === 'loading') out.push({ type: 'progress', ...doc.progress });
+  if (doc.state === 'done') out.push({ type: 'summary', connections: s.connections, findings: s.findings, problems: s.problems, packets: s.index.count, suppressed: 0 });
+  if (doc.state === 'error' && doc.error) out.push({ type: 'error', message: doc.error.message, retry: doc.error.retry });
+  return out;
+}
+
+export function handleWebviewMessage(doc: DocumentView, raw: unknown, post: (m: HostMessage) => void, actions: HostActions): void {
+  const s = doc.session;
+  const m = parseFromWebview(raw, s.index.count);
+  if (!m) return;
+  switch (m.type) {
+    case 'ready':
+      for (const x of stateMessages(doc)) post(x);
+      break;
+    case 'getRows':
+      if (m.filterId !== s.filterId) return; // a page of an old filter
+      post({ type: 'rows', requestId: m.requestId, filterId: m.filterId, start: m.start, rows: s.rows(m.start, m.count) });
+      break;
+    case 'setFilter': {
+      const filterId = s.setFilter(m.filter);
+      post({ type: 'count', total: s.total(), filterId, done: doc.state !== 'loading' });
+      break;
+    }
+    case 'getDetails': {
+      const d = s.details(m.frame);
+      post({ type: 'details', requestId: m.requestId, frame: m.frame, tree: d.tree, bytes: [...d.bytes] });
+      break;
+    }
+    case 'locate':
+      post({ type: 'located', requestId: m.requestId, frame: m.frame, position: s.positionOf(m.frame) });
+      break;
+    case 'openTrace': actions.openTrace(m.frame); break;
+    case 'copyKeys': actions.copyKeys(m.connection); break;
+    case 'retry': actions.retry(); break;
+    default: break;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The one protocol between the extension host and the viewer webview: a discriminated union per
+ * direction. The webview asks for pages of rows and for one packet's details; the host never pushes
+ * a whole capture. `parseFromWebview` validates everything the webview sends.
+ */
+import type { Finding } from '../check/types.ts';
+import type { RfcRef } from '../rfc.ts';
+import type { Row } from './rows.ts';
+
+export interface SubflowInfo {
+  tcpStream: number;
+  kind: string;
+  client: string;
+  server: string;
+  addressIds: { initiator: number | null; responder: number | null } | null;
+  backup: boolean;
+  packets: number;
+  bytes: number;
+  firstFrame: number;
+  lastFrame: number;
+  ended: string;
+  join: { token: string | null; nonceA: number | null; nonceB: number | null; initiatorSide: number | null } | null;
+}
+
+export interface ConnectionInfo {
+  id: number;
+  version: number | null;
+  partial: boolean;
+  checksums: boolean;
+  client: { key: string | null; token: string | null; idsn: string | null; address: string | null };
+  server: { key: string | null; token: string | null; idsn: string | null; address: string | null };
+  subflows: SubflowInfo[];
+  ended: string;
+  findings: { error: number; warning: number; info: number };
+}
+
+export interface Filter {
+  connection?: number;
+  subflow?: number;
+  /** MPTCP option subtype that must be present */
+  subtype?: number;
+  /** minimum finding severity: 1 info, 2 warning, 3 error */
+  severity?: number;
+  findingsOnly?: boolean;
+  text?: string;
+}
+
+export interface DetailNode {
+  label: string;
+  value?: string;
+  offset?: number;
+  length?: number;
+  help?: string;
+  rfc?: RfcRef;
+  /** a value worked out from others (token of a key, the HMAC that should be on the wire) */
+  derived?: boolean;
+  finding?: { severity: string; rule: string; message: string; rfc: RfcRef };
+  /** verification state of the field: ok (matches), bad (does not) */
+  check?: 'ok' | 'bad';
+  children?: DetailNode[];
+}
+
+export type HostMessage =
+  | { type: 'init'; file: string; state: 'loading' | 'done' | 'error' }
+  | { type: 'progress'; packets: number; bytesRead: number; totalBytes: number }
+  | { type: 'count'; total: number; filterId: number; done: boolean }
+  | { type: 'summary'; connections: ConnectionInfo[]; findings: Finding[]; problems: Array<{ offset: number; frame: number; message: string }>; packets: number; suppressed: number }
+  | { type: 'rows'; requestId: number; filterId: number; start: number; rows: Row[] }
+  | { type: 'details'; requestId: number; frame: number; tree: DetailNode[]; bytes: number[] }
+  | { type: 'reveal'; frame: number }
+  | { type: 'located'; requestId: number; frame: number; position: number }
+  | { type: 'error'; message: string; retry: boolean };
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'getRows'; requestId: number; filterId: number; start: number; count: number }
+  | { type: 'setFilter'; filter: Filter }
+  | { type: 'getDetails'; requestId: number; frame: number }
+  | { type: 'locate'; requestId: number; frame: number }
+  | { type: 'openTrace'; frame: number }
+  | { type: 'copyKeys'; connection: number }
+  | { type: 'retry' };
+
+const MAX_PAGE = 2000;
+
+const isInt = (v: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/**
+ * Validates a message from the webview; returns undefined for anything malformed or unknown
+ * (ignored by the host). `packets` bounds frame numbers.
+ */
+export function parseFromWebview(m: unknown, packets: number): WebviewMessage | undefined {
+  if (typeof m !== 'object' || m === null) return undefined;
+  const o = m as Record<string, unknown>;
+  switch (o.type) {
+    case 'ready': case 'retry':
+      return { type: o.type };
+    case 'getRows':
+      if (!isInt(o.requestId) || !isInt(o.filterId) || !isInt(o.start) || !isInt(o.count, 1, MAX_PAGE)) return undefined;
+      return { type: 'getRows', requestId: o.requestId, filterId: o.filterId, start: o.start, count: o.count };
+    case 'getDetails': case 'openTrace': case 'locate':
+      if (!isInt(o.frame, 1, packets)) return undefined;
+      if (o.type === 'openTrace') return { type: 'openTrace', frame: o.frame };
+      if (!isInt(o.requestId)) return undefined;
+      return { type: o.type, requestId: o.requestId, frame: o.frame };
+    case 'copyKeys':
+      if (!isInt(o.connection)) return undefined;
+      return { type: 'copyKeys', connection: o.connection };
+    case 'setFilter': {
+      const f = o.filter as Record<string, unknown> | undefined;
+      if (typeof f !== 'object' || f === null) return undefined;
+      const filter: Filter = {};
+      if (f.connection !== undefined) { if (!isInt(f.connection)) return undefined; filter.connection = f.connection; }
+      if (f.subflow !== undefined) { if (!isInt(f.subflow)) return undefined; filter.subflow = f.subflow; }
+      if (f.subtype !== undefined) { if (!isInt(f.subtype, 0, 15)) return undefined; filter.subtype = f.subtype; }
+      if (f.severity !== undefined) { if (!isInt(f.severity, 1, 3)) return undefined; filter.severity = f.severity; }
+      if (f.findingsOnly !== undefined) { if (typeof f.findingsOnly !== 'boolean') return undefined; filter.findingsOnly = f.findingsOnly; }
+      if (f.text !== undefined) { if (typeof f.text !== 'string' || f.text.length > 200) return undefined; if (f.text) filter.text = f.text; }
+      return { type: 'setFilter', filter };
+    }
+    default:
+      return undefined;
+  }
+}

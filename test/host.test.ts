@@ -1,0 +1,151 @@
+// The extension host's logic that needs no VS Code: the packet index and session, the message
+// protocol and its validation, diagnostics from findings, details and hovers.
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { PacketIndex } from '../src/viewer/index.ts';
+import { findingToDiagnostic, ruleSettings } from '../src/viewer/diagnostics.ts';
+import { handleWebviewMessage, type DocumentView } from '../src/viewer/host.ts';
+import { hoverMarkdown, traceHover } from '../src/viewer/hover.ts';
+import { parseFromWebview, type DetailNode, type HostMessage } from '../src/viewer/protocol.ts';
+import { fixture } from './fixtures.ts';
+import { viewerSession } from './helpers.ts';
+
+const SAMPLE = path.join(__dirname, '..', 'samples', 'key-mismatch.pcap');
+
+test('the session streams in chunks and rows come back from the file by offset', async () => {
+  const s = await viewerSession(SAMPLE, 7);
+  assert.equal(s.index.count, 60);
+  assert.equal(PacketIndex.bytesPerPacket(), 77, 'a compact index: 77 bytes a packet');
+  const [r1, r2, r3] = s.rows(0, 3);
+  assert.equal(r1.frame, 1);
+  assert.equal(r1.src, '10.0.1.1:57992');
+  assert.equal(r1.dst, '10.0.1.2:5201');
+  assert.equal(r1.flags, 'S');
+  assert.equal(r1.connection, -1, 'the v1 SYN has no connection yet');
+  assert.equal(r1.options, 'MP_CAPABLE v1 SYN flags=0x01[H]');
+  assert.equal(r2.connection, 0);
+  assert.match(r2.options, /key=0x8c08771553a46fbd token=0xaa792fcf/);
+  assert.equal(r3.severity, 3, 'frame 3 carries an error');
+  const r20 = s.rows(19, 1)[0];
+  assert.equal(r20.options, 'DSS ack=1 dsn=16385 ssn=16385 len=16384');
+  assert.equal(r20.relDsn, '16385');
+  assert.equal(s.connections[0].server.key, '0x8c08771553a46fbd');
+  assert.deepEqual(s.connections[0].findings, { error: 1, warning: 0, info: 0 });
+});
+
+test('filters: connection, subflow, option, severity, findings only, text', async () => {
+  const s = await viewerSession(SAMPLE);
+  s.setFilter({ subflow: 1 });
+  assert.equal(s.total(), 12);
+  assert.ok(s.rows(0, 100).every((r) => r.subflow === 1));
+  s.setFilter({ subtype: 1 });
+  assert.deepEqual(s.rows(0, 100).map((r) => r.frame), [12, 13, 14, 16, 17, 18]);
+  s.setFilter({ severity: 3 });
+  assert.deepEqual(s.rows(0, 100).map((r) => r.frame), [3]);
+  s.setFilter({ findingsOnly: true });
+  assert.deepEqual(s.rows(0, 100).map((r) => r.frame), [3]);
+  s.setFilter({ text: 'add_addr' });
+  assert.deepEqual(s.rows(0, 100).map((r) => r.frame), [10, 11]);
+  assert.equal(s.positionOf(11), 1);
+  assert.equal(s.positionOf(12), -1);
+  s.setFilter({});
+  assert.equal(s.total(), 60);
+});
+
+test('details: the field tree with byte ranges, derived values, the finding and its check', async () => {
+  const s = await viewerSession(SAMPLE);
+  const { tree, bytes } = s.details(3);
+  assert.equal(bytes.length, s.index.cols.caplen[2]);
+  const find = (nodes: DetailNode[], label: string): DetailNode | undefined => {
+    for (const n of nodes) {
+      if (n.label === label) return n;
+      const c = n.children && find(n.children, label);
+      if (c) return c;
+    }
+    return undefined;
+  };
+  const opt = find(tree, 'MPTCP MP_CAPABLE')!;
+  assert.equal(opt.finding?.rule, 'capable-key-mismatch');
+  assert.equal(opt.rfc?.url, 'https://www.rfc-editor.org/rfc/rfc8684#section-3.1');
+  const echoed = find(tree, "Receiver's key")!;
+  assert.equal(echoed.value, '0x8c08771553a46fbc');
+  assert.equal(echoed.check, 'bad');
+  assert.equal(echoed.children![0].value, '0x8c08771553a46fbd');
+  assert.equal(bytes.readBigUInt64BE(echoed.offset!), 0x8c08771553a46fbcn, 'the byte range is the field');
+  const key = find(tree, "Sender's key")!;
+  assert.equal(find(key.children!, 'Token (derived)')!.value, '0xffd038b3');
+  // a join SYN/ACK: the expected HMAC beside the one on the wire
+  const j = s.details(13).tree;
+  const h = find(j, "Sender's truncated HMAC")!;
+  assert.equal(h.check, 'ok');
+  assert.equal(h.children![0].value, '0x23aa0f53ed7a8c4f');
+});
+
+test('protocol: unknown types are ignored, frame numbers and pages range-checked', () => {
+  assert.equal(parseFromWebview({ type: 'nope' }, 60), undefined);
+  assert.equal(parseFromWebview(null, 60), undefined);
+  assert.equal(parseFromWebview({ type: 'getDetails', requestId: 1, frame: 61 }, 60), undefined);
+  assert.equal(parseFromWebview({ type: 'getDetails', requestId: 1, frame: 0 }, 60), undefined);
+  assert.equal(parseFromWebview({ type: 'getDetails', requestId: 1, frame: '3' }, 60), undefined);
+  assert.deepEqual(parseFromWebview({ type: 'getDetails', requestId: 1, frame: 3, extra: '<script>' }, 60), { type: 'getDetails', requestId: 1, frame: 3 });
+  assert.equal(parseFromWebview({ type: 'getRows', requestId: 1, filterId: 0, start: 0, count: 1e9 }, 60), undefined);
+  assert.equal(parseFromWebview({ type: 'setFilter', filter: { subtype: 99 } }, 60), undefined);
+  assert.equal(parseFromWebview({ type: 'setFilter', filter: { text: 'x'.repeat(500) } }, 60), undefined);
+  assert.deepEqual(parseFromWebview({ type: 'setFilter', filter: { connection: 0, text: '' } }, 60), { type: 'setFilter', filter: { connection: 0 } });
+});
+
+test('the host answers the webview: ready, a page of rows, details, locate; stale pages are dropped', async () => {
+  const session = await viewerSession(SAMPLE);
+  const doc: DocumentView = { displayName: 'key-mismatch.pcap', state: 'done', progress: { packets: 60, bytesRead: 0, totalBytes: 0 }, session };
+  const got: HostMessage[] = [];
+  const actions = { openTrace: () => {}, copyKeys: () => {}, retry: () => {} };
+  const send = (m: unknown) => handleWebviewMessage(doc, m, (x) => got.push(x), actions);
+  send({ type: 'ready' });
+  assert.deepEqual(got.map((m) => m.type), ['init', 'count', 'summary']);
+  send({ type: 'getRows', requestId: 7, filterId: session.filterId, start: 10, count: 5 });
+  const rows = got.at(-1)!;
+  assert.ok(rows.type === 'rows' && rows.rows.length === 5 && rows.rows[0].frame === 11);
+  const n = got.length;
+  send({ type: 'getRows', requestId: 8, filterId: session.filterId + 5, start: 0, count: 5 });
+  assert.equal(got.length, n, 'a request for another filter gets no answer');
+  send({ type: 'locate', requestId: 9, frame: 44 });
+  assert.deepEqual(got.at(-1), { type: 'located', requestId: 9, frame: 44, position: 43 });
+  send({ type: 'getDetails', requestId: 10, frame: 999 });
+  assert.equal(got.at(-1)!.type, 'located', 'an out-of-range frame is ignored');
+});
+
+test('diagnostics: message, severity, rule code linking the RFC, related frames; rule settings', async () => {
+  const s = await viewerSession(SAMPLE);
+  const d = findingToDiagnostic(s.findings[0]);
+  assert.equal(d.line, 2);
+  assert.equal(d.severity, 'error');
+  assert.deepEqual(d.code, { value: 'capable-key-mismatch', target: 'https://www.rfc-editor.org/rfc/rfc8684#section-3.1' });
+  assert.match(d.message, /^frame 3: the echoed server key .* \(RFC 8684 §3\.1\)$/);
+  assert.deepEqual(d.related.map((r) => r.frame), [3, 2]);
+  assert.deepEqual(ruleSettings({ a: 'off', b: 'loud', c: 'warning', d: 3 }), { a: 'off', c: 'warning' });
+});
+
+test('hover on the decoded trace: meaning, value, derived token and IDSN, the finding, the RFC link', () => {
+  const line = '     3     0.000041  10.0.1.1:57992 → 10.0.1.2:5201  [.]  len=0  mptcp 0 sf 0  MP_CAPABLE v1 ACK flags=0x01[H] key=0xd25127380c168863 token=0xffd038b3 idsn=0x46e0e3f12082fac8 peer-key=0x8c08771553a46fbc  ‼ error capable-key-mismatch: the echoed server key in the third ACK is 0x8c08771553a46fbc, but the server sent 0x8c08771553a46fbd in its SYN/ACK (frame 2) [RFC 8684 §3.1]';
+  const opt = traceHover(line, line.indexOf('MP_CAPABLE') + 3, 1)!;
+  assert.equal(opt.title, 'MP_CAPABLE');
+  assert.equal(opt.rfc.url, 'https://www.rfc-editor.org/rfc/rfc8684#section-3.1');
+  assert.equal(opt.findings.length, 1);
+  const md = hoverMarkdown(opt);
+  assert.match(md, /\[RFC 8684 §3\.1\]\(https:\/\/www\.rfc-editor\.org\/rfc\/rfc8684#section-3\.1\)/);
+  assert.match(md, /capable-key-mismatch/);
+  const key = traceHover(line, line.indexOf('key=0xd2') + 5, 1)!;
+  assert.match(key.lines.join('\n'), /Token: `0xffd038b3`, IDSN: `0x46e0e3f12082fac8`/);
+  const dss = traceHover('    20  0.0  a → b  [P.]  len=1  mptcp 0 sf 0  DSS ack=1 dsn=16385 ssn=16385 len=16384', 60, 0)!;
+  assert.equal(dss.rfc.doc, 'RFC 6824', 'a v0 connection cites RFC 6824');
+  assert.equal(traceHover(line, 2, 1), undefined, 'the frame number has no hover');
+});
+
+test('a v0 capture: rows and details cite RFC 6824', async () => {
+  const s = await viewerSession(fixture('tcpdump', 'mptcp-v0.pcap'));
+  const r4 = s.rows(3, 1)[0];
+  assert.match(r4.options, /^ADD_ADDR id=1 10\.1\.2\.2; DSS ack=\d+ dsn=1 ssn=1 len=41 csum=0x082f$/);
+  const opt = s.details(4).tree[2].children!.find((n) => n.label === 'Options')!.children!.find((n) => n.label === 'MPTCP DSS')!;
+  assert.equal(opt.rfc!.doc, 'RFC 6824');
+});
