@@ -34,10 +34,18 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
       return diag;
     };
     diagnostics.set(doc.uri, doc.session.findings.map(toDiag));
+    // the decoded trace carries the same diagnostics on its lines while it is open
+    if (vscode.workspace.textDocuments.some((t) => t.uri.toString() === trace.toString())) setTraceDiagnostics(doc);
+  };
+  const setTraceDiagnostics = (doc: CaptureDocument) => {
+    const trace = traceUri(doc.uri);
     traceDiagnostics.set(trace, doc.session.findings.map((f) => {
-      const d = toDiag(f);
-      d.range = new vscode.Range(f.frame - 1, 0, f.frame - 1, 10000);
-      return d;
+      const d = findingToDiagnostic(f);
+      const diag = new vscode.Diagnostic(new vscode.Range(d.line, 0, d.line, 10000), d.message, SEVERITY[d.severity]);
+      diag.source = d.source;
+      diag.code = { value: d.code.value, target: vscode.Uri.parse(d.code.target) };
+      diag.relatedInformation = d.related.filter((r) => r.frame !== f.frame).map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(trace, new vscode.Position(r.frame - 1, 0)), r.message));
+      return diag;
     }));
   };
 
@@ -81,6 +89,8 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
   async function openTrace(capture: vscode.Uri, frame?: number): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(traceUri(capture));
     await vscode.languages.setTextDocumentLanguage(doc, 'mptcp-trace');
+    const cap = findDoc(capture);
+    if (cap?.state === 'done') setTraceDiagnostics(cap);
     const line = Math.max(0, Math.min(doc.lineCount - 1, (frame ?? 1) - 1));
     await vscode.window.showTextDocument(doc, { preview: false, selection: new vscode.Range(line, 0, line, 0) });
   }
@@ -194,6 +204,7 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
     watcher,
     watcher.onDidChange((uri) => { const d = findDoc(uri); if (d) void d.load(); traces.refresh(uri); }),
     watcher.onDidDelete((uri) => { diagnostics.delete(uri); traceDiagnostics.delete(traceUri(uri)); traces.refresh(uri); }),
+    vscode.workspace.onDidCloseTextDocument((t) => { if (t.uri.scheme === TRACE_SCHEME) traceDiagnostics.delete(t.uri); }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('mptcpLens.rules')) for (const d of provider.documents) void d.load();
     }),
