@@ -191,6 +191,8 @@ export interface MptcpConnection {
   reinjectedBytes: number;
   /** sent DSN ranges per side, for recognising reinjection [start, end, stream, frame] */
   sentRanges: [Array<[bigint, bigint, number, number]>, Array<[bigint, bigint, number, number]>];
+  /** highest DSN end each side has sent (data below it is sent again) */
+  sentHigh: [bigint | undefined, bigint | undefined];
 }
 
 /** Facts about one packet that the tracker worked out, for output and for the checker. */

@@ -115,6 +115,21 @@ export class Tracker {
 
   private findStream(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } {
     const t = f.tcp!;
+    // consecutive packets mostly belong to the stream of the one before: try it first
+    const last = this.lastStream;
+    if (last && !((t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0)) {
+      if (last.a.port === t.srcPort && last.b.port === t.dstPort && last.a.addr === f.src && last.b.addr === f.dst) return { stream: last, dir: 0 };
+      if (last.b.port === t.srcPort && last.a.port === t.dstPort && last.b.addr === f.src && last.a.addr === f.dst) return { stream: last, dir: 1 };
+    }
+    const found = this.findStreamSlow(f, time);
+    this.lastStream = found.stream;
+    return found;
+  }
+
+  private lastStream: TcpStream | undefined;
+
+  private findStreamSlow(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } {
+    const t = f.tcp!;
     const k1 = `${f.src}|${t.srcPort}`;
     const k2 = `${f.dst}|${t.dstPort}`;
     const key = k1 < k2 ? `${k1}|${k2}` : `${k2}|${k1}`;
@@ -164,6 +179,7 @@ export class Tracker {
       createdBy,
       reinjectedBytes: 0,
       sentRanges: [[], []],
+      sentHigh: [undefined, undefined],
     };
     if (this.connections.length >= this.limits.maxConnections) {
       if (!this.limitsHit.includes('connections')) this.limitsHit.push('connections');
@@ -456,20 +472,25 @@ export class Tracker {
         }
       }
     }
-    // reinjection: the same data sent earlier on another subflow
+    // reinjection: the same data sent earlier on another subflow. New data (at or past the highest
+    // end sent) cannot be one: only data sent again needs the search.
     if (side !== undefined && m.dsnKnown) {
       const ranges = c.sentRanges[side];
       const end = dsn + BigInt(len);
-      for (let i = ranges.length - 1; i >= 0; i--) {
-        const r = ranges[i];
-        if (r[0] < end && dsn < r[1]) {
-          if (r[2] !== s.id) {
-            facts.reinjectionOf = r[3];
-            c.reinjectedBytes += len;
+      const high = c.sentHigh[side];
+      if (high !== undefined && dsn < high) {
+        for (let i = ranges.length - 1; i >= 0; i--) {
+          const r = ranges[i];
+          if (r[0] < end && dsn < r[1]) {
+            if (r[2] !== s.id) {
+              facts.reinjectionOf = r[3];
+              c.reinjectedBytes += len;
+            }
+            break;
           }
-          break;
         }
       }
+      if (high === undefined || end > high) c.sentHigh[side] = end;
       if (facts.reinjectionOf === undefined) {
         const last = ranges[ranges.length - 1];
         if (last && last[2] === s.id && last[1] === dsn) last[1] = end;

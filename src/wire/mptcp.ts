@@ -172,58 +172,59 @@ export function dssLength(flags: number): number {
   return n;
 }
 
+const rd32 = (b: Buffer, o: number) => ((b[o] << 24) >>> 0) + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
+const rd64 = (b: Buffer, o: number) => (BigInt(rd32(b, o)) << 32n) | BigInt(rd32(b, o + 4));
+
 /**
  * Parses the MPTCP option at `off` in `b`. `avail` is how many option bytes are in the capture
  * (may be less than the length byte when the snaplen cut the frame).
  */
 export function parseMptcpOption(b: Buffer, off: number, length: number, avail: number, ctx: OptionContext): MptcpOption {
-  const has = (rel: number, n: number) => rel + n <= Math.min(length, avail);
+  // the hot path of every capture: no closures, no spreads, fixed object shapes
+  const lim = length < avail ? length : avail;
   const byte2 = avail > 2 && length > 2 ? b[off + 2] : 0;
   const byte3 = avail > 3 && length > 3 ? b[off + 3] : 0;
   const subtype = byte2 >> 4;
-  const base = { offset: off, length, subtype, byte2, byte3, truncated: avail < length || undefined };
-  const u32 = (rel: number) => b.readUInt32BE(off + rel);
-  const u64 = (rel: number) => b.readBigUInt64BE(off + rel);
-  const u16 = (rel: number) => b.readUInt16BE(off + rel);
+  const truncated = avail < length ? true : undefined;
 
   if (length < 3) {
-    return { ...base, kind: 'UNKNOWN', lengthProblem: `length ${length} is shorter than the 3 bytes every MPTCP option has` };
+    return { offset: off, length, subtype, byte2, byte3, truncated, kind: 'UNKNOWN', lengthProblem: `length ${length} is shorter than the 3 bytes every MPTCP option has` };
   }
 
   switch (subtype) {
     case Subtype.MP_CAPABLE: {
       const version = byte2 & 0x0f;
-      const o: MpCapable = { ...base, kind: 'MP_CAPABLE', version, flags: byte3 };
+      const o: MpCapable = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'MP_CAPABLE', version, flags: byte3 };
       // v1: SYN 4, SYN/ACK 12, ACK 20, first data 22 (24 with checksum); v0: 12/12/20 (§3.1)
       const allowed = version === 0 ? (ctx.syn ? [12] : [20]) : ctx.syn ? (ctx.ack ? [12] : [4]) : [20, 22, 24];
       if (!allowed.includes(length)) {
         const where = ctx.syn ? (ctx.ack ? 'a SYN/ACK' : 'a SYN') : 'a non-SYN segment';
         o.lengthProblem = `MP_CAPABLE v${version} length ${length} in ${where}; expected ${allowed.join(' or ')}`;
       }
-      if (length >= 12 && has(4, 8)) o.senderKey = u64(4);
-      if (length >= 20 && has(12, 8)) o.receiverKey = u64(12);
-      if (length >= 22 && has(20, 2)) o.dataLevelLength = u16(20);
-      if (length >= 24 && has(22, 2)) o.checksum = u16(22);
+      if (length >= 12 && (4) + 8 <= lim) o.senderKey = rd64(b, off + 4);
+      if (length >= 20 && (12) + 8 <= lim) o.receiverKey = rd64(b, off + 12);
+      if (length >= 22 && (20) + 2 <= lim) o.dataLevelLength = ((b[off + 20] << 8) | b[off + 20 + 1]);
+      if (length >= 24 && (22) + 2 <= lim) o.checksum = ((b[off + 22] << 8) | b[off + 22 + 1]);
       return o;
     }
     case Subtype.MP_JOIN: {
-      const o: MpJoin = { ...base, kind: 'MP_JOIN' };
+      const o: MpJoin = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'MP_JOIN' };
       const expected = ctx.syn ? (ctx.ack ? 16 : 12) : 24;
       if (length === 12) {
         o.form = 'syn';
         o.backup = (byte2 & 0x01) !== 0;
-        if (has(3, 1)) o.addressId = byte3;
-        if (has(4, 4)) o.token = u32(4);
-        if (has(8, 4)) o.nonce = u32(8);
+        if ((3) + 1 <= lim) o.addressId = byte3;
+        if ((4) + 4 <= lim) o.token = rd32(b, off + 4);
+        if ((8) + 4 <= lim) o.nonce = rd32(b, off + 8);
       } else if (length === 16) {
         o.form = 'synack';
         o.backup = (byte2 & 0x01) !== 0;
-        if (has(3, 1)) o.addressId = byte3;
-        if (has(4, 8)) o.truncatedHmac = u64(4);
-        if (has(12, 4)) o.nonce = u32(12);
+        if ((3) + 1 <= lim) o.addressId = byte3;
+        if ((4) + 8 <= lim) o.truncatedHmac = rd64(b, off + 4);
+        if ((12) + 4 <= lim) o.nonce = rd32(b, off + 12);
       } else if (length === 24) {
         o.form = 'ack';
-        if (has(4, 20)) o.hmac = Buffer.from(b.subarray(off + 4, off + 24));
+        if ((4) + 20 <= lim) o.hmac = Buffer.from(b.subarray(off + 4, off + 24));
       }
       if (length !== expected) {
         const where = ctx.syn ? (ctx.ack ? 'a SYN/ACK' : 'a SYN') : 'a third ACK';
@@ -234,7 +235,7 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
     case Subtype.DSS: {
       const flags = byte3 & 0x1f;
       const o: Dss = {
-        ...base, kind: 'DSS', flags, dataFin: (flags & DSS_DATA_FIN) !== 0,
+        offset: off, length, subtype, byte2, byte3, truncated, kind: 'DSS', flags, dataFin: (flags & DSS_DATA_FIN) !== 0,
         dataAck8: (flags & DSS_ACK8) !== 0, dsn8: (flags & DSS_DSN8) !== 0,
       };
       if (length < 4) {
@@ -249,25 +250,25 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
       let p = 4;
       if (flags & DSS_ACK) {
         const n = flags & DSS_ACK8 ? 8 : 4;
-        if (has(p, n)) o.dataAck = n === 8 ? u64(p) : BigInt(u32(p));
+        if ((p) + n <= lim) o.dataAck = n === 8 ? rd64(b, off + p) : BigInt(rd32(b, off + p));
         p += n;
       }
       if (flags & DSS_MAPPING) {
         const n = flags & DSS_DSN8 ? 8 : 4;
-        if (has(p, n)) o.dsn = n === 8 ? u64(p) : BigInt(u32(p));
+        if ((p) + n <= lim) o.dsn = n === 8 ? rd64(b, off + p) : BigInt(rd32(b, off + p));
         p += n;
-        if (has(p, 4)) o.subflowSeq = u32(p);
+        if ((p) + 4 <= lim) o.subflowSeq = rd32(b, off + p);
         p += 4;
-        if (has(p, 2)) o.dataLevelLength = u16(p);
+        if ((p) + 2 <= lim) o.dataLevelLength = ((b[off + p] << 8) | b[off + p + 1]);
         p += 2;
-        if (withChecksum && has(p, 2)) o.checksum = u16(p);
+        if (withChecksum && (p) + 2 <= lim) o.checksum = ((b[off + p] << 8) | b[off + p + 1]);
       }
       return o;
     }
     case Subtype.ADD_ADDR: {
       const layout: 0 | 1 = ctx.version === 0 ? 0 : 1;
-      const o: AddAddr = { ...base, kind: 'ADD_ADDR', layout };
-      if (has(3, 1)) o.addressId = byte3;
+      const o: AddAddr = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'ADD_ADDR', layout };
+      if ((3) + 1 <= lim) o.addressId = byte3;
       let v6: boolean;
       if (layout === 0) {
         // RFC 6824 §3.4.1: IPVer nibble; lengths 8/10 (IPv4) and 20/22 (IPv6)
@@ -290,30 +291,30 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
       }
       const alen = v6 ? 16 : 4;
       o.family = v6 ? 6 : 4;
-      if (has(4, alen)) {
+      if ((4) + alen <= lim) {
         o.addressBytes = Buffer.from(b.subarray(off + 4, off + 4 + alen));
         o.address = v6 ? ipv6ToString(b, off + 4) : ipv4ToString(b, off + 4);
       }
       const afterAddr = 4 + alen;
       const rest = length - afterAddr;
       const hasPort = layout === 0 ? rest === 2 : rest === 2 || rest === 10;
-      if (hasPort && has(afterAddr, 2)) o.port = u16(afterAddr);
+      if (hasPort && (afterAddr) + 2 <= lim) o.port = ((b[off + afterAddr] << 8) | b[off + afterAddr + 1]);
       if (layout === 1 && !o.echo && (rest === 8 || rest === 10)) {
         const h = afterAddr + (hasPort ? 2 : 0);
-        if (has(h, 8)) o.hmac = u64(h);
+        if ((h) + 8 <= lim) o.hmac = rd64(b, off + h);
       }
       return o;
     }
     case Subtype.REMOVE_ADDR: {
-      const o: RemoveAddr = { ...base, kind: 'REMOVE_ADDR', addressIds: [] };
+      const o: RemoveAddr = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'REMOVE_ADDR', addressIds: [] };
       for (let p = 3; p < length && p < avail; p++) o.addressIds.push(b[off + p]);
       if (length < 4) o.lengthProblem = `REMOVE_ADDR length ${length} names no address ID`;
       return o;
     }
     case Subtype.MP_PRIO: {
-      const o: MpPrio = { ...base, kind: 'MP_PRIO', backup: (byte2 & 0x01) !== 0 };
+      const o: MpPrio = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'MP_PRIO', backup: (byte2 & 0x01) !== 0 };
       // v1: length 3; v0: 3, or 4 with an address ID (RFC 6824 §3.3.8)
-      if (length === 4 && has(3, 1)) o.addressId = byte3;
+      if (length === 4 && (3) + 1 <= lim) o.addressId = byte3;
       const ok = ctx.version === 0 ? [3, 4] : [3];
       if (!ok.includes(length) && !(ctx.version === undefined && length === 4)) {
         o.lengthProblem = `MP_PRIO length ${length}; expected ${ok.join(' or ')}`;
@@ -321,27 +322,27 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
       return o;
     }
     case Subtype.MP_FAIL: {
-      const o: MpFail = { ...base, kind: 'MP_FAIL' };
+      const o: MpFail = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'MP_FAIL' };
       if (length !== 12) o.lengthProblem = `MP_FAIL length ${length}; expected 12`;
-      else if (has(4, 8)) o.dsn = u64(4);
+      else if ((4) + 8 <= lim) o.dsn = rd64(b, off + 4);
       return o;
     }
     case Subtype.MP_FASTCLOSE: {
-      const o: MpFastclose = { ...base, kind: 'MP_FASTCLOSE' };
+      const o: MpFastclose = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'MP_FASTCLOSE' };
       if (length !== 12) o.lengthProblem = `MP_FASTCLOSE length ${length}; expected 12`;
-      else if (has(4, 8)) o.receiverKey = u64(4);
+      else if ((4) + 8 <= lim) o.receiverKey = rd64(b, off + 4);
       return o;
     }
     case Subtype.MP_TCPRST: {
-      const o: MpTcpRst = { ...base, kind: 'MP_TCPRST', flags: byte2 & 0x0f };
+      const o: MpTcpRst = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'MP_TCPRST', flags: byte2 & 0x0f };
       if (length !== 4) o.lengthProblem = `MP_TCPRST length ${length}; expected 4`;
-      if (has(3, 1)) o.reason = byte3;
+      if ((3) + 1 <= lim) o.reason = byte3;
       return o;
     }
     case Subtype.MP_EXPERIMENTAL:
-      return { ...base, kind: 'MP_EXPERIMENTAL' };
+      return { offset: off, length, subtype, byte2, byte3, truncated, kind: 'MP_EXPERIMENTAL' };
     default:
-      return { ...base, kind: 'UNKNOWN' };
+      return { offset: off, length, subtype, byte2, byte3, truncated, kind: 'UNKNOWN' };
   }
 }
 

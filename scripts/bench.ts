@@ -1,0 +1,98 @@
+// npm run bench: times `mptcp-lens check --format json` against tshark's expert analysis on the
+// same large real capture, in one run, and measures decoding alone (reader, dissector, tracker) at
+// 100 k, 1 M and 5 M packets and the standard-input path. Prints medians of time and peak memory.
+//   npm run bench [-- --runs 3] [-- --capture FILE]
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.join(__dirname, '..');
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
+const RUNS = Number(opt('runs', '3'));
+const BENCH_DIR = path.join(ROOT, '.bench');
+const CAPTURE = path.resolve(opt('capture', path.join(BENCH_DIR, 'multi-large.pcap')));
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const MPTCP_CAPTURE = path.join(ROOT, '..', 'shared', 'tools', 'mptcp-capture');
+
+function ensureCapture(): void {
+  if (fs.existsSync(CAPTURE)) return;
+  const cmd = `${MPTCP_CAPTURE} multi ${CAPTURE} --bytes 400000000 --pace 0 --snaplen 128 --no-offload`;
+  if (process.getuid?.() !== 0 || !fs.existsSync(MPTCP_CAPTURE)) {
+    console.error(`bench: no capture at ${CAPTURE}. Make one (as root, with the kernel's MPTCP):\n  ${cmd}\nor pass --capture FILE.`);
+    process.exit(2);
+  }
+  fs.mkdirSync(path.dirname(CAPTURE), { recursive: true });
+  console.log(`making the capture: ${cmd}`);
+  execFileSync(MPTCP_CAPTURE, ['multi', CAPTURE, '--bytes', '400000000', '--pace', '0', '--snaplen', '128', '--no-offload'], { stdio: 'inherit' });
+}
+
+interface Sample { seconds: number; peakMiB: number }
+
+/** Runs a command under GNU time: wall seconds and peak resident memory. */
+function timed(cmd: string[], stdinFile?: string): Sample {
+  const shell = `${cmd.map((c) => `'${c}'`).join(' ')}${stdinFile ? ` < '${stdinFile}'` : ''} > /dev/null`;
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', shell], { encoding: 'utf8' });
+  const last = r.stderr.trim().split('\n').pop()!.split(' ');
+  return { seconds: Number(last[0]), peakMiB: Number(last[1]) / 1024 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function runMany(label: string, cmd: string[], stdinFile?: string): Sample {
+  const samples: Sample[] = [];
+  for (let i = 0; i < RUNS; i++) samples.push(timed(cmd, stdinFile));
+  const s = { seconds: median(samples.map((x) => x.seconds)), peakMiB: median(samples.map((x) => x.peakMiB)) };
+  console.log(`  ${label}: ${s.seconds.toFixed(2)} s, ${s.peakMiB.toFixed(0)} MiB (median of ${RUNS})`);
+  return s;
+}
+
+/** A classic pcap holding the first n packets of `src`, repeated as needed. */
+function packetsFile(src: string, n: number): string {
+  const out = path.join(BENCH_DIR, `first-${n}.pcap`);
+  if (fs.existsSync(out)) return out;
+  const b = fs.readFileSync(src);
+  const le = b.readUInt32LE(0) === 0xa1b2c3d4 || b.readUInt32LE(0) === 0xa1b23c4d;
+  const u32 = (o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const recs: Array<[number, number]> = [];
+  for (let o = 24; o + 16 <= b.length; ) { const l = u32(o + 8); if (o + 16 + l > b.length) break; recs.push([o, o + 16 + l]); o += 16 + l; }
+  const fd = fs.openSync(out, 'w');
+  fs.writeSync(fd, b.subarray(0, 24));
+  for (let i = 0; i < n; i++) { const [s, e] = recs[i % recs.length]; fs.writeSync(fd, b.subarray(s, e)); }
+  fs.closeSync(fd);
+  return out;
+}
+
+function packetCount(file: string): number {
+  const out = execFileSync(process.execPath, [CLI, 'summary', file, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return JSON.parse(out).packets;
+}
+
+ensureCapture();
+const size = fs.statSync(CAPTURE).size;
+const packets = packetCount(CAPTURE);
+console.log(`capture: ${path.relative(ROOT, CAPTURE) || CAPTURE}, ${(size / 1e6).toFixed(0)} MB, ${packets.toLocaleString()} packets`);
+console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+
+const rows: string[] = ['| what | packets | time (median) | peak memory | packets/s |', '|---|---:|---:|---:|---:|'];
+const row = (what: string, n: number, s: Sample) => rows.push(`| ${what} | ${n.toLocaleString()} | ${s.seconds.toFixed(2)} s | ${s.peakMiB.toFixed(0)} MiB | ${Math.round(n / s.seconds).toLocaleString()} |`);
+
+const ours = runMany('mptcp-lens check --format json', [process.execPath, CLI, 'check', '--format', 'json', CAPTURE]);
+row('`mptcp-lens check --format json`', packets, ours);
+let ratio = '';
+const haveTshark = spawnSync('tshark', ['--version']).status === 0;
+if (haveTshark) {
+  const ts = runMany('tshark -q -z expert,warn', ['tshark', '-r', CAPTURE, '-q', '-z', 'expert,warn']);
+  row('`tshark -r FILE -q -z expert,warn`', packets, ts);
+  ratio = `mptcp-lens is ${(ts.seconds / ours.seconds).toFixed(1)}× faster than tshark's expert analysis and uses ${(ts.peakMiB / ours.peakMiB).toFixed(1)}× less memory.`;
+} else console.log('  tshark is not installed: no comparison (apt-get install tshark)');
+const stdin = runMany('mptcp-lens check - (stdin, pcap-parser)', [process.execPath, CLI, 'check', '--format', 'json', '-'], CAPTURE);
+row('`mptcp-lens check -` (standard input, pcap-parser)', packets, stdin);
+for (const n of [100_000, 1_000_000, 5_000_000]) {
+  const f = packetsFile(CAPTURE, n);
+  const s = runMany(`decode only, ${n.toLocaleString()} packets`, [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), f]);
+  row(`decoding only (reader, dissector, tracker)`, n, s);
+}
+console.log('\n' + rows.join('\n'));
+if (ratio) console.log(`\n${ratio}`);
