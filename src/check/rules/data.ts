@@ -61,6 +61,9 @@ export const mappingConflict: Rule = {
   },
 };
 
+/** How long a Data ACK must stay the highest before a lower one counts as a regression. */
+const REGRESSION_GRACE_SECONDS = 0.001;
+
 export const dataAckRegression: Rule = {
   meta: {
     id: 'data-ack-regression',
@@ -69,17 +72,23 @@ export const dataAckRegression: Rule = {
     topic: 'dataAck',
   },
   create: (ctx) => {
-    const high = new PerStream(() => [undefined, undefined] as [{ v: bigint; frame: number } | undefined, { v: bigint; frame: number } | undefined]);
+    // Linux sends bursts of ACKs whose Data ACKs were read concurrently and may be out of order by
+    // a few microseconds; a lower Data ACK within REGRESSION_GRACE_SECONDS of the higher one is such
+    // a burst, not a connection going backwards.
+    const high = new PerStream(() => [undefined, undefined] as [{ v: bigint; frame: number; time: number } | undefined, { v: bigint; frame: number; time: number } | undefined]);
     return {
       packet({ frame, facts }) {
         const s = facts.stream;
         if (!s || facts.dataAck === undefined) return;
         const h = high.get(s);
         const prev = h[facts.dir];
+        const time = frame.tsSec + frame.tsNsec / 1e9;
         if (prev && facts.dataAck < prev.v) {
-          ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [prev.frame],
-            message: `Data ACK ${facts.dataAck} is below the ${prev.v} this subflow already acknowledged in frame ${prev.frame} (by ${prev.v - facts.dataAck} bytes)` });
-        } else h[facts.dir] = { v: facts.dataAck, frame: frame.frame };
+          if (time - prev.time > REGRESSION_GRACE_SECONDS) {
+            ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [prev.frame],
+              message: `Data ACK ${facts.dataAck} is below the ${prev.v} this subflow already acknowledged in frame ${prev.frame}, ${((time - prev.time) * 1000).toFixed(1)} ms before (by ${prev.v - facts.dataAck} bytes)` });
+          }
+        } else h[facts.dir] = { v: facts.dataAck, frame: frame.frame, time };
       },
     };
   },
