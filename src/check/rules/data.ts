@@ -126,7 +126,9 @@ export const dataAckUnsent: Rule = {
           if (c.subflows.some((s) => s.synFrame === undefined)) continue;
           for (const side of [0, 1] as Side[]) {
             const peer = (1 - side) as Side;
-            const idsn = c.idsns[peer]!;
+            const idsn = c.idsns[peer];
+            // the keys may have been re-derived for another version since the candidates were seen
+            if (idsn === undefined || !candidates.get(c)[side].length) continue;
             const mapped = c.mapped[peer];
             let limit = c.sentEnd[peer] ?? idsn + 1n;
             const fin = c.dataFin[peer];
