@@ -95,11 +95,19 @@ async function workbench(): Promise<Page> {
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
-  // the extension's contributions are registered once its commands are in the palette
-  await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget:visible input');
-  await page.keyboard.type('MPTCP: Open Decoded Trace');
-  await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("MPTCP: Open Decoded Trace")', { timeout: 60_000 });
+  // the extension's contributions are registered once its commands are in the palette; on a cold
+  // start the palette may open before they are, or lose the first keystrokes: ask again until then
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    await page.keyboard.press('Escape');
+    await page.locator('.monaco-workbench').click({ position: { x: 800, y: 400 } }).catch(() => {});
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget:visible input', { timeout: 10_000 }).catch(() => {});
+    await page.keyboard.type('MPTCP: Open Decoded Trace');
+    const found = await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("MPTCP: Open Decoded Trace")', { timeout: 5_000 }).then(() => true, () => false);
+    if (found) break;
+    if (Date.now() > deadline) throw new Error('the MPTCP Lens commands never appeared in the command palette');
+  }
   await page.keyboard.press('Escape');
   return page;
 }
