@@ -170,12 +170,10 @@ export interface MptcpConnection {
   announcements: AddressAnnouncement[];
   echoes: AddressEcho[];
   events: ConnectionEvent[];
-  /** addresses seen in use per side: address id -> address */
-  addressIds: [Map<number, string>, Map<number, string>];
   /** DATA_FIN DSN per side */
   dataFin: [{ dsn: bigint; frame: number } | undefined, { dsn: bigint; frame: number } | undefined];
   /** DSN ranges each side mapped (data seen in the capture) */
-  mapped: [IntervalSet, IntervalSet];
+  mapped: [IntervalSet | undefined, IntervalSet | undefined];
   /** highest DSN end (exclusive) mapped by each side */
   sentEnd: [bigint | undefined, bigint | undefined];
   /** last 64-bit value seen in each side's DSN space (for widening 32-bit values) */

@@ -170,10 +170,9 @@ export class Tracker {
       announcements: [],
       echoes: [],
       events: [],
-      addressIds: [new Map(), new Map()],
       dataFin: [undefined, undefined],
       sentEnd: [undefined, undefined],
-      mapped: [new IntervalSet(), new IntervalSet()],
+      mapped: [undefined, undefined],
       dsnRef: [undefined, undefined],
       firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
       createdBy,
@@ -360,18 +359,12 @@ export class Tracker {
         j.initiatorSide = (1 - ownerSide) as Side;
         s.sideOfA = (dir === 0 ? j.initiatorSide : ownerSide) as Side;
       }
-      if (s.conn && o.addressId !== undefined && s.sideOfA !== undefined) {
-        s.conn.addressIds[this.sideOf(s, dir)!].set(o.addressId, dir === 0 ? s.a.addr : s.b.addr);
-      }
     } else if (o.form === 'synack' && syn && ack) {
       j.synAckFrame ??= f.frame;
       j.truncatedHmac = o.truncatedHmac;
       j.nonceB = o.nonce;
       j.addressIdB = o.addressId;
       j.backupB = o.backup;
-      if (s.conn && o.addressId !== undefined && s.sideOfA !== undefined) {
-        s.conn.addressIds[this.sideOf(s, dir)!].set(o.addressId, dir === 0 ? s.a.addr : s.b.addr);
-      }
     } else if (o.form === 'ack' && !syn) {
       j.ackFrame ??= f.frame;
       j.hmac = o.hmac;
@@ -417,7 +410,7 @@ export class Tracker {
       if (o.dataLevelLength > 0 && !(o.dataFin && o.subflowSeq === 0 && t.payloadLength === 0)) this.addMapping(s, dir, c, side, m);
       const end = (dsn + BigInt(o.dataLevelLength)) & MASK64;
       if (known && (c.sentEnd[side] === undefined || end > c.sentEnd[side]!)) c.sentEnd[side] = end;
-      if (known && o.dataLevelLength > 0) c.mapped[side].add(dsn, dsn + BigInt(o.dataLevelLength));
+      if (known && o.dataLevelLength > 0) (c.mapped[side] ??= new IntervalSet()).add(dsn, dsn + BigInt(o.dataLevelLength));
     }
   }
 
@@ -430,7 +423,7 @@ export class Tracker {
     list.push(m);
     if (list.length > MAX_MAPPINGS_PER_DIR) list.shift();
     if (c.sentEnd[side] === undefined || m.dsn + BigInt(m.length) > c.sentEnd[side]!) c.sentEnd[side] = (m.dsn + BigInt(m.length)) & MASK64;
-    if (m.dsnKnown) c.mapped[side].add(m.dsn, m.dsn + BigInt(m.length));
+    if (m.dsnKnown) (c.mapped[side] ??= new IntervalSet()).add(m.dsn, m.dsn + BigInt(m.length));
   }
 
   /** Finds the DSN of this segment's payload and feeds DSS checksums. */

@@ -133,7 +133,7 @@ export const dataAckUnsent: Rule = {
             let limit = c.sentEnd[peer] ?? idsn + 1n;
             const fin = c.dataFin[peer];
             if (fin && fin.dsn + 1n > limit) limit = fin.dsn + 1n;
-            if (mapped.overflowed || mapped.ranges.length > 1 || (mapped.ranges.length === 1 && mapped.ranges[0][0] > idsn + 1n)) continue;
+            if (mapped && (mapped.overflowed || mapped.ranges.length > 1 || (mapped.ranges.length === 1 && mapped.ranges[0][0] > idsn + 1n))) continue;
             const first = candidates.get(c)[side].find((x) => x.ack > limit);
             if (!first) continue;
             ctx.report({ frame: first.frame, conn: c, stream: ctx.tracker.streams[first.stream],
