@@ -24,6 +24,12 @@ export interface Analysis {
   tracker: Tracker;
 }
 
+function addContainerProblem(scan: ScanResult, message: string, offset: number, opts: AnalyzeOptions): void {
+  const p = { offset, frame: scan.packets + 1, message };
+  scan.problems.push(p);
+  opts.onProblem?.(p);
+}
+
 function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
   return (rec: CaptureRecord, data: Buffer) => {
     const f = decodeFrame(rec, data);
@@ -39,6 +45,7 @@ export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Prom
     const tracker = new Tracker();
     const scan = scanCapture(opened.source, pipeline(tracker, opts), opts);
     scan.gzip = opened.gzip;
+    if (opened.warning) addContainerProblem(scan, opened.warning, opened.source.size, opts);
     return { file, scan, tracker };
   } finally {
     opened.close();
@@ -92,6 +99,7 @@ export async function checkCapture(
     try {
       scan = scanCapture(opened.source, pipeline(tracker, o), o);
       scan.gzip = opened.gzip;
+      if (opened.warning) addContainerProblem(scan, opened.warning, opened.source.size, o);
     } finally {
       opened.close();
     }

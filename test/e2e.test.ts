@@ -178,15 +178,20 @@ test('VS Code: the viewer lists every packet and flags the key mismatch; Problem
   await page.close();
 });
 
-test('VS Code light theme: the viewer stays readable', { skip, timeout: 120_000 }, async () => {
-  settings('Default Light Modern');
-  const page = await workbench();
-  const view = await openCapture(page, 'key-mismatch.pcap');
-  await view.locator('#counts:has-text("60 packets · 1 errors")').waitFor({ timeout: 60_000 });
-  await view.locator('.rows .row[data-frame="3"]').click();
-  await view.locator('#details .node-line:has-text("MPTCP MP_CAPABLE")').waitFor();
-  const bg = await view.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);
-  assert.notEqual(bg, 'rgb(30, 30, 30)', 'the light theme reaches the webview');
-  await page.screenshot({ path: path.join(shots, 'vscode-light.png') });
-  await page.close();
-});
+for (const [theme, shot, expectBg] of [['Default Light Modern', 'vscode-light.png', /^rgb\((2[0-9]{2}), \1, \1\)$|^rgb\(2[0-9]{2}, 2[0-9]{2}, 2[0-9]{2}\)$/], ['Default High Contrast', 'vscode-high-contrast.png', /^rgb\(0, 0, 0\)$/]] as const) {
+  test(`VS Code ${theme}: the viewer follows the theme and stays readable`, { skip, timeout: 150_000 }, async () => {
+    settings(theme);
+    const page = await workbench();
+    const view = await openCapture(page, 'key-mismatch.pcap');
+    await view.locator('#counts:has-text("60 packets · 1 errors")').waitFor({ timeout: 60_000 });
+    await view.locator('.rows .row[data-frame="3"]').click();
+    await view.locator('#details .node-line:has-text("MPTCP MP_CAPABLE")').waitFor();
+    const bg = await view.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);
+    assert.match(bg, expectBg, `${theme} reaches the webview (${bg})`);
+    // text and background differ: the row text is readable on its background
+    const fg = await view.locator('.rows .row[data-frame="5"]').evaluate((r) => getComputedStyle(r).color);
+    assert.notEqual(fg, bg);
+    await page.screenshot({ path: path.join(shots, shot) });
+    await page.close();
+  });
+}

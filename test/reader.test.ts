@@ -139,6 +139,20 @@ test('gzip-compressed captures open transparently, and the original is not modif
   fs.rmSync(dir, { recursive: true });
 });
 
+test('a gzip capture cut short: the packets before the cut are read, and the cut is reported', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  const gz = zlib.gzipSync(fs.readFileSync(fixture('kernel', 'basic.pcap')));
+  const file = path.join(dir, 'cut.pcap.gz');
+  fs.writeFileSync(file, gz.subarray(0, Math.floor(gz.length / 2)));
+  const a = await analyzeFile(file);
+  assert.ok(a.scan.packets > 5 && a.scan.packets < 60, `${a.scan.packets} packets`);
+  assert.ok(a.scan.problems.some((p) => /gzip data ends early after \d+ decompressed bytes/.test(p.message)));
+  // and a .gz that is not gzip at all inside is a one-line error
+  fs.writeFileSync(file, Buffer.from([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+  await assert.rejects(analyzeFile(file), (e: Error) => e instanceof CaptureError && !e.message.includes('\n'));
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('standard input: a pcap stream through pcap-parser, microsecond and nanosecond', async () => {
   const a = await analyzeStream(Readable.from([fs.readFileSync(fixture('kernel', 'basic.pcap'))]), 'stdin');
   assert.equal(a.scan.packets, 60);

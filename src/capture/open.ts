@@ -9,6 +9,8 @@ import { FileSource, type ByteSource } from './source.ts';
 export interface OpenedCapture {
   source: ByteSource;
   gzip: boolean;
+  /** a problem of the container (a gzip stream cut short): the capture inside was read as far as it goes */
+  warning?: string;
   /** closes the file and removes any temporary decompressed copy */
   close(): void;
 }
@@ -51,16 +53,23 @@ export async function openCapture(file: string): Promise<OpenedCapture> {
   if (st.size >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-'));
     const tmp = path.join(dir, 'capture');
+    let warning: string | undefined;
     try {
       await pipeline(fs.createReadStream(file), zlib.createGunzip(), fs.createWriteStream(tmp, { mode: 0o600 }));
     } catch (err) {
+      // a download cut short: keep what decompressed, as Wireshark does
+      const cut = (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((err as Error).message);
+      if (cut && fs.existsSync(tmp) && fs.statSync(tmp).size > 0) {
+        warning = `gzip data ends early after ${fs.statSync(tmp).size} decompressed bytes (a cut download?)`;
+      } else {
       fs.rmSync(dir, { recursive: true, force: true });
       const msg = (err as NodeJS.ErrnoException).code?.startsWith('Z_') || /unexpected end|incorrect header/i.test((err as Error).message)
         ? `gzip data is damaged (${(err as Error).message})` : describeFsError(err);
       throw new CaptureError(file, msg);
+      }
     }
     const source = new FileSource(tmp, file);
-    return { source, gzip: true, close() { source.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+    return { source, gzip: true, warning, close() { source.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
   }
   let source: FileSource;
   try {
