@@ -8,12 +8,14 @@ import { scanCapture, type ScanOptions, type ScanResult } from './capture/reader
 import { scanPcapStream } from './capture/stdin.ts';
 import type { CaptureRecord } from './capture/types.ts';
 import type { PacketFacts } from './mptcp/model.ts';
-import { Tracker } from './mptcp/tracker.ts';
+import { Tracker, type TrackerLimits } from './mptcp/tracker.ts';
 import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
 
 export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Buffer) => void;
 
 export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'isCancelled' | 'limit' | 'onProblem'> {
+  /** tracker limits (default DEFAULT_LIMITS) */
+  limits?: TrackerLimits;
   /** called for each packet in capture order; `data` is valid only during the call */
   onPacket?: PacketListener;
 }
@@ -42,7 +44,7 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
 export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const opened = await openCapture(file);
   try {
-    const tracker = new Tracker();
+    const tracker = new Tracker(opts.limits);
     const scan = scanCapture(opened.source, pipeline(tracker, opts), opts);
     scan.gzip = opened.gzip;
     if (opened.warning) addContainerProblem(scan, opened.warning, opened.source.size, opts);
@@ -54,7 +56,7 @@ export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Prom
 
 /** Analyses a classic pcap stream (standard input). */
 export async function analyzeStream(input: Readable, name: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  const tracker = new Tracker();
+  const tracker = new Tracker(opts.limits);
   const scan = await scanPcapStream(input, name, pipeline(tracker, opts), opts);
   return { file: name, scan, tracker };
 }
@@ -62,7 +64,7 @@ export async function analyzeStream(input: Readable, name: string, opts: Analyze
 /** Analyses bytes already in memory (a virtual file system, a test). */
 export async function analyzeBytes(name: string, bytes: Uint8Array, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const { BufferSource } = await import('./capture/source.ts');
-  const tracker = new Tracker();
+  const tracker = new Tracker(opts.limits);
   const scan = scanCapture(new BufferSource(name, bytes), pipeline(tracker, opts), opts);
   return { file: name, scan, tracker };
 }
@@ -88,7 +90,7 @@ export async function checkCapture(
     opts.onPacket?.(f, facts, data);
   };
   // The checker needs the tracker before the first packet: create both here.
-  const tracker = new Tracker();
+  const tracker = new Tracker(opts.limits);
   trackerRef.t = tracker;
   checker = new Checker(tracker, config);
   const o = { ...opts, onPacket };

@@ -81,3 +81,26 @@ export async function viewerSession(file: string, chunkSize = 16): Promise<impor
   s.finish(r.findings, r.connections, r.problems);
   return s;
 }
+
+/**
+ * A classic pcap of `count` copies of one frame of a real capture, each on its own TCP 4-tuple
+ * (source port and, past 60,000, destination port varied; the sequence number set to the copy's
+ * index): pathological captures made from real bytes.
+ */
+export async function repeatFrame(file: string, frameNo: number, count: number): Promise<Buffer> {
+  const src = fs.readFileSync(file);
+  const at = (await frameOffsets(src)).get(frameNo)!;
+  const rec = src.subarray(at.offset - 16, at.offset + at.frame.caplen);
+  const t = at.frame.tcp!;
+  const out = Buffer.alloc(24 + rec.length * count);
+  src.copy(out, 0, 0, 24);
+  for (let i = 0; i < count; i++) {
+    const o = 24 + i * rec.length;
+    rec.copy(out, o);
+    const d = o + 16;
+    out.writeUInt16BE(1024 + (i % 60000), d + t.offset);
+    out.writeUInt16BE(5201 + Math.floor(i / 60000), d + t.offset + 2);
+    out.writeUInt32BE(i, d + t.offset + 4);
+  }
+  return out;
+}

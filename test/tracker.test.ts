@@ -2,6 +2,7 @@
 // token, partial connections, DSN widening, the implicit first mapping, reinjection.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as fs from 'node:fs';
 import { widen32 } from '../src/mptcp/tracker.ts';
 import { fixture } from './fixtures.ts';
 import { dropFrames, packetsOf, check } from './helpers.ts';
@@ -45,4 +46,27 @@ test('a capture that starts after the handshake: partial connections, kept and n
   assert.ok(t.connections.every((c) => c.partial));
   // every TCP packet is still in a stream; nothing was dropped
   assert.equal(t.tcpPackets, 54);
+});
+
+test('pathological traffic: linear, bounded, and the stream limit reported', async () => {
+  const { repeatFrame, check: run } = await import('./helpers.ts');
+  // ten thousand MP_JOIN SYNs to one connection
+  const joins = await run('joins', Buffer.concat([
+    fs.readFileSync(fixture('kernel', 'basic.pcap')),
+    (await repeatFrame(fixture('kernel', 'basic.pcap'), 12, 10_000)).subarray(24),
+  ]));
+  assert.equal(joins.tracker.connections.length, 1, 'all join the connection their token names');
+  assert.equal(joins.tracker.connections[0].subflows.length, 3 + 10_000);
+  const incomplete = joins.findings.filter((f) => f.rule === 'join-incomplete');
+  assert.equal(incomplete.length, 200, 'findings of one rule on one connection are capped');
+  assert.ok(joins.suppressed.get('join-incomplete')! >= 9_800, 'and the rest counted');
+  // more streams than the tracker keeps: decoded, not tracked, and said
+  const many = await repeatFrame(fixture('kernel', 'basic.pcap'), 2, 5_000);
+  const { checkCapture } = await import('../src/analyze.ts');
+  const r = await checkCapture({ bytes: many, name: 'many' }, {}, { limits: { maxStreams: 1_000 } });
+  assert.equal(r.scan.packets, 5_000);
+  assert.equal(r.tracker.streams.length, 1_000);
+  const lim = r.findings.find((f) => f.rule === 'tracking-limit')!;
+  assert.equal(lim.frame, 1_001);
+  assert.match(lim.message, /more than 1,000 TCP streams: 4,000 more \(4,000 packets, the first at this frame\) were decoded but not tracked or checked/);
 });

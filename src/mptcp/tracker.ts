@@ -30,8 +30,22 @@ export function widen32(v: number | bigint, ref: bigint): bigint {
 }
 
 export interface TrackerLimits {
-  /** connections beyond this are still numbered but keep no per-connection detail */
-  maxConnections: number;
+  /**
+   * TCP streams tracked at most. Packets of streams beyond it are still decoded (and printed) but
+   * not tracked or checked; the limit and what it left out are reported (rule tracking-limit).
+   * Every stream and connection keeps a few kilobytes of state, so this bounds memory.
+   */
+  maxStreams: number;
+}
+
+export const DEFAULT_LIMITS: TrackerLimits = { maxStreams: 200_000 };
+
+/** What a limit left out. */
+export interface LimitReport {
+  limit: number;
+  firstFrame: number;
+  packets: number;
+  streams: number;
 }
 
 export class Tracker {
@@ -44,9 +58,11 @@ export class Tracker {
   packets = 0;
   tcpPackets = 0;
   nonFirstFragments = 0;
-  limitsHit: string[] = [];
+  /** set once the stream limit is reached */
+  untracked: LimitReport | undefined;
+  private untrackedKeys = new Set<string>();
 
-  constructor(private readonly limits: TrackerLimits = { maxConnections: 1_000_000 }) {}
+  constructor(readonly limits: TrackerLimits = DEFAULT_LIMITS) {}
 
   /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
   process(f: DecodedFrame, data: Buffer): PacketFacts {
@@ -57,7 +73,9 @@ export class Tracker {
     if (!t || t.headerLength < 20) return facts;
     this.tcpPackets++;
     const time = f.tsSec + f.tsNsec / 1e9;
-    const { stream: s, dir } = this.findStream(f, time);
+    const found = this.findStream(f, time);
+    if (!found) return facts; // beyond the stream limit: decoded, not tracked
+    const { stream: s, dir } = found;
     facts.stream = s;
     facts.dir = dir;
     s.lastFrame = f.frame;
@@ -113,7 +131,7 @@ export class Tracker {
     return (dir === 0 ? s.sideOfA : 1 - s.sideOfA) as Side;
   }
 
-  private findStream(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } {
+  private findStream(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } | undefined {
     const t = f.tcp!;
     // consecutive packets mostly belong to the stream of the one before: try it first
     const last = this.lastStream;
@@ -122,13 +140,13 @@ export class Tracker {
       if (last.b.port === t.srcPort && last.a.port === t.dstPort && last.b.addr === f.src && last.a.addr === f.dst) return { stream: last, dir: 1 };
     }
     const found = this.findStreamSlow(f, time);
-    this.lastStream = found.stream;
+    if (found) this.lastStream = found.stream;
     return found;
   }
 
   private lastStream: TcpStream | undefined;
 
-  private findStreamSlow(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } {
+  private findStreamSlow(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } | undefined {
     const t = f.tcp!;
     const k1 = `${f.src}|${t.srcPort}`;
     const k2 = `${f.dst}|${t.dstPort}`;
@@ -137,6 +155,12 @@ export class Tracker {
     const syn = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
     // A new SYN with another sequence number on a used 4-tuple starts a new stream (port reuse).
     if (s && syn && s.synSeq !== undefined && s.synSeq !== t.seq) s = undefined;
+    if (!s && this.streams.length >= this.limits.maxStreams) {
+      const u = (this.untracked ??= { limit: this.limits.maxStreams, firstFrame: f.frame, packets: 0, streams: 0 });
+      u.packets++;
+      if (this.untrackedKeys.size < 1_000_000 && !this.untrackedKeys.has(key)) { this.untrackedKeys.add(key); u.streams++; }
+      return undefined;
+    }
     if (!s) {
       s = {
         id: this.streams.length,
@@ -180,9 +204,6 @@ export class Tracker {
       sentRanges: [[], []],
       sentHigh: [undefined, undefined],
     };
-    if (this.connections.length >= this.limits.maxConnections) {
-      if (!this.limitsHit.includes('connections')) this.limitsHit.push('connections');
-    }
     this.connections.push(c);
     return c;
   }

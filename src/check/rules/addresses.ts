@@ -48,7 +48,9 @@ export const addressIdConflict: Rule = {
             message: `the ${sideName(who)} uses address ID ${id} for ${addr}, but ID ${id} already names ${prev.addr} (frame ${prev.frame})` });
         });
         const syn = (t.flags & TH_SYN) !== 0;
-        // the initial subflow's addresses are address ID 0 on each side (§3.4.1)
+        // state only for connections that signal addresses; the initial subflow's addresses are ID 0 (§3.4.1)
+        const relevant = facts.options.some((o) => (o.kind === 'MP_JOIN' && syn) || o.kind === 'ADD_ADDR' || o.kind === 'REMOVE_ADDR');
+        if (!relevant) return;
         const st = ids.get(c);
         if (!st.initialBound && c.initial) {
           st.initialBound = true;
@@ -65,7 +67,7 @@ export const addressIdConflict: Rule = {
           } else if (o.kind === 'ADD_ADDR' && !(o.layout === 1 && o.echo) && o.addressId !== undefined && o.address !== undefined) {
             bind(side, o.addressId, o.address);
           } else if (o.kind === 'REMOVE_ADDR') {
-            for (const id of o.addressIds) ids.get(c).bound[side].delete(id);
+            for (const id of o.addressIds) st.bound[side].delete(id);
           }
         }
       },
@@ -87,6 +89,7 @@ export const removeAddrUnknown: Rule = {
         const c = facts.conn;
         const t = frame.tcp;
         if (!c || !t || facts.side === undefined) return;
+        if (!facts.options.some((o) => o.kind === 'MP_JOIN' || o.kind === 'ADD_ADDR' || o.kind === 'REMOVE_ADDR')) return;
         const k = known.get(c)[facts.side];
         for (const o of facts.options) {
           if (o.lengthProblem) continue;

@@ -17,6 +17,8 @@ export const capableFallback: Rule = {
         const s = facts.stream;
         const t = frame.tcp;
         if (!s || !t) return;
+        // only streams that offered or use MPTCP can fall back
+        if (!s.conn && s.capable.length === 0) return;
         const x = st.get(s);
         if (x.reported) return;
         const flags = t.flags;

@@ -64,3 +64,20 @@ export const captureTruncated: Rule = {
     };
   },
 };
+
+export const trackingLimit: Rule = {
+  meta: {
+    id: 'tracking-limit',
+    description: 'More TCP streams than the tracker keeps: the rest were decoded but not tracked or checked (says how many).',
+    severity: 'info',
+    topic: 'option',
+  },
+  create: (ctx) => ({
+    end() {
+      const u = ctx.tracker.untracked;
+      if (!u) return;
+      ctx.report({ frame: u.firstFrame,
+        message: `the capture holds more than ${u.limit.toLocaleString('en-US')} TCP streams: ${u.streams.toLocaleString('en-US')} more (${u.packets.toLocaleString('en-US')} packets, the first at this frame) were decoded but not tracked or checked` });
+    },
+  }),
+};

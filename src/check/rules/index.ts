@@ -10,7 +10,7 @@ import { addAddrEchoUnmatched, addAddrHmacLegacy, addAddrHmacRule, addAddrNotEch
 import { dataAckRegression, dataAckUnsent, dataAfterDataFin, dssChecksumRule, infiniteMapping, mappingConflict, mpFail } from './data.ts';
 import { fastcloseKey, tcprst } from './closing.ts';
 import { optionLength, optionUnknown } from './options.ts';
-import { captureTruncated, handshakeNotCaptured } from './capture.ts';
+import { captureTruncated, handshakeNotCaptured, trackingLimit } from './capture.ts';
 
 /** Every rule, in catalogue order. */
 export const RULES: readonly Rule[] = [
@@ -19,4 +19,5 @@ export const RULES: readonly Rule[] = [
   addressIdConflict, cFlagViolated, dssChecksumRule, mappingConflict, dataAckRegression, dataAckUnsent,
   dataAfterDataFin, infiniteMapping, addAddrHmacRule, addAddrHmacLegacy, addAddrNotEchoed, addAddrEchoUnmatched,
   removeAddrUnknown, fastcloseKey, mpFail, tcprst, optionLength, optionUnknown, handshakeNotCaptured, captureTruncated,
+  trackingLimit,
 ];
