@@ -32,6 +32,8 @@ const fail = (err: unknown) => post({ type: 'failed', message: err instanceof Er
 
 parentPort?.on('message', (req: WorkerRequest) => {
   if (req.type === 'cancel') { cancelled = true; return; }
+  // fault injection for the end-to-end test of a dying worker (never set in normal use)
+  if (process.env.MPTCP_LENS_WORKER_FAULT === 'exit' && req.type !== 'trace') process.exit(3);
   if (req.type === 'trace') {
     const input = req.file ? { file: req.file } : { bytes: req.bytes!, name: req.name };
     decodedTrace(input, req.limit).then((t) => post({ type: 'trace', ...t }), fail);

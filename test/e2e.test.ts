@@ -136,6 +136,9 @@ async function openCapture(page: Page, name: string): Promise<FrameLocator> {
 const shots = path.join(ROOT, 'test-results');
 
 test('VS Code: the viewer lists every packet and flags the key mismatch; Problems and the decoded trace agree', { skip, timeout: 240_000 }, async () => {
+  const capture = path.join(workspace, 'key-mismatch.pcap');
+  const before = fs.readFileSync(capture);
+  const mtime = fs.statSync(capture).mtimeMs;
   const page = await workbench();
   const view = await openCapture(page, 'key-mismatch.pcap');
   await view.locator('#counts:has-text("60 packets · 1 errors")').waitFor({ timeout: 60_000 });
@@ -176,6 +179,40 @@ test('VS Code: the viewer lists every packet and flags the key mismatch; Problem
   assert.match((await diagLine.innerText()).replace(/\u00a0/g, " "), /‼ error capable-key-mismatch/);
   await page.screenshot({ path: path.join(shots, 'vscode-trace-hover.png') });
   await page.close();
+  // the capture was only read
+  assert.ok(fs.readFileSync(capture).equals(before));
+  assert.equal(fs.statSync(capture).mtimeMs, mtime);
+});
+
+test('VS Code: a dying analysis worker shows an error with a retry, and the extension host stays up', { skip, timeout: 150_000 }, async () => {
+  // a second code-server whose workers exit at once (MPTCP_LENS_WORKER_FAULT, test-only fault injection)
+  settings('Default Dark Modern');
+  const faultPort = await freePort();
+  const cfg = path.join(tmp, 'config.yaml');
+  const faulty = spawn(CODE_SERVER, ['--config', cfg, '--bind-addr', `127.0.0.1:${faultPort}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+    '--disable-workspace-trust', '--user-data-dir', path.join(tmp, 'user-fault'), '--extensions-dir', path.join(tmp, 'extensions'), workspace],
+  { env: { ...env, MPTCP_LENS_WORKER_FAULT: 'exit' }, detached: true, stdio: 'ignore' });
+  try {
+    const saved = port;
+    port = faultPort;
+    await waitForServer();
+    const page = await workbench();
+    port = saved;
+    await page.locator('.explorer-folders-view .monaco-list-row:has-text("key-mismatch.pcap")').dblclick();
+    const view = page.frameLocator('iframe.webview.ready:visible').frameLocator('iframe#active-frame');
+    const banner = view.locator('.banner.error');
+    await banner.waitFor({ timeout: 60_000 });
+    assert.match(await banner.innerText(), /This capture could not be read\. the analysis worker exited \(code 3\)/);
+    assert.equal(await view.locator('#retry').count(), 1);
+    await view.locator('#retry').click();
+    await banner.waitFor({ timeout: 30_000 });
+    // the extension host is still up: its commands still answer
+    await command(page, '>MPTCP: Open Decoded Trace');
+    await page.locator('.monaco-editor .view-line:has-text("MP_CAPABLE v1 SYN/ACK")').waitFor({ timeout: 60_000 });
+    await page.close();
+  } finally {
+    if (faulty.pid) { try { process.kill(-faulty.pid, 'SIGKILL'); } catch { /* gone */ } }
+  }
 });
 
 for (const [theme, shot, expectBg] of [['Default Light Modern', 'vscode-light.png', /^rgb\((2[0-9]{2}), \1, \1\)$|^rgb\(2[0-9]{2}, 2[0-9]{2}, 2[0-9]{2}\)$/], ['Default High Contrast', 'vscode-high-contrast.png', /^rgb\(0, 0, 0\)$/]] as const) {
