@@ -55,7 +55,7 @@ export class CaptureDocument implements vscode.CustomDocument {
         case 'progress': this.progress = { packets: m.packets, bytesRead: m.bytesRead, totalBytes: m.totalBytes }; this.changed.fire('progress'); break;
         case 'done':
           finished = true;
-          this.session.finish(m.result.findings, m.result.connections, m.result.problems);
+          this.session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams);
           this.state = 'done';
           this.changed.fire('done');
           void worker.terminate();

@@ -75,7 +75,16 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
     onActiveChanged: (doc) => updateStatus(doc),
     openTrace: (doc, frame) => void openTrace(doc.uri, frame),
     copyKeys: (doc, connection) => void copyKeys(doc, connection),
+    exportPicture: (doc, kind, name, data) => void exportPicture(doc, kind, name, data),
   });
+
+  async function exportPicture(doc: CaptureDocument, kind: 'svg' | 'png', name: string, data: string): Promise<void> {
+    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(doc.uri, '..', `${name}.${kind}`), filters: kind === 'svg' ? { SVG: ['svg'] } : { PNG: ['png'] } });
+    if (!target) return;
+    const bytes = kind === 'svg' ? Buffer.from(data, 'utf8') : Buffer.from(data.slice('data:image/png;base64,'.length), 'base64');
+    await vscode.workspace.fs.writeFile(target, bytes);
+    void vscode.window.showInformationMessage(`MPTCP Lens: ${target.path.split('/').pop()} written.`);
+  }
 
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true }),

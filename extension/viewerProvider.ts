@@ -15,6 +15,7 @@ export interface ViewerHooks {
   onActiveChanged(doc: CaptureDocument | undefined): void;
   openTrace(doc: CaptureDocument, frame: number): void;
   copyKeys(doc: CaptureDocument, connection: number): void;
+  exportPicture(doc: CaptureDocument, kind: 'svg' | 'png', name: string, data: string): void;
 }
 
 export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
@@ -69,6 +70,7 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
     panel.webview.onDidReceiveMessage((raw: unknown) => handleWebviewMessage(doc, raw, post, {
       openTrace: (frame) => this.hooks.openTrace(doc, frame),
       copyKeys: (connection) => this.hooks.copyKeys(doc, connection),
+      exportPicture: (kind, name, data) => this.hooks.exportPicture(doc, kind, name, data),
       retry: () => void doc.load(),
     }));
     panel.onDidChangeViewState(() => {

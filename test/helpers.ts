@@ -78,7 +78,7 @@ export async function viewerSession(file: string, chunkSize = 16): Promise<impor
   const bytes = fs.readFileSync(file);
   const s = new CaptureSession((o, n) => bytes.subarray(o, o + n));
   const r = await analyzeForViewer({ file }, { chunkSize, onChunk: (cols, n) => s.appendChunk(cols, n) });
-  s.finish(r.findings, r.connections, r.problems);
+  s.finish(r.findings, r.connections, r.problems, r.diagrams);
   return s;
 }
 

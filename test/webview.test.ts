@@ -201,4 +201,50 @@ test('capture-derived text renders inert: HTML in payload bytes and in an error 
   await e.page.close();
 });
 
+test('diagrams: the ladder with its labels and the failed check, the timeline, the plot; clicking an arrow selects its packet; exports', { skip }, async () => {
+  const exported: Array<{ kind: string; name: string; data: string }> = [];
+  const session = await viewerSession(SAMPLE);
+  const doc = docOf(session);
+  const { page } = await open(doc);
+  await page.exposeFunction('noop', () => {});
+  await page.waitForSelector('.rows .row[data-frame="1"]');
+  await page.click('#tab-diagrams');
+  await page.waitForSelector('#ladder svg .arrow');
+  const labels = await page.locator('#ladder .arrow .arrow-label').allTextContents();
+  assert.equal(labels.length, 12);
+  assert.equal(labels[1].replace(/\s+/g, ' '), '2 MP_CAPABLE SYN/ACK');
+  const bad = page.locator('#ladder .arrow.error');
+  assert.equal(await bad.count(), 1);
+  assert.equal(await bad.getAttribute('data-frame'), '3');
+  assert.match(await bad.locator('.arrow-detail').textContent() ?? '', /capable-key-mismatch: the echoed server key/);
+  assert.deepEqual(await page.locator('#ladder .lifeline-label').allTextContents(), ['client 10.0.1.1', 'client 10.0.2.1', 'server 10.0.1.2', 'server 10.0.2.2']);
+  assert.equal(await page.locator('#timeline .bar').count(), 3);
+  assert.match(await page.locator('#timeline .bar >> nth=0').locator('.bar-bytes').textContent() ?? '', /131,081 B/);
+  await page.waitForSelector('#dsn-plot canvas');
+  const legend = await page.locator('#dsn-plot .u-legend').innerText();
+  assert.match(legend, /subflow 0[\s\S]*reinjections[\s\S]*Data ACK/);
+  fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
+  await page.screenshot({ path: path.join(ROOT, 'test-results', 'diagrams.png'), fullPage: true });
+  // clicking the arrow of frame 13 selects that packet
+  await page.locator('#ladder .arrow[data-frame="13"]').click();
+  await page.waitForSelector('.rows .row.selected[data-frame="13"]');
+  // exports go to the host: an SVG with its colours, a PNG of the plot
+  await page.evaluate(() => { (window as unknown as { __sent: unknown[] }).__sent = []; });
+  await page.exposeFunction('recordExport', (json: string) => { exported.push(JSON.parse(json)); });
+  await page.evaluate(() => {
+    const orig = (window as unknown as { hostPost: (j: string) => void }).hostPost;
+    (window as unknown as { hostPost: (j: string) => void }).hostPost = (j: string) => { if (JSON.parse(j).type === 'export') void (window as unknown as { recordExport: (j: string) => void }).recordExport(j); return orig(j); };
+  });
+  await page.click('#tab-diagrams');
+  await page.locator('#export-ladder').click();
+  await page.locator('#export-plot').click();
+  await page.waitForFunction(() => true);
+  await new Promise((r) => setTimeout(r, 300));
+  const svg = exported.find((e) => e.kind === 'svg');
+  const png = exported.find((e) => e.kind === 'png');
+  assert.ok(svg && svg.name === 'ladder-connection-0' && svg.data.startsWith('<svg') && svg.data.includes('MP_JOIN SYN/ACK') && /stroke: rgb/.test(svg.data));
+  assert.ok(png && png.data.startsWith('data:image/png;base64,') && png.data.length > 2000);
+  await page.close();
+});
+
 void fixture;

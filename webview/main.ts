@@ -8,6 +8,7 @@ import { checkedOf, setChecked, setValue, ui, valueOf } from './toolkit.ts';
 import type { ConnectionInfo, DetailNode, Filter, HostMessage, WebviewMessage } from '../src/viewer/protocol.ts';
 import type { Finding } from '../src/check/types.ts';
 import type { Row } from '../src/viewer/rows.ts';
+import { renderLadder, renderPlot, renderTimeline, standaloneSvg } from './diagrams.ts';
 
 interface VsCodeApi { postMessage(m: WebviewMessage): void; getState(): unknown; setState(s: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -78,12 +79,26 @@ const tree = h('div', { class: 'tree', role: 'tree', 'aria-label': 'Packet detai
 const hex = h('div', { class: 'hex', id: 'hex', 'aria-label': 'Packet bytes' });
 const connList = h('div', { class: 'connections', id: 'connections' });
 const findingList = h('div', { class: 'findings', id: 'findings', role: 'list' });
+const vizConn = x(ui.dropdown, { 'aria-label': 'Connection to draw', id: 'viz-connection' });
+const exportLadder = x(ui.button, { appearance: 'secondary', id: 'export-ladder' }, 'Ladder SVG');
+const exportTimeline = x(ui.button, { appearance: 'secondary', id: 'export-timeline' }, 'Timeline SVG');
+const exportPlot = x(ui.button, { appearance: 'secondary', id: 'export-plot' }, 'Plot PNG');
+const ladderBox = h('div', { class: 'ladder-box', id: 'ladder' });
+const timelineBox = h('div', { class: 'timeline-box', id: 'timeline' });
+const plotBox = h('div', { class: 'plot-box', id: 'dsn-plot' });
+const diagrams = h('div', { class: 'diagrams', id: 'diagrams' },
+  h('div', { class: 'viz-toolbar' }, vizConn, h('span', { class: 'muted' }, 'Export:'), exportLadder, exportTimeline, exportPlot),
+  h('h3', {}, 'Signalling'), ladderBox, h('h3', {}, 'Subflows'), timelineBox, h('h3', {}, 'Data sequence'), plotBox);
 const panels = x(ui.panels, { class: 'side', 'activeid': state.tab },
-  x(ui.panelTab, { id: 'tab-details' }, 'Details'), x(ui.panelTab, { id: 'tab-connections' }, 'Connections'), x(ui.panelTab, { id: 'tab-findings' }, 'Findings'),
+  x(ui.panelTab, { id: 'tab-details' }, 'Details'), x(ui.panelTab, { id: 'tab-connections' }, 'Connections'), x(ui.panelTab, { id: 'tab-findings' }, 'Findings'), x(ui.panelTab, { id: 'tab-diagrams' }, 'Diagrams'),
   x(ui.panelView, { id: 'view-details' }, h('div', { class: 'details' }, tree, hex)),
   x(ui.panelView, { id: 'view-connections' }, connList),
-  x(ui.panelView, { id: 'view-findings' }, findingList));
-app.append(toolbar, progress, banner, h('div', { class: 'main' }, listWrap, panels));
+  x(ui.panelView, { id: 'view-findings' }, findingList),
+  x(ui.panelView, { id: 'view-diagrams' }, diagrams));
+const mainArea = h('div', { class: 'main' }, listWrap, panels);
+app.append(toolbar, progress, banner, mainArea);
+const widen = () => mainArea.classList.toggle('wide-side', state.tab === 'tab-diagrams');
+widen();
 
 // ---------- filters ----------
 function option(value: string, label: string): HTMLElement {
@@ -143,7 +158,42 @@ timeToggle.addEventListener('click', () => {
   render();
 });
 traceButton.addEventListener('click', () => vscode.postMessage({ type: 'openTrace', frame: Math.max(1, state.selected || 1) }));
-panels.addEventListener('change', () => { state.tab = (panels as unknown as { activeid: string }).activeid; save(); });
+panels.addEventListener('change', () => {
+  state.tab = (panels as unknown as { activeid: string }).activeid;
+  save();
+  widen();
+  if (state.tab === 'tab-diagrams') requestViz();
+});
+
+// ---------- diagrams ----------
+let vizRequest = 0;
+let plot: { destroy(): void; ctx: CanvasRenderingContext2D } | undefined;
+let drawn = -1;
+
+function requestViz(): void {
+  const c = valueOf(vizConn) === '' ? connections[0]?.id : Number(valueOf(vizConn));
+  if (c === undefined || c === drawn) return;
+  vizRequest = requestSeq++;
+  vscode.postMessage({ type: 'getViz', requestId: vizRequest, connection: c });
+}
+
+vizConn.addEventListener('change', () => { drawn = -1; requestViz(); });
+exportLadder.addEventListener('click', () => {
+  const svg = ladderBox.querySelector('svg');
+  if (svg) vscode.postMessage({ type: 'export', kind: 'svg', name: `ladder-connection-${drawn}`, data: standaloneSvg(svg) });
+});
+exportTimeline.addEventListener('click', () => {
+  const svg = timelineBox.querySelector('svg');
+  if (svg) vscode.postMessage({ type: 'export', kind: 'svg', name: `timeline-connection-${drawn}`, data: standaloneSvg(svg) });
+});
+exportPlot.addEventListener('click', () => {
+  if (plot) vscode.postMessage({ type: 'export', kind: 'png', name: `dsn-connection-${drawn}`, data: plot.ctx.canvas.toDataURL('image/png') });
+});
+
+function fillVizConnections(): void {
+  vizConn.replaceChildren(...connections.map((c) => option(String(c.id), `Connection ${c.id}`)));
+  if (connections.length) setValue(vizConn, String(connections[0].id));
+}
 
 // ---------- virtual list ----------
 function scale(): number {
@@ -471,8 +521,10 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       done = true;
       progress.hidden = true;
       fillConnectionFilters();
+      fillVizConnections();
       renderConnections();
       renderFindings();
+      if (state.tab === 'tab-diagrams') { drawn = -1; requestViz(); }
       if (m.problems.length) {
         banner.hidden = false;
         banner.className = 'banner warn';
@@ -483,6 +535,18 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
     case 'details':
       if (m.requestId === detailsRequest) renderDetails(m.tree, m.bytes);
       break;
+    case 'viz': {
+      if (m.requestId !== vizRequest) break;
+      drawn = m.connection;
+      const pick = (frame: number) => void reveal(frame);
+      ladderBox.replaceChildren(renderLadder(m.ladder, pick));
+      timelineBox.replaceChildren(renderTimeline(m.timeline, pick));
+      plot?.destroy();
+      plotBox.replaceChildren();
+      plot = renderPlot(m.plot, plotBox) as unknown as { destroy(): void; ctx: CanvasRenderingContext2D };
+      (window as unknown as { __plot?: unknown }).__plot = plot;
+      break;
+    }
     case 'located':
       locateWaiters.get(m.requestId)?.(m.position);
       locateWaiters.delete(m.requestId);

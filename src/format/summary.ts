@@ -6,6 +6,29 @@ import type { Analysis } from '../analyze.ts';
 import type { MptcpConnection, TcpStream } from '../mptcp/model.ts';
 import { endpoint } from './decode.ts';
 
+const ms = (seconds: number) => Math.round(seconds * 1e6) / 1000;
+
+/** Data-level bytes one side delivered: what the peer acknowledged past the IDSN (less a DATA_FIN). */
+function delivered(c: MptcpConnection, side: 0 | 1): number | null {
+  const idsn = c.idsns[side];
+  const acked = c.stats.maxDataAck[(1 - side) as 0 | 1];
+  if (idsn === undefined || acked === undefined) return null;
+  let n = Number(BigInt.asUintN(64, acked - idsn - 1n));
+  if (c.dataFin[side] && acked > c.dataFin[side]!.dsn) n -= 1;
+  return n < 0 || n > 2 ** 50 ? null : n;
+}
+
+function stats(c: MptcpConnection) {
+  const duration = c.lastTime - c.firstTime;
+  const packets = c.subflows.reduce((n, s) => n + s.packets[0] + s.packets[1], 0);
+  const bytes = c.subflows.reduce((n, s) => n + s.bytes[0] + s.bytes[1], 0);
+  const dir = (side: 0 | 1) => {
+    const d = delivered(c, side);
+    return { deliveredBytes: d, goodputBytesPerSecond: d !== null && duration > 0 ? Math.round(d / duration) : null, outOfOrderSegments: c.stats.outOfOrder[side], duplicateDataAcks: c.stats.duplicateDataAcks[side] };
+  };
+  return { packets, bytes, duration, reinjectedBytes: c.reinjectedBytes, clientToServer: dir(0), serverToClient: dir(1) };
+}
+
 const h64 = (v: bigint | undefined) => (v === undefined ? null : `0x${BigInt.asUintN(64, v).toString(16).padStart(16, '0')}`);
 const h32 = (v: number | undefined) => (v === undefined ? null : `0x${(v >>> 0).toString(16).padStart(8, '0')}`);
 
@@ -38,6 +61,7 @@ function subflowJson(s: TcpStream, c: MptcpConnection) {
     lastTime: s.lastTime,
     packets: s.packets[0] + s.packets[1],
     bytes: s.bytes[0] + s.bytes[1],
+    rtt: s.rtt && s.rtt.samples ? { samples: s.rtt.samples, minMs: ms(s.rtt.min), meanMs: ms(s.rtt.sum / s.rtt.samples), maxMs: ms(s.rtt.max) } : null,
     ended: s.rstFrame !== undefined ? `reset (frame ${s.rstFrame})` : s.finFrame[0] !== undefined && s.finFrame[1] !== undefined ? 'FIN both ways' : 'open',
   };
 }
@@ -65,6 +89,7 @@ export function summaryJson(a: Analysis) {
       removed: c.events.filter((e) => e.option.kind === 'REMOVE_ADDR').map((e) => ({ frame: e.frame, by: e.side === 0 ? 'client' : 'server', ids: e.option.kind === 'REMOVE_ADDR' ? e.option.addressIds : [] })),
       priorities: c.events.filter((e) => e.option.kind === 'MP_PRIO').map((e) => ({ frame: e.frame, tcpStream: e.stream, backup: e.option.kind === 'MP_PRIO' && e.option.backup })),
       reinjectedBytes: c.reinjectedBytes,
+      stats: stats(c),
       ended: ending(c),
     })),
     fallbacks: t.streams.filter((s) => s.fallbackAtSynAck !== undefined && !s.conn).map((s) => ({ tcpStream: s.id, frame: s.fallbackAtSynAck, client: endpoint(s.a.addr, s.a.port), server: endpoint(s.b.addr, s.b.port) })),
@@ -84,8 +109,12 @@ export function summaryText(a: Analysis): string {
     out.push(`  frames ${c.firstFrame}-${c.lastFrame}, ${c.duration.toFixed(6)} s; ${c.ended}`);
     for (const s of c.subflows) {
       const ids = s.addressIds ? ` ids ${s.addressIds.initiator ?? '?'}/${s.addressIds.responder ?? '?'}` : '';
-      out.push(`  subflow ${s.tcpStream} ${s.kind.padEnd(7)} ${s.client} → ${s.server}${ids}${s.backup ? ' backup' : ''}  ${s.packets} pkts ${s.bytes} bytes  frames ${s.firstFrame}-${s.lastFrame}  ${s.ended}`);
+      const rtt = s.rtt ? `  RTT ${s.rtt.minMs}/${s.rtt.meanMs}/${s.rtt.maxMs} ms (${s.rtt.samples})` : '';
+      out.push(`  subflow ${s.tcpStream} ${s.kind.padEnd(7)} ${s.client} → ${s.server}${ids}${s.backup ? ' backup' : ''}  ${s.packets} pkts ${s.bytes} bytes  frames ${s.firstFrame}-${s.lastFrame}  ${s.ended}${rtt}`);
     }
+    const st = c.stats;
+    const gp = (x: typeof st.clientToServer) => (x.goodputBytesPerSecond !== null ? `${(x.goodputBytesPerSecond * 8 / 1e6).toFixed(2)} Mbit/s (${x.deliveredBytes} bytes)` : '?');
+    out.push(`  goodput client→server ${gp(st.clientToServer)}, server→client ${gp(st.serverToClient)}; out of order ${st.clientToServer.outOfOrderSegments}/${st.serverToClient.outOfOrderSegments}, duplicate Data ACKs ${st.clientToServer.duplicateDataAcks}/${st.serverToClient.duplicateDataAcks}`);
     for (const x of c.addresses) out.push(`  ADD_ADDR frame ${x.frame}: ${x.by} announces id ${x.id} ${x.address}${x.port !== null ? `:${x.port}` : ''}${x.echoFrame !== null ? `, echoed in frame ${x.echoFrame}` : ', not echoed'}`);
     for (const x of c.removed) out.push(`  REMOVE_ADDR frame ${x.frame}: ${x.by} removes id ${x.ids.join(',')}`);
     for (const x of c.priorities) out.push(`  MP_PRIO frame ${x.frame}: subflow ${x.tcpStream} ${x.backup ? 'backup' : 'regular'}`);

@@ -26,6 +26,7 @@ export interface KeyObservation {
 
 export interface CapableObservation {
   frame: number;
+  time: number;
   dir: Dir;
   stage: 'syn' | 'synack' | 'ack' | 'data';
   option: MpCapable;
@@ -67,6 +68,10 @@ export interface JoinInfo {
   synFrame?: number;
   synAckFrame?: number;
   ackFrame?: number;
+  synTime?: number;
+  synAckTime?: number;
+  ackTime?: number;
+  rstTime?: number;
   /** frame of the first segment from B acknowledging the third ACK (the subflow is then established) */
   ackAckFrame?: number;
   /** first data frame seen on the subflow before the third ACK was acknowledged */
@@ -77,6 +82,7 @@ export interface JoinInfo {
 
 export interface AddressAnnouncement {
   frame: number;
+  time: number;
   side: Side;
   id: number;
   address: string;
@@ -90,6 +96,7 @@ export interface AddressAnnouncement {
 
 export interface AddressEcho {
   frame: number;
+  time: number;
   /** the side that echoed (the receiver of the announcement) */
   side: Side;
   id: number;
@@ -101,6 +108,7 @@ export interface AddressEcho {
 
 export interface ConnectionEvent {
   frame: number;
+  time: number;
   stream: number;
   side: Side | undefined;
   option: MptcpOption;
@@ -147,6 +155,27 @@ export interface TcpStream {
   infiniteMappingFrame?: number;
   /** Data ACK high-water mark per direction (64-bit) and regressions seen */
   dataAckMax: [bigint | undefined, bigint | undefined];
+  /** round-trip samples at the capture point: data seen until the ACK covering it is seen */
+  rtt?: RttStats;
+  /** data segments awaiting their ACK, per direction: [sequence end, time] (for RTT, Karn's rule) */
+  inflight?: [Array<[number, number]>, Array<[number, number]>];
+}
+
+export interface RttStats {
+  samples: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+export interface ConnectionStats {
+  /** new data segments that arrived below data already seen (MPTCP-level out of order), per sending side */
+  outOfOrder: [number, number];
+  /** pure ACKs repeating the previous Data ACK of that side */
+  duplicateDataAcks: [number, number];
+  lastDataAck: [bigint | undefined, bigint | undefined];
+  /** highest Data ACK each side sent */
+  maxDataAck: [bigint | undefined, bigint | undefined];
 }
 
 export interface MptcpConnection {
@@ -187,6 +216,7 @@ export interface MptcpConnection {
   /** streams whose join token named this connection without it being otherwise known */
   createdBy: 'capable' | 'join' | 'option';
   reinjectedBytes: number;
+  stats: ConnectionStats;
   /** sent DSN ranges per side, for recognising reinjection [start, end, stream, frame] */
   sentRanges: [Array<[bigint, bigint, number, number]>, Array<[bigint, bigint, number, number]>];
   /** highest DSN end each side has sent (data below it is sent again) */

@@ -92,6 +92,7 @@ export class Tracker {
       s.isn[dir] = t.seq;
       s.synAckFrame ??= f.frame;
     }
+    this.rtt(s, dir, t.seq, t.ack, t.payloadLength, (t.flags & TH_ACK) !== 0, time);
     if (t.flags & TH_FIN) s.finFrame[dir] ??= f.frame;
     if (t.flags & TH_RST) s.rstFrame ??= f.frame;
 
@@ -123,6 +124,31 @@ export class Tracker {
       if (t.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
     }
     return facts;
+  }
+
+  /**
+   * Round-trip time at the capture point: from a data segment to the first ACK that covers it, in
+   * the other direction. Retransmitted data gives no sample (Karn's rule).
+   */
+  private rtt(s: TcpStream, dir: Dir, seq: number, ack: number, len: number, hasAck: boolean, time: number): void {
+    const back = (1 - dir) as Dir;
+    if (hasAck && s.inflight) {
+      const q = s.inflight[back];
+      while (q.length && ((ack - q[0][0]) | 0) >= 0) {
+        const [, sent] = q.shift()!;
+        const r = (s.rtt ??= { samples: 0, sum: 0, min: Infinity, max: 0 });
+        const d = time - sent;
+        if (d >= 0) { r.samples++; r.sum += d; if (d < r.min) r.min = d; if (d > r.max) r.max = d; }
+        q.length = 0; // one sample per ACK; what it also covered was sent earlier
+      }
+    }
+    if (len > 0) {
+      const q = (s.inflight ??= [[], []])[dir];
+      const end = (seq + len) >>> 0;
+      const last = q[q.length - 1];
+      if (last && ((end - last[0]) | 0) <= 0) { q.length = 0; return; } // a retransmission: no sample for what is in flight
+      if (q.length < 64) q.push([end, time]);
+    }
   }
 
   /** The connection side that sends in direction `dir` of stream `s`, when known. */
@@ -201,6 +227,7 @@ export class Tracker {
       firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
       createdBy,
       reinjectedBytes: 0,
+      stats: { outOfOrder: [0, 0], duplicateDataAcks: [0, 0], lastDataAck: [undefined, undefined], maxDataAck: [undefined, undefined] },
       sentRanges: [[], []],
       sentHigh: [undefined, undefined],
     };
@@ -270,32 +297,32 @@ export class Tracker {
           // the echo goes back to the announcer: the announcer is the other side
           const ann = [...c.announcements].reverse().find((a) => a.side !== side && a.id === o.addressId && a.address === o.address && (a.port ?? 0) === (o.port ?? 0));
           if (ann && ann.echoFrame === undefined) ann.echoFrame = f.frame;
-          pushCapped(c.echoes, { frame: f.frame, side, id: o.addressId, address: o.address, port: o.port, matched: !!ann, stream: s.id });
+          pushCapped(c.echoes, { frame: f.frame, time, side, id: o.addressId, address: o.address, port: o.port, matched: !!ann, stream: s.id });
         } else {
-          pushCapped(c.announcements, { frame: f.frame, side, id: o.addressId, address: o.address, addressBytes: o.addressBytes, port: o.port, hmac: o.hmac, stream: s.id });
+          pushCapped(c.announcements, { frame: f.frame, time, side, id: o.addressId, address: o.address, addressBytes: o.addressBytes, port: o.port, hmac: o.hmac, stream: s.id });
         }
         return;
       }
       case 'MP_PRIO':
         s.backup = o.backup;
-        pushCapped(c.events, { frame: f.frame, stream: s.id, side, option: o });
+        pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
         return;
       case 'MP_FASTCLOSE':
         c.fastcloseFrame ??= f.frame;
-        pushCapped(c.events, { frame: f.frame, stream: s.id, side, option: o });
+        pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
         return;
       case 'MP_TCPRST':
-        if (s.join && s.join.rstFrame === undefined) { s.join.rstFrame = f.frame; s.join.rstReason = o.reason; }
-        pushCapped(c.events, { frame: f.frame, stream: s.id, side, option: o });
+        if (s.join && s.join.rstFrame === undefined) { s.join.rstFrame = f.frame; s.join.rstTime = time; s.join.rstReason = o.reason; }
+        pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
         return;
       default:
-        pushCapped(c.events, { frame: f.frame, stream: s.id, side, option: o });
+        pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
     }
   }
 
   private applyCapable(f: DecodedFrame, s: TcpStream, dir: Dir, o: MpCapable, time: number, syn: boolean, ack: boolean, payloadLength: number): void {
     const stage = syn ? (ack ? 'synack' : 'syn') : o.length >= 22 ? 'data' : 'ack';
-    if (s.capable.length < 64) s.capable.push({ frame: f.frame, dir, stage, option: o });
+    if (s.capable.length < 64) s.capable.push({ frame: f.frame, time, dir, stage, option: o });
     if (s.role === 'plain') s.role = 'initial';
     // The client is the SYN's sender; without a SYN, the SYN/ACK's receiver; else the key-echoing sender.
     if (s.sideOfA === undefined) {
@@ -356,7 +383,7 @@ export class Tracker {
     if (s.role === 'plain' || s.role === 'unknown') s.role = 'join';
     const j = (s.join ??= {});
     if (o.form === 'syn' && syn && !ack) {
-      j.synFrame ??= f.frame;
+      if (j.synFrame === undefined) { j.synFrame = f.frame; j.synTime = time; }
       j.token = o.token;
       j.nonceA = o.nonce;
       j.addressIdA = o.addressId;
@@ -381,13 +408,13 @@ export class Tracker {
         s.sideOfA = (dir === 0 ? j.initiatorSide : ownerSide) as Side;
       }
     } else if (o.form === 'synack' && syn && ack) {
-      j.synAckFrame ??= f.frame;
+      if (j.synAckFrame === undefined) { j.synAckFrame = f.frame; j.synAckTime = time; }
       j.truncatedHmac = o.truncatedHmac;
       j.nonceB = o.nonce;
       j.addressIdB = o.addressId;
       j.backupB = o.backup;
     } else if (o.form === 'ack' && !syn) {
-      j.ackFrame ??= f.frame;
+      if (j.ackFrame === undefined) { j.ackFrame = f.frame; j.ackTime = time; }
       j.hmac = o.hmac;
     }
   }
@@ -403,6 +430,10 @@ export class Tracker {
       else dack = o.dataAck;
       facts.dataAck = dack;
       if (o.dataAck8 || ref !== undefined) c.dsnRef[peer] ??= dack;
+      const st = c.stats;
+      if (t.payloadLength === 0 && !(o.flags & 0x04) && st.lastDataAck[side] === dack) st.duplicateDataAcks[side]++;
+      st.lastDataAck[side] = dack;
+      if (st.maxDataAck[side] === undefined || dack > st.maxDataAck[side]!) st.maxDataAck[side] = dack;
       const prev = s.dataAckMax[dir];
       if (prev === undefined || dack > prev) s.dataAckMax[dir] = dack;
       this.pruneRanges(c, peer, dack);
@@ -493,9 +524,11 @@ export class Tracker {
       const end = dsn + BigInt(len);
       const high = c.sentHigh[side];
       if (high !== undefined && dsn < high) {
+        let seen = false;
         for (let i = ranges.length - 1; i >= 0; i--) {
           const r = ranges[i];
           if (r[0] < end && dsn < r[1]) {
+            seen = true;
             if (r[2] !== s.id) {
               facts.reinjectionOf = r[3];
               c.reinjectedBytes += len;
@@ -503,6 +536,8 @@ export class Tracker {
             break;
           }
         }
+        // new data below data already seen: it arrives out of data-sequence order
+        if (!seen) c.stats.outOfOrder[side]++;
       }
       if (high === undefined || end > high) c.sentHigh[side] = end;
       if (facts.reinjectionOf === undefined) {

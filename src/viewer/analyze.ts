@@ -7,6 +7,10 @@ import type { Tracker } from '../mptcp/tracker.ts';
 import { summaryJson } from '../format/summary.ts';
 import { PacketIndex, type Columns } from './index.ts';
 import type { ConnectionInfo } from './protocol.ts';
+import { buildLadder, buildTimeline, type Ladder, type Timeline } from '../viz/model.ts';
+
+/** Connections whose ladder and timeline are drawn at most. */
+export const MAX_DIAGRAMS = 1000;
 
 export interface ViewerAnalysisOptions {
   chunkSize?: number;
@@ -18,6 +22,8 @@ export interface ViewerAnalysisOptions {
 
 export interface ViewerAnalysis {
   packets: number;
+  /** ladder and timeline per connection (the first MAX_DIAGRAMS) */
+  diagrams: Array<{ ladder: Ladder; timeline: Timeline }>;
   findings: Finding[];
   connections: ConnectionInfo[];
   problems: Array<{ offset: number; frame: number; message: string }>;
@@ -73,6 +79,7 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
   const file = 'file' in input ? input.file : input.name;
   return {
     packets: r.scan.packets,
+    diagrams: r.tracker.connections.slice(0, MAX_DIAGRAMS).map((c) => ({ ladder: buildLadder(r.tracker, c, r.findings), timeline: buildTimeline(c) })),
     findings: r.findings,
     connections: connectionInfos(r.tracker, r.findings, file, r.scan),
     problems: r.scan.problems,

@@ -14,6 +14,8 @@ export interface DocumentView {
 }
 
 export interface HostActions {
+  /** saves an exported picture (the host asks where) */
+  exportPicture?(kind: 'svg' | 'png', name: string, data: string): void;
   openTrace(frame: number): void;
   copyKeys(connection: number): void;
   retry(): void;
@@ -55,6 +57,12 @@ export function handleWebviewMessage(doc: DocumentView, raw: unknown, post: (m: 
     case 'locate':
       post({ type: 'located', requestId: m.requestId, frame: m.frame, position: s.positionOf(m.frame) });
       break;
+    case 'getViz': {
+      const v = s.viz(m.connection);
+      if (v) post({ type: 'viz', requestId: m.requestId, connection: m.connection, ...v });
+      break;
+    }
+    case 'export': actions.exportPicture?.(m.kind, m.name, m.data); break;
     case 'openTrace': actions.openTrace(m.frame); break;
     case 'copyKeys': actions.copyKeys(m.connection); break;
     case 'retry': actions.retry(); break;

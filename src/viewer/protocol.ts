@@ -6,6 +6,8 @@
 import type { Finding } from '../check/types.ts';
 import type { RfcRef } from '../rfc.ts';
 import type { Row } from './rows.ts';
+import type { Ladder, Timeline } from '../viz/model.ts';
+import type { DsnPlot } from '../viz/series.ts';
 
 export interface SubflowInfo {
   tcpStream: number;
@@ -69,6 +71,7 @@ export type HostMessage =
   | { type: 'details'; requestId: number; frame: number; tree: DetailNode[]; bytes: number[] }
   | { type: 'reveal'; frame: number }
   | { type: 'located'; requestId: number; frame: number; position: number }
+  | { type: 'viz'; requestId: number; connection: number; ladder: Ladder; timeline: Timeline; plot: DsnPlot }
   | { type: 'error'; message: string; retry: boolean };
 
 export type WebviewMessage =
@@ -77,6 +80,8 @@ export type WebviewMessage =
   | { type: 'setFilter'; filter: Filter }
   | { type: 'getDetails'; requestId: number; frame: number }
   | { type: 'locate'; requestId: number; frame: number }
+  | { type: 'getViz'; requestId: number; connection: number }
+  | { type: 'export'; kind: 'svg' | 'png'; name: string; data: string }
   | { type: 'openTrace'; frame: number }
   | { type: 'copyKeys'; connection: number }
   | { type: 'retry' };
@@ -103,6 +108,15 @@ export function parseFromWebview(m: unknown, packets: number): WebviewMessage | 
       if (o.type === 'openTrace') return { type: 'openTrace', frame: o.frame };
       if (!isInt(o.requestId)) return undefined;
       return { type: o.type, requestId: o.requestId, frame: o.frame };
+    case 'getViz':
+      if (!isInt(o.requestId) || !isInt(o.connection)) return undefined;
+      return { type: 'getViz', requestId: o.requestId, connection: o.connection };
+    case 'export': {
+      if ((o.kind !== 'svg' && o.kind !== 'png') || typeof o.name !== 'string' || !/^[\w.-]{1,80}$/.test(o.name) || typeof o.data !== 'string' || o.data.length > 50_000_000) return undefined;
+      if (o.kind === 'png' && !o.data.startsWith('data:image/png;base64,')) return undefined;
+      if (o.kind === 'svg' && !o.data.startsWith('<svg')) return undefined;
+      return { type: 'export', kind: o.kind, name: o.name, data: o.data };
+    }
     case 'copyKeys':
       if (!isInt(o.connection)) return undefined;
       return { type: 'copyKeys', connection: o.connection };

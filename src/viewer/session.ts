@@ -8,6 +8,8 @@ import { severityRank } from '../check/types.ts';
 import { buildDetails } from './details.ts';
 import { PacketIndex, type Columns } from './index.ts';
 import type { ConnectionInfo, DetailNode, Filter } from './protocol.ts';
+import type { Ladder, Timeline } from '../viz/model.ts';
+import { dsnPlot, type DsnPlot } from '../viz/series.ts';
 import { formatRow, redecode, rowText, type Row } from './rows.ts';
 
 export type ByteReader = (offset: number, length: number) => Buffer;
@@ -34,6 +36,7 @@ export class CaptureSession {
     this.findingsByFrame.clear();
     this.connections = [];
     this.problems = [];
+    this.diagrams = [];
     this.done = false;
     this.setFilter(this.filter);
   }
@@ -43,7 +46,17 @@ export class CaptureSession {
     if (this.matches) this.extendMatches(this.index.count - n);
   }
 
-  finish(findings: Finding[], connections: ConnectionInfo[], problems: CaptureSession['problems']): void {
+  diagrams: Array<{ ladder: Ladder; timeline: Timeline }> = [];
+
+  /** The diagrams of one connection: ladder and timeline from the analysis, the plot from the index. */
+  viz(connection: number): { ladder: Ladder; timeline: Timeline; plot: DsnPlot } | undefined {
+    const d = this.diagrams.find((x) => x.ladder.connection === connection);
+    if (!d) return undefined;
+    return { ...d, plot: dsnPlot(this.index, connection) };
+  }
+
+  finish(findings: Finding[], connections: ConnectionInfo[], problems: CaptureSession['problems'], diagrams: CaptureSession['diagrams'] = []): void {
+    this.diagrams = diagrams;
     this.findings = findings;
     this.connections = connections;
     this.problems = problems;
