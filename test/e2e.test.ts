@@ -151,6 +151,11 @@ test('VS Code: the viewer lists every packet and flags the key mismatch; Problem
   await page.waitForSelector('.statusbar-item:has-text("MPTCP: 1 connection")');
   fs.mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: path.join(shots, 'vscode-dark.png') });
+  await view.locator('#tab-diagrams').click();
+  await view.locator('#ladder svg .arrow.error').waitFor({ timeout: 30_000 });
+  await view.locator('#dsn-plot canvas').first().waitFor();
+  await page.screenshot({ path: path.join(shots, 'vscode-dark-diagrams.png') });
+  await view.locator('#tab-details').click();
 
   // Problems: the finding, its rule id linked to the RFC section
   await page.keyboard.press('Control+Shift+M');
@@ -229,6 +234,13 @@ for (const [theme, shot, expectBg] of [['Default Light Modern', 'vscode-light.pn
     const fg = await view.locator('.rows .row[data-frame="5"]').evaluate((r) => getComputedStyle(r).color);
     assert.notEqual(fg, bg);
     await page.screenshot({ path: path.join(shots, shot) });
+    // the diagrams follow the theme too
+    await view.locator('#tab-diagrams').click();
+    await view.locator('#ladder svg .arrow.error').waitFor({ timeout: 30_000 });
+    await view.locator('#dsn-plot canvas').first().waitFor();
+    const arrow = await view.locator('#ladder .arrow:not(.error) line').first().evaluate((l) => getComputedStyle(l).stroke);
+    assert.notEqual(arrow, bg, 'arrows are visible on the background');
+    await page.screenshot({ path: path.join(shots, shot.replace('.png', '-diagrams.png')) });
     await page.close();
   });
 }

@@ -70,3 +70,20 @@ test('statistics: packets, bytes, goodput, reinjected bytes, RTT per subflow, ou
   assert.ok(sf0.rtt && sf0.rtt.samples > 5 && sf0.rtt.minMs > 0 && sf0.rtt.minMs <= sf0.rtt.meanMs && sf0.rtt.meanMs <= sf0.rtt.maxMs);
   assert.equal(c.subflows[2].rtt, null, 'no data, no RTT sample');
 });
+
+test('multi.pcap: a ladder, a timeline and a plot for each of the three connections', async () => {
+  const s = await viewerSession(fixture('kernel', 'multi.pcap'));
+  assert.equal(s.diagrams.length, 3);
+  for (const c of [0, 1, 2]) {
+    const v = s.viz(c)!;
+    assert.equal(v.ladder.connection, c);
+    const capable = v.ladder.arrows.filter((a) => a.label.startsWith('MP_CAPABLE'));
+    assert.deepEqual(capable.map((a) => a.label), ['MP_CAPABLE SYN', 'MP_CAPABLE SYN/ACK', 'MP_CAPABLE ACK', 'MP_CAPABLE ACK+data']);
+    // the ladder's keys are the connection's
+    const info = s.connections[c];
+    assert.ok(capable[1].detail.includes(`token ${info.server.token}`));
+    assert.equal(v.timeline.bars.length, info.subflows.length);
+    const data = [...Array(s.index.count).keys()].filter((i) => s.index.cols.conn[i] === c && s.index.cols.side[i] === 0 && s.index.cols.payload[i] > 0);
+    assert.equal(v.plot.subflows.reduce((n, x) => n + x.xs.length, 0), data.length);
+  }
+});

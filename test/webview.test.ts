@@ -247,4 +247,26 @@ test('diagrams: the ladder with its labels and the failed check, the timeline, t
   await page.close();
 });
 
+test('the data-sequence plot of the loss capture: two subflows, the reinjection, the Data ACK; keyboard zoom and pan', { skip }, async () => {
+  const { page } = await open(docOf(await viewerSession(fixture('fresh', 'loss-any.pcap')), 'loss-any.pcap'));
+  await page.waitForSelector('.rows .row[data-frame="1"]');
+  await page.click('#tab-diagrams');
+  await page.waitForSelector('#dsn-plot canvas');
+  const legend = await page.locator('#dsn-plot .u-legend').innerText();
+  assert.match(legend, /subflow 0[\s\S]*subflow 1[\s\S]*reinjections[\s\S]*Data ACK/);
+  const scale = () => page.evaluate(() => { const u = (window as unknown as { __plot: { scales: { x: { min: number; max: number } } } }).__plot; return [u.scales.x.min, u.scales.x.max]; });
+  const [min0, max0] = await scale();
+  await page.locator('#dsn-plot .u-over').focus();
+  await page.keyboard.press('+');
+  const [min1, max1] = await scale();
+  assert.ok(max1 - min1 < max0 - min0, 'zoomed in');
+  await page.keyboard.press('ArrowRight');
+  const [min2] = await scale();
+  assert.ok(min2 > min1, 'panned right');
+  await page.keyboard.press('0');
+  await page.locator('#dsn-plot').scrollIntoViewIfNeeded();
+  await page.locator('#diagrams').screenshot({ path: path.join(ROOT, 'test-results', 'diagrams-loss.png') });
+  await page.close();
+});
+
 void fixture;

@@ -117,18 +117,28 @@ export function renderPlot(p: DsnPlot, el: HTMLElement): uPlot {
         const isAck = s === p.dataAck;
         const isRe = s === p.reinjections;
         const color = isAck ? themeColor('--vscode-charts-foreground', fg) : isRe ? themeColor('--vscode-charts-red', '#f14c4c') : seriesColor(i);
-        return {
-          label: s.label,
-          stroke: color,
-          fill: color,
-          paths: isAck ? undefined : uPlot.paths.points!(),
-          points: { show: !isAck, size: isRe ? 7 : 3, fill: color, stroke: color },
-          width: isAck ? 1.5 : 0,
-        } as uPlot.Series;
+        return isAck
+          ? { label: s.label, stroke: color, width: 1.5, points: { show: false } } as uPlot.Series
+          : { label: s.label, stroke: color, fill: color, paths: uPlot.paths.points!(), points: { show: true, size: isRe ? 9 : 4, fill: color, stroke: color }, width: 0 } as uPlot.Series;
       }),
     ],
     hooks: {
       ready: [(u) => {
+        // keyboard: arrows pan, + and - zoom, 0 resets (the plot is focusable)
+        u.over.tabIndex = 0;
+        u.over.setAttribute('aria-label', 'Data sequence plot: arrows pan, + and - zoom, 0 resets, drag to zoom, double-click resets');
+        u.over.addEventListener('keydown', (e) => {
+          const { min, max } = u.scales.x;
+          if (min === undefined || max === undefined) return;
+          const w = max - min;
+          const k = (e as KeyboardEvent).key;
+          if (k === 'ArrowLeft' || k === 'ArrowRight') u.setScale('x', { min: min + (k === 'ArrowLeft' ? -0.2 : 0.2) * w, max: max + (k === 'ArrowLeft' ? -0.2 : 0.2) * w });
+          else if (k === '+' || k === '=') u.setScale('x', { min: min + w * 0.2, max: max - w * 0.2 });
+          else if (k === '-') u.setScale('x', { min: min - w * 0.25, max: max + w * 0.25 });
+          else if (k === '0') u.setData(u.data, true);
+          else return;
+          e.preventDefault();
+        });
         // wheel zooms the x scale around the cursor
         u.over.addEventListener('wheel', (e) => {
           e.preventDefault();

@@ -426,7 +426,8 @@ function renderConnections(): void {
         n.error ? h('span', { class: 'sev sev-error' }, ` ✖ ${n.error}`) : '', n.warning ? h('span', { class: 'sev sev-warning' }, ` ▲ ${n.warning}`) : ''),
       h('div', { class: 'kv' }, `client ${c.client.address ?? '?'}  key ${c.client.key ?? '?'}  token ${c.client.token ?? '?'}`),
       h('div', { class: 'kv' }, `server ${c.server.address ?? '?'}  key ${c.server.key ?? '?'}  token ${c.server.token ?? '?'}`),
-      ...c.subflows.map((s) => h('div', { class: 'subflow', 'data-subflow': String(s.tcpStream) }, `sf ${s.tcpStream} ${s.kind} ${s.client} → ${s.server}${s.backup ? ' backup' : ''} · ${s.packets} pkts`)),
+      ...c.subflows.map((s) => h('div', { class: 'subflow', 'data-subflow': String(s.tcpStream) }, `sf ${s.tcpStream} ${s.kind} ${s.client} → ${s.server}${s.backup ? ' backup' : ''} · ${s.packets} pkts · ${s.bytes.toLocaleString()} B${s.rtt ? ` · RTT ${s.rtt.meanMs} ms` : ''}`)),
+      h('div', { class: 'kv stats' }, statsText(c)),
       h('div', { class: 'kv muted' }, c.ended),
     );
     const copy = x(ui.button, { appearance: 'icon', title: 'Copy keys', 'aria-label': `Copy the keys of connection ${c.id}` }, '⧉');
@@ -443,6 +444,12 @@ function renderConnections(): void {
     card.addEventListener('keydown', (e) => { if (e.key === 'Enter') choose(e); });
     return card;
   }));
+}
+
+function statsText(c: ConnectionInfo): string {
+  const st = c.stats;
+  const gp = (x: ConnectionInfo['stats']['clientToServer']) => (x.goodputBytesPerSecond !== null ? `${((x.goodputBytesPerSecond * 8) / 1e6).toFixed(2)} Mbit/s` : '?');
+  return `${st.packets.toLocaleString()} pkts, ${st.duration.toFixed(3)} s · goodput → ${gp(st.clientToServer)}, ← ${gp(st.serverToClient)} · reinjected ${st.reinjectedBytes.toLocaleString()} B · out of order ${st.clientToServer.outOfOrderSegments + st.serverToClient.outOfOrderSegments} · dup Data ACKs ${st.clientToServer.duplicateDataAcks + st.serverToClient.duplicateDataAcks}`;
 }
 
 function renderFindings(): void {

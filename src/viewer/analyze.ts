@@ -37,7 +37,7 @@ export function connectionInfos(tracker: Tracker, findings: Finding[], file: str
     const counts = { error: 0, warning: 0, info: 0 };
     for (const f of findings) if (f.connection === c.id) counts[f.severity]++;
     return {
-      id: c.id, version: c.version, partial: c.partial, checksums: c.checksums, client: c.client, server: c.server, ended: c.ended,
+      id: c.id, version: c.version, partial: c.partial, checksums: c.checksums, client: c.client, server: c.server, ended: c.ended, stats: c.stats,
       findings: counts,
       subflows: c.subflows.map((s, k) => {
         const j = conn.subflows[k].join;

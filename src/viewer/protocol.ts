@@ -22,6 +22,7 @@ export interface SubflowInfo {
   lastFrame: number;
   ended: string;
   join: { token: string | null; nonceA: number | null; nonceB: number | null; initiatorSide: number | null } | null;
+  rtt: { samples: number; minMs: number; meanMs: number; maxMs: number } | null;
 }
 
 export interface ConnectionInfo {
@@ -34,6 +35,11 @@ export interface ConnectionInfo {
   subflows: SubflowInfo[];
   ended: string;
   findings: { error: number; warning: number; info: number };
+  stats: {
+    packets: number; bytes: number; duration: number; reinjectedBytes: number;
+    clientToServer: { deliveredBytes: number | null; goodputBytesPerSecond: number | null; outOfOrderSegments: number; duplicateDataAcks: number };
+    serverToClient: { deliveredBytes: number | null; goodputBytesPerSecond: number | null; outOfOrderSegments: number; duplicateDataAcks: number };
+  };
 }
 
 export interface Filter {
