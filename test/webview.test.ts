@@ -156,11 +156,11 @@ test('a million rows: only what is on screen exists, End reaches the last row', 
   const file = fs.readFileSync(SAMPLE);
   const session = new CaptureSession((o, n) => file.subarray(o, o + n));
   const src = new PacketIndex();
-  await analyzeForViewer({ file: SAMPLE }, { onChunk: (c, n) => src.append(c, n) });
+  const analysis = await analyzeForViewer({ file: SAMPLE }, { onChunk: (c, n) => src.append(c, n) });
   const N = 1_000_000;
   const block = src.slice(0, src.count);
   for (let done = 0; done < N; done += src.count) session.appendChunk(block, Math.min(src.count, N - done));
-  session.finish([], [], []);
+  session.finish([], analysis.connections, [], analysis.diagrams);
   const { page } = await open(docOf(session, 'million.pcap'));
   await page.waitForFunction(() => document.getElementById('counts')!.textContent!.startsWith('1,000,000 packets'));
   await page.waitForSelector('.rows .row[data-frame="1"]');
@@ -172,6 +172,11 @@ test('a million rows: only what is on screen exists, End reaches the last row', 
   assert.ok(await page.locator('.rows .row').count() < 60);
   await page.keyboard.press('Home');
   await page.waitForSelector('.rows .row[data-frame="1"].selected');
+  // the data-sequence plot of a million rows: 183,333 data points, thinned for the canvas
+  await page.click('#tab-diagrams');
+  await page.waitForSelector('#dsn-plot canvas');
+  const n = await page.evaluate(() => (window as unknown as { __plot: { data: Array<[number[], number[]] | null> } }).__plot.data[1]![0].length);
+  assert.ok(n > 10_000 && n <= 20_001, `${n} points drawn`);
   await page.close();
 });
 
