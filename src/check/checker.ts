@@ -63,9 +63,12 @@ export class Checker {
     });
   }
 
+  private packetHandlers: Array<(e: { frame: DecodedFrame; facts: PacketFacts; data: Buffer }) => void> | undefined;
+
   packet(frame: DecodedFrame, facts: PacketFacts, data: Buffer): void {
+    const fns = (this.packetHandlers ??= this.handlers.filter((x) => x.h.packet).map((x) => x.h.packet!.bind(x.h)));
     const e = { frame, facts, data };
-    for (const { h } of this.handlers) h.packet?.(e);
+    for (let i = 0; i < fns.length; i++) fns[i](e);
   }
 
   /** Runs the end-of-capture checks and returns every finding, by frame. */

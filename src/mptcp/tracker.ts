@@ -103,13 +103,13 @@ export class Tracker {
     }
 
     // A SYN/ACK without MP_CAPABLE answering an MP_CAPABLE SYN: fallback at the handshake (§3.1).
-    if (syn && ack && s.capable.some((c) => c.stage === 'syn') && !facts.options.some((o) => o.kind === 'MP_CAPABLE')) {
+    if (syn && ack && s.capable.length && s.capable.some((c) => c.stage === 'syn') && !facts.options.some((o) => o.kind === 'MP_CAPABLE')) {
       s.fallbackAtSynAck ??= f.frame;
       if (s.conn && !s.conn.fallback) s.conn.fallback = { frame: f.frame, how: 'the SYN/ACK carries no MP_CAPABLE' };
     }
 
     for (const o of facts.options) this.applyOption(f, s, dir, o, facts, time, t.payloadLength);
-    if (facts.options.some((o) => o.kind === 'DSS')) s.dssSeen = true;
+    for (const o of facts.options) if (o.kind === 'DSS') { s.dssSeen = true; break; }
 
     if (s.conn) {
       const c = s.conn;

@@ -1,6 +1,15 @@
-/** Dotted-quad text of the IPv4 address at `o`. */
+const v4Cache = new Map<number, string>();
+
+/** Dotted-quad text of the IPv4 address at `o` (a capture holds few addresses: they are cached). */
 export function ipv4ToString(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const key = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  let s = v4Cache.get(key);
+  if (s === undefined) {
+    s = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+    if (v4Cache.size > 65536) v4Cache.clear();
+    v4Cache.set(key, s);
+  }
+  return s;
 }
 
 /** RFC 5952 text of the IPv6 address at `o` (longest zero run compressed, lower case). */
