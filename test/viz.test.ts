@@ -69,6 +69,10 @@ test('statistics: packets, bytes, goodput, reinjected bytes, RTT per subflow, ou
   const sf0 = c.subflows[0];
   assert.ok(sf0.rtt && sf0.rtt.samples > 5 && sf0.rtt.minMs > 0 && sf0.rtt.minMs <= sf0.rtt.meanMs && sf0.rtt.meanMs <= sf0.rtt.maxMs);
   assert.equal(c.subflows[2].rtt, null, 'no data, no RTT sample');
+  // per subflow: the reinjected segment travelled on subflow 0 (frame 80)
+  assert.deepEqual(c.subflows.map((s) => s.reinjectedBytes), [16384, 0, 0]);
+  assert.ok(c.subflows[1].goodputBytesPerSecond! > 0 && c.subflows[1].duration > 0);
+  assert.equal(c.subflows[1].bytes, 131072);
 });
 
 test('multi.pcap: a ladder, a timeline and a plot for each of the three connections', async () => {

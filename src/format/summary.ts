@@ -61,6 +61,9 @@ function subflowJson(s: TcpStream, c: MptcpConnection) {
     lastTime: s.lastTime,
     packets: s.packets[0] + s.packets[1],
     bytes: s.bytes[0] + s.bytes[1],
+    duration: s.lastTime - s.firstTime,
+    goodputBytesPerSecond: s.lastTime > s.firstTime ? Math.round((s.bytes[0] + s.bytes[1] - (s.reinjectedBytes ?? 0)) / (s.lastTime - s.firstTime)) : null,
+    reinjectedBytes: s.reinjectedBytes ?? 0,
     rtt: s.rtt && s.rtt.samples ? { samples: s.rtt.samples, minMs: ms(s.rtt.min), meanMs: ms(s.rtt.sum / s.rtt.samples), maxMs: ms(s.rtt.max) } : null,
     ended: s.rstFrame !== undefined ? `reset (frame ${s.rstFrame})` : s.finFrame[0] !== undefined && s.finFrame[1] !== undefined ? 'FIN both ways' : 'open',
   };

@@ -155,6 +155,8 @@ export interface TcpStream {
   infiniteMappingFrame?: number;
   /** Data ACK high-water mark per direction (64-bit) and regressions seen */
   dataAckMax: [bigint | undefined, bigint | undefined];
+  /** bytes this subflow carried that had been sent on another subflow before */
+  reinjectedBytes?: number;
   /** round-trip samples at the capture point: data seen until the ACK covering it is seen */
   rtt?: RttStats;
   /** data segments awaiting their ACK, per direction: [sequence end, time] (for RTT, Karn's rule) */

@@ -532,6 +532,7 @@ export class Tracker {
             if (r[2] !== s.id) {
               facts.reinjectionOf = r[3];
               c.reinjectedBytes += len;
+              s.reinjectedBytes = (s.reinjectedBytes ?? 0) + len;
             }
             break;
           }

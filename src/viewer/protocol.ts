@@ -23,6 +23,9 @@ export interface SubflowInfo {
   ended: string;
   join: { token: string | null; nonceA: number | null; nonceB: number | null; initiatorSide: number | null } | null;
   rtt: { samples: number; minMs: number; meanMs: number; maxMs: number } | null;
+  duration: number;
+  goodputBytesPerSecond: number | null;
+  reinjectedBytes: number;
 }
 
 export interface ConnectionInfo {
