@@ -37,7 +37,7 @@ export class PacketIndex {
   private grow(min: number): void {
     let cap = this.cols.offset.length;
     if (cap >= min) return;
-    while (cap < min) cap *= 2;
+    while (cap < min) cap = Math.ceil(cap * 1.5);
     const next = allocColumns(cap);
     for (const k of Object.keys(COLUMNS) as ColumnName[]) (next[k] as { set(a: ArrayLike<number>): void }).set(this.cols[k]);
     this.cols = next;
@@ -68,6 +68,14 @@ export class PacketIndex {
     c.relMapDsn[i] = num(rel.relMappingDsn);
     c.reinjOf[i] = facts.reinjectionOf ?? 0;
     c.severity[i] = 0;
+  }
+
+  /** Gives back the capacity beyond the rows (once no more arrive). */
+  shrink(): void {
+    if (this.cols.offset.length === this.count) return;
+    const next = allocColumns(Math.max(1, this.count));
+    for (const k of Object.keys(COLUMNS) as ColumnName[]) (next[k] as { set(a: ArrayLike<number>): void }).set(this.cols[k].subarray(0, this.count));
+    this.cols = next;
   }
 
   /** Rows [start, end) as standalone column copies (for posting from a worker). */

@@ -57,6 +57,7 @@ export class CaptureSession {
 
   finish(findings: Finding[], connections: ConnectionInfo[], problems: CaptureSession['problems'], diagrams: CaptureSession['diagrams'] = []): void {
     this.diagrams = diagrams;
+    this.index.shrink();
     this.findings = findings;
     this.connections = connections;
     this.problems = problems;
