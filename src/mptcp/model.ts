@@ -2,7 +2,7 @@
  * The model the tracker builds: TCP streams (subflows) and MPTCP connections, with what was
  * observed of them. Checker rules and summaries read it; nothing here touches packet bytes.
  */
-import type { MpCapable, MptcpOption } from '../wire/mptcp.ts';
+import type { Dss, MpCapable, MptcpOption } from '../wire/mptcp.ts';
 import type { OnesSum } from './crypto.ts';
 import type { IntervalSet } from './intervals.ts';
 
@@ -155,12 +155,27 @@ export interface TcpStream {
   infiniteMappingFrame?: number;
   /** Data ACK high-water mark per direction (64-bit) and regressions seen */
   dataAckMax: [bigint | undefined, bigint | undefined];
+  /**
+   * The last DSS per direction, raw and as worked out: Linux repeats a mapping on every segment it
+   * covers, and such a repeat needs no parsing and changes no state.
+   */
+  dssCache?: [DssCache | undefined, DssCache | undefined];
   /** bytes this subflow carried that had been sent on another subflow before */
   reinjectedBytes?: number;
   /** round-trip samples at the capture point: data seen until the ACK covering it is seen */
   rtt?: RttStats;
   /** data segments awaiting their ACK, per direction: [sequence end, time] (for RTT, Karn's rule) */
   inflight?: [Array<[number, number]>, Array<[number, number]>];
+}
+
+export interface DssCache {
+  offset: number;
+  bytes: Buffer;
+  option: Dss;
+  dataAck?: bigint;
+  mappingDsn?: bigint;
+  /** the connection it was worked out in (a stream can be re-tied by a later option) */
+  conn: MptcpConnection;
 }
 
 export interface RttStats {
@@ -243,6 +258,8 @@ export interface PacketFacts {
   reinjectionOf?: number;
   /** mappings whose DSS checksum was verified when this packet completed them */
   checksumResults: Mapping[];
+  /** this packet's DSS repeats its direction's last one (the cached result was used) */
+  repeatedDss?: DssCache;
   /** a mapping whose checksum this packet made unverifiable (the snaplen cut its data) */
   checksumCut?: Mapping;
 }

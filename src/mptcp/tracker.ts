@@ -11,7 +11,7 @@ import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
 import { parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
-import type { Dir, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
+import type { Dir, DssCache, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
 
 const MAX_MAPPINGS_PER_DIR = 64;
 const MAX_RANGES_PER_SIDE = 4096;
@@ -97,10 +97,19 @@ export class Tracker {
     if (t.flags & TH_RST) s.rstFrame ??= f.frame;
 
     const optCtx = { syn, ack, hasData: t.payloadLength > 0, version: s.conn?.version };
+    let repeat: DssCache | undefined;
+    const cache = s.dssCache?.[dir];
     for (const ref of t.mptcpOptions) {
       if (ref.length < 2) continue;
+      if (cache && cache.offset === ref.offset && cache.bytes.length === ref.length && ref.avail === ref.length && cache.conn === s.conn
+        && sameBytes(cache.bytes, data, ref.offset)) {
+        repeat = cache;
+        facts.options.push(cache.option);
+        continue;
+      }
       facts.options.push(parseMptcpOption(data, ref.offset, ref.length, ref.avail, optCtx));
     }
+    facts.repeatedDss = repeat;
 
     // A SYN/ACK without MP_CAPABLE answering an MP_CAPABLE SYN: fallback at the handshake (§3.1).
     if (syn && ack && s.capable.length && s.capable.some((c) => c.stage === 'syn') && !facts.options.some((o) => o.kind === 'MP_CAPABLE')) {
@@ -109,6 +118,16 @@ export class Tracker {
     }
 
     for (const o of facts.options) this.applyOption(f, s, dir, o, facts, time, t.payloadLength);
+    // remember this direction's DSS, so that its repeats on the next segments cost nothing
+    if (s.conn && facts.options.length) {
+      for (const o of facts.options) {
+        if (o.kind !== 'DSS' || o === repeat?.option || o.lengthProblem || o.truncated) continue;
+        (s.dssCache ??= [undefined, undefined])[dir] = {
+          offset: o.offset, bytes: Buffer.from(data.subarray(o.offset, o.offset + o.length)), option: o,
+          dataAck: facts.dataAck, mappingDsn: facts.mappingDsn, conn: s.conn,
+        };
+      }
+    }
     for (const o of facts.options) if (o.kind === 'DSS') { s.dssSeen = true; break; }
 
     if (s.conn) {
@@ -421,6 +440,19 @@ export class Tracker {
 
   private applyDss(f: DecodedFrame, s: TcpStream, dir: Dir, side: Side, c: MptcpConnection, o: Dss, facts: PacketFacts): void {
     const t = f.tcp!;
+    const rep = facts.repeatedDss;
+    if (rep && rep.option === o) {
+      // the same DSS as this direction's last one: same values, no new state but the duplicate count
+      facts.dataAck = rep.dataAck;
+      facts.mappingDsn = rep.mappingDsn;
+      if (rep.dataAck !== undefined && t.payloadLength === 0 && !(o.flags & 0x04)) c.stats.duplicateDataAcks[side]++;
+      return;
+    }
+    this.applyDssFully(f, s, dir, side, c, o, facts);
+  }
+
+  private applyDssFully(f: DecodedFrame, s: TcpStream, dir: Dir, side: Side, c: MptcpConnection, o: Dss, facts: PacketFacts): void {
+    const t = f.tcp!;
     const peer = (1 - side) as Side;
     if (o.dataAck !== undefined) {
       let dack: bigint;
@@ -558,6 +590,12 @@ export class Tracker {
     while (n < r.length - 1 && r[n][1] <= acked) n++;
     if (n > 256) r.splice(0, n);
   }
+}
+
+/** Whether `b` holds the bytes of `a` at `off` (short options: a plain loop beats a native call). */
+function sameBytes(a: Buffer, b: Buffer, off: number): boolean {
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[off + i]) return false;
+  return true;
 }
 
 function pushCapped<T>(list: T[], item: T): void {
