@@ -12,25 +12,20 @@ export function describeStream(s: TcpStream): string {
   return `subflow ${s.id} (${fmt(s.a.addr, s.a.port)} -> ${fmt(s.b.addr, s.b.port)})`;
 }
 
-/** Per-connection state for a rule, created on first use. */
-export class PerConnection<T> {
-  private map = new Map<MptcpConnection, T>();
+/** Rule state per object (a connection, a stream), created on first use. */
+export class PerKey<K extends object, T> {
+  private map = new Map<K, T>();
   constructor(private readonly make: () => T) {}
-  get(c: MptcpConnection): T {
-    let v = this.map.get(c);
-    if (v === undefined) { v = this.make(); this.map.set(c, v); }
-    return v;
-  }
-}
-
-/** Per-stream state for a rule, created on first use. */
-export class PerStream<T> {
-  private map = new Map<TcpStream, T>();
-  constructor(private readonly make: () => T) {}
-  get(s: TcpStream): T {
-    let v = this.map.get(s);
-    if (v === undefined) { v = this.make(); this.map.set(s, v); }
+  get(k: K): T {
+    let v = this.map.get(k);
+    if (v === undefined) { v = this.make(); this.map.set(k, v); }
     return v;
   }
   entries() { return this.map.entries(); }
 }
+
+/** Per-connection state for a rule. */
+export class PerConnection<T> extends PerKey<MptcpConnection, T> {}
+
+/** Per-stream (subflow) state for a rule. */
+export class PerStream<T> extends PerKey<TcpStream, T> {}

@@ -557,7 +557,9 @@ export class Tracker {
       const high = c.sentHigh[side];
       if (high !== undefined && dsn < high) {
         let seen = false;
-        for (let i = ranges.length - 1; i >= 0; i--) {
+        // data is sent again soon after it was first sent: the last ranges suffice, and keep this O(1)
+        const stop = Math.max(0, ranges.length - 256);
+        for (let i = ranges.length - 1; i >= stop; i--) {
           const r = ranges[i];
           if (r[0] < end && dsn < r[1]) {
             seen = true;

@@ -136,11 +136,17 @@ export const cFlagViolated: Rule = {
   }),
 };
 
-function verifyAddAddr(conn: MptcpConnection, a: MptcpConnection['announcements'][number]) {
-  const sender = conn.keys[a.side];
-  const receiver = conn.keys[(1 - a.side) as Side];
-  if (sender === undefined || receiver === undefined || a.hmac === undefined || !a.addressBytes) return undefined;
-  return addAddrHmac(sender, receiver, a.id, a.addressBytes, a.port);
+/** Every v1 ADD_ADDR with an HMAC whose keys are known, with the HMAC it should carry. */
+function* verifiableAnnouncements(connections: MptcpConnection[]) {
+  for (const c of connections) {
+    if (c.version === 0) continue;
+    for (const a of c.announcements) {
+      const sender = c.keys[a.side];
+      const receiver = c.keys[(1 - a.side) as Side];
+      if (sender === undefined || receiver === undefined || a.hmac === undefined || !a.addressBytes) continue;
+      yield { c, a, hmac: a.hmac, expected: addAddrHmac(sender, receiver, a.id, a.addressBytes, a.port) };
+    }
+  }
 }
 
 export const addAddrHmacRule: Rule = {
@@ -152,14 +158,10 @@ export const addAddrHmacRule: Rule = {
   },
   create: (ctx) => ({
     end() {
-      for (const c of ctx.tracker.connections) {
-        if (c.version === 0) continue;
-        for (const a of c.announcements) {
-          const h = verifyAddAddr(c, a);
-          if (!h || h.rightmost === a.hmac || h.leftmost === a.hmac) continue;
-          ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
-            message: `ADD_ADDR of ${a.address}${a.port ? `:${a.port}` : ''} (ID ${a.id}) carries HMAC ${hex64(a.hmac!)}; HMAC-SHA256 with the ${sideName(a.side)}'s key first gives ${hex64(h.rightmost)}` });
-        }
+      for (const { c, a, hmac, expected } of verifiableAnnouncements(ctx.tracker.connections)) {
+        if (expected.rightmost === hmac || expected.leftmost === hmac) continue;
+        ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
+          message: `ADD_ADDR of ${a.address}${a.port ? `:${a.port}` : ''} (ID ${a.id}) carries HMAC ${hex64(hmac)}; HMAC-SHA256 with the ${sideName(a.side)}'s key first gives ${hex64(expected.rightmost)}` });
       }
     },
   }),
@@ -174,14 +176,10 @@ export const addAddrHmacLegacy: Rule = {
   },
   create: (ctx) => ({
     end() {
-      for (const c of ctx.tracker.connections) {
-        if (c.version === 0) continue;
-        for (const a of c.announcements) {
-          const h = verifyAddAddr(c, a);
-          if (!h || h.rightmost === a.hmac || h.leftmost !== a.hmac) continue;
-          ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
-            message: `ADD_ADDR of ${a.address} (ID ${a.id}) carries the leftmost 64 bits of its HMAC (${hex64(a.hmac!)}), as early Linux did; RFC 8684 asks for the rightmost ${hex64(h.rightmost)}` });
-        }
+      for (const { c, a, hmac, expected } of verifiableAnnouncements(ctx.tracker.connections)) {
+        if (expected.rightmost === hmac || expected.leftmost !== hmac) continue;
+        ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
+          message: `ADD_ADDR of ${a.address} (ID ${a.id}) carries the leftmost 64 bits of its HMAC (${hex64(hmac)}), as early Linux did; RFC 8684 asks for the rightmost ${hex64(expected.rightmost)}` });
       }
     },
   }),

@@ -45,6 +45,16 @@ function joinKeys(c: MptcpConnection | null, s: TcpStream): JoinKeys | undefined
   return { keyA, keyB, version: c.version };
 }
 
+/** Every join subflow whose both keys and both nonces are known, with its keys. */
+function* verifiableJoins(streams: TcpStream[]) {
+  for (const s of streams) {
+    const j = s.join;
+    if (!j || j.nonceA === undefined || j.nonceB === undefined) continue;
+    const k = joinKeys(s.conn, s);
+    if (k) yield { s, j, k, nonceA: j.nonceA, nonceB: j.nonceB, conn: s.conn! };
+  }
+}
+
 export const joinHmacSynAckRule: Rule = {
   meta: {
     id: 'join-hmac-synack',
@@ -54,18 +64,14 @@ export const joinHmacSynAckRule: Rule = {
   },
   create: (ctx) => ({
     end() {
-      for (const s of ctx.tracker.streams) {
-        const j = s.join;
-        if (!j || j.truncatedHmac === undefined || j.nonceA === undefined || j.nonceB === undefined) continue;
-        const k = joinKeys(s.conn, s);
-        if (!k) continue;
-        const expected = joinHmacSynAck(k.version, k.keyA, k.keyB, j.nonceA, j.nonceB);
-        if (expected !== j.truncatedHmac) {
-          ctx.report({
-            frame: j.synAckFrame!, conn: s.conn, stream: s, relatedFrames: [j.synFrame, ...keyFrames(s.conn!)].filter((x): x is number => x !== undefined),
-            message: `the SYN/ACK's truncated HMAC is ${hex64(j.truncatedHmac)}; HMAC-${k.version === 0 ? 'SHA1' : 'SHA256'}(Key-B‖Key-A, R-B‖R-A) gives ${hex64(expected)} (Key-A ${hex64(k.keyA)}, Key-B ${hex64(k.keyB)}, R-A ${hex32(j.nonceA)}, R-B ${hex32(j.nonceB)})`,
-          });
-        }
+      for (const { s, j, k, nonceA, nonceB, conn } of verifiableJoins(ctx.tracker.streams)) {
+        if (j.truncatedHmac === undefined) continue;
+        const expected = joinHmacSynAck(k.version, k.keyA, k.keyB, nonceA, nonceB);
+        if (expected === j.truncatedHmac) continue;
+        ctx.report({
+          frame: j.synAckFrame!, conn, stream: s, relatedFrames: [j.synFrame, ...keyFrames(conn)].filter((x): x is number => x !== undefined),
+          message: `the SYN/ACK's truncated HMAC is ${hex64(j.truncatedHmac)}; HMAC-${k.version === 0 ? 'SHA1' : 'SHA256'}(Key-B‖Key-A, R-B‖R-A) gives ${hex64(expected)} (Key-A ${hex64(k.keyA)}, Key-B ${hex64(k.keyB)}, R-A ${hex32(nonceA)}, R-B ${hex32(nonceB)})`,
+        });
       }
     },
   }),
@@ -80,18 +86,14 @@ export const joinHmacAckRule: Rule = {
   },
   create: (ctx) => ({
     end() {
-      for (const s of ctx.tracker.streams) {
-        const j = s.join;
-        if (!j || !j.hmac || j.nonceA === undefined || j.nonceB === undefined) continue;
-        const k = joinKeys(s.conn, s);
-        if (!k) continue;
-        const expected = joinHmacAck(k.version, k.keyA, k.keyB, j.nonceA, j.nonceB);
-        if (!expected.equals(j.hmac)) {
-          ctx.report({
-            frame: j.ackFrame!, conn: s.conn, stream: s, relatedFrames: [j.synFrame, j.synAckFrame, ...keyFrames(s.conn!)].filter((x): x is number => x !== undefined),
-            message: `the third ACK's HMAC is ${j.hmac.toString('hex')}; HMAC-${k.version === 0 ? 'SHA1' : 'SHA256'}(Key-A‖Key-B, R-A‖R-B) gives ${expected.toString('hex')}`,
-          });
-        }
+      for (const { s, j, k, nonceA, nonceB, conn } of verifiableJoins(ctx.tracker.streams)) {
+        if (!j.hmac) continue;
+        const expected = joinHmacAck(k.version, k.keyA, k.keyB, nonceA, nonceB);
+        if (expected.equals(j.hmac)) continue;
+        ctx.report({
+          frame: j.ackFrame!, conn, stream: s, relatedFrames: [j.synFrame, j.synAckFrame, ...keyFrames(conn)].filter((x): x is number => x !== undefined),
+          message: `the third ACK's HMAC is ${j.hmac.toString('hex')}; HMAC-${k.version === 0 ? 'SHA1' : 'SHA256'}(Key-A‖Key-B, R-A‖R-B) gives ${expected.toString('hex')}`,
+        });
       }
     },
   }),
