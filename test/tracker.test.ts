@@ -70,3 +70,15 @@ test('pathological traffic: linear, bounded, and the stream limit reported', asy
   assert.equal(lim.frame, 1_001);
   assert.match(lim.message, /more than 1,000 TCP streams: 4,000 more \(4,000 packets, the first at this frame\) were decoded but not tracked or checked/);
 });
+
+test('IP fragments after the first are skipped and counted', async () => {
+  const { rewriteFrame } = await import('./helpers.ts');
+  const { summaryJson, summaryText } = await import('../src/format/summary.ts');
+  // frame 5 of basic.pcap made a non-first fragment (fragment offset 185 × 8 bytes)
+  const bytes = await rewriteFrame(fixture('kernel', 'basic.pcap'), 5, (b, f) => { b.writeUInt16BE(185, f.ipOffset + 6); });
+  const r = await check('frag', bytes);
+  assert.equal(r.tracker.nonFirstFragments, 1);
+  assert.equal(r.tracker.tcpPackets, 59);
+  assert.equal(summaryJson(r).nonFirstFragments, 1);
+  assert.match(summaryText(r), /1 IP fragment after the first skipped \(no TCP header in them\)/);
+});

@@ -76,6 +76,8 @@ export function summaryJson(a: Analysis) {
     format: a.scan.format,
     packets: a.scan.packets,
     tcpStreams: t.streams.length,
+    /** IPv4/IPv6 fragments after the first: they hold no TCP header, so they are skipped */
+    nonFirstFragments: t.nonFirstFragments,
     problems: a.scan.problems,
     connections: t.connections.map((c) => ({
       id: c.id,
@@ -104,6 +106,7 @@ export function summaryText(a: Analysis): string {
   const out: string[] = [];
   out.push(`${j.file}: ${j.packets} packets (${j.format}), ${j.tcpStreams} TCP streams, ${j.connections.length} MPTCP connection${j.connections.length === 1 ? '' : 's'}`);
   for (const p of j.problems) out.push(`  ! ${p.message} (byte offset ${p.offset})`);
+  if (j.nonFirstFragments) out.push(`  ${j.nonFirstFragments} IP fragment${j.nonFirstFragments > 1 ? 's' : ''} after the first skipped (no TCP header in them)`);
   for (const c of j.connections) {
     out.push('');
     out.push(`MPTCP connection ${c.id}: ${c.version === null ? 'version unknown' : `v${c.version} (${c.version === 0 ? 'RFC 6824' : 'RFC 8684'})`}${c.partial ? ', partial (handshake not captured)' : ''}${c.checksums ? ', DSS checksums' : ''}`);
