@@ -6,6 +6,9 @@ import type { Readable } from 'node:stream';
 import { openCapture } from './capture/open.ts';
 import { scanCapture, type ScanOptions, type ScanResult } from './capture/reader.ts';
 import { scanPcapStream } from './capture/stdin.ts';
+import { BufferSource } from './capture/source.ts';
+import { Checker, type CheckerConfig } from './check/checker.ts';
+import type { Finding } from './check/types.ts';
 import type { CaptureRecord } from './capture/types.ts';
 import type { PacketFacts } from './mptcp/model.ts';
 import { Tracker, type TrackerLimits } from './mptcp/tracker.ts';
@@ -40,37 +43,40 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
   };
 }
 
-/** Analyses a capture file (pcap, pcapng, either gzip-compressed). */
-export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  const opened = await openCapture(file);
-  try {
-    const tracker = new Tracker(opts.limits);
-    const scan = scanCapture(opened.source, pipeline(tracker, opts), opts);
-    scan.gzip = opened.gzip;
-    if (opened.warning) addContainerProblem(scan, opened.warning, opened.source.size, opts);
-    return { file, scan, tracker };
-  } finally {
-    opened.close();
+export type CaptureInput = { file: string } | { stream: Readable; name: string } | { bytes: Uint8Array; name: string };
+
+/** One pass over any input with the given tracker: the readers' part shared by every entry point. */
+async function run(input: CaptureInput, tracker: Tracker, opts: AnalyzeOptions): Promise<Analysis> {
+  const sink = pipeline(tracker, opts);
+  if ('file' in input) {
+    const opened = await openCapture(input.file);
+    try {
+      const scan = scanCapture(opened.source, sink, opts);
+      scan.gzip = opened.gzip;
+      if (opened.warning) addContainerProblem(scan, opened.warning, opened.source.size, opts);
+      return { file: input.file, scan, tracker };
+    } finally {
+      opened.close();
+    }
   }
+  if ('stream' in input) return { file: input.name, scan: await scanPcapStream(input.stream, input.name, sink, opts), tracker };
+  return { file: input.name, scan: scanCapture(new BufferSource(input.name, input.bytes), sink, opts), tracker };
+}
+
+/** Analyses a capture file (pcap, pcapng, either gzip-compressed). */
+export function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
+  return run({ file }, new Tracker(opts.limits), opts);
 }
 
 /** Analyses a classic pcap stream (standard input). */
-export async function analyzeStream(input: Readable, name: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  const tracker = new Tracker(opts.limits);
-  const scan = await scanPcapStream(input, name, pipeline(tracker, opts), opts);
-  return { file: name, scan, tracker };
+export function analyzeStream(stream: Readable, name: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
+  return run({ stream, name }, new Tracker(opts.limits), opts);
 }
 
 /** Analyses bytes already in memory (a virtual file system, a test). */
-export async function analyzeBytes(name: string, bytes: Uint8Array, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  const { BufferSource } = await import('./capture/source.ts');
-  const tracker = new Tracker(opts.limits);
-  const scan = scanCapture(new BufferSource(name, bytes), pipeline(tracker, opts), opts);
-  return { file: name, scan, tracker };
+export function analyzeBytes(name: string, bytes: Uint8Array, opts: AnalyzeOptions = {}): Promise<Analysis> {
+  return run({ bytes, name }, new Tracker(opts.limits), opts);
 }
-
-import { Checker, type CheckerConfig } from './check/checker.ts';
-import type { Finding } from './check/types.ts';
 
 export interface CheckedCapture extends Analysis {
   findings: Finding[];
@@ -78,42 +84,15 @@ export interface CheckedCapture extends Analysis {
 }
 
 /** Analyses a capture and runs the checker over it in the same pass. */
-export async function checkCapture(
-  input: { file: string } | { stream: Readable; name: string } | { bytes: Uint8Array; name: string },
-  config: CheckerConfig = {},
-  opts: AnalyzeOptions = {},
-): Promise<CheckedCapture> {
-  let checker: Checker | undefined;
-  const trackerRef: { t?: Tracker } = {};
-  const onPacket: PacketListener = (f, facts, data) => {
-    checker!.packet(f, facts, data);
-    opts.onPacket?.(f, facts, data);
-  };
-  // The checker needs the tracker before the first packet: create both here.
+export async function checkCapture(input: CaptureInput, config: CheckerConfig = {}, opts: AnalyzeOptions = {}): Promise<CheckedCapture> {
   const tracker = new Tracker(opts.limits);
-  trackerRef.t = tracker;
-  checker = new Checker(tracker, config);
-  const o = { ...opts, onPacket };
-  let scan: ScanResult;
-  let file: string;
-  if ('file' in input) {
-    const opened = await openCapture(input.file);
-    try {
-      scan = scanCapture(opened.source, pipeline(tracker, o), o);
-      scan.gzip = opened.gzip;
-      if (opened.warning) addContainerProblem(scan, opened.warning, opened.source.size, o);
-    } finally {
-      opened.close();
-    }
-    file = input.file;
-  } else if ('stream' in input) {
-    scan = await scanPcapStream(input.stream, input.name, pipeline(tracker, o), o);
-    file = input.name;
-  } else {
-    const { BufferSource } = await import('./capture/source.ts');
-    scan = scanCapture(new BufferSource(input.name, input.bytes), pipeline(tracker, o), o);
-    file = input.name;
-  }
-  const findings = checker.finish(scan);
-  return { file, scan, tracker, findings, suppressed: checker.suppressed };
+  const checker = new Checker(tracker, config);
+  const a = await run(input, tracker, {
+    ...opts,
+    onPacket: (f, facts, data) => {
+      checker.packet(f, facts, data);
+      opts.onPacket?.(f, facts, data);
+    },
+  });
+  return { ...a, findings: checker.finish(a.scan), suppressed: checker.suppressed };
 }

@@ -10,7 +10,7 @@ import { handleWebviewMessage, type DocumentView } from '../src/viewer/host.ts';
 import { PacketIndex } from '../src/viewer/index.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
 import { browserMissing, launch } from './browser.ts';
-import { optionOffset, rewriteFrame, viewerSession } from './helpers.ts';
+import { rewriteFrame, viewerSession } from './helpers.ts';
 import { fixture } from './fixtures.ts';
 import { analyzeForViewer } from '../src/viewer/analyze.ts';
 
@@ -183,7 +183,6 @@ test('a million rows: only what is on screen exists, End reaches the last row', 
 test('capture-derived text renders inert: HTML in payload bytes and in an error message', { skip }, async () => {
   const bytes = await rewriteFrame(SAMPLE, 4, (b, f) => {
     Buffer.from('<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>').copy(b, f.tcp!.payloadOffset);
-    void optionOffset;
   });
   const file = path.join(dir, 'hostile.pcap');
   fs.writeFileSync(file, bytes);
@@ -211,7 +210,6 @@ test('diagrams: the ladder with its labels and the failed check, the timeline, t
   const session = await viewerSession(SAMPLE);
   const doc = docOf(session);
   const { page } = await open(doc);
-  await page.exposeFunction('noop', () => {});
   await page.waitForSelector('.rows .row[data-frame="1"]');
   await page.click('#tab-diagrams');
   await page.waitForSelector('#ladder svg .arrow');

@@ -146,13 +146,8 @@ export interface TcpStream {
   lastMptcpFrame?: number;
   /** mappings per direction, most recent last (bounded) */
   mappings: [Mapping[], Mapping[]];
-  /** next expected relative subflow sequence per direction (for DSN of segments) */
-  /** the stream saw a segment with MPTCP options missing after MPTCP was in use */
-  plainAfterMptcpFrame?: number;
   /** MP_CAPABLE SYN was answered by a SYN/ACK without it */
   fallbackAtSynAck?: number;
-  /** this stream's infinite mapping frame */
-  infiniteMappingFrame?: number;
   /** Data ACK high-water mark per direction (64-bit) and regressions seen */
   dataAckMax: [bigint | undefined, bigint | undefined];
   /**

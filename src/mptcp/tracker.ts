@@ -137,9 +137,6 @@ export class Tracker {
       facts.conn = c;
       facts.side = this.sideOf(s, dir);
       if (facts.options.length > 0) s.lastMptcpFrame = f.frame;
-      else if (!syn && !(t.flags & TH_RST) && s.lastMptcpFrame !== undefined && s.plainAfterMptcpFrame === undefined && s.role !== 'plain') {
-        s.plainAfterMptcpFrame = f.frame;
-      }
       if (t.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
     }
     return facts;
@@ -479,7 +476,6 @@ export class Tracker {
       else { dsn = o.dsn; known = false; }
       if (known) { c.dsnRef[side] = dsn; facts.mappingDsn = dsn; }
       if (o.dataLevelLength === 0) {
-        s.infiniteMappingFrame ??= f.frame;
         if (!c.fallback) c.fallback = { frame: f.frame, how: 'an infinite mapping (data-level length 0)' };
       }
       if (o.dataFin) {

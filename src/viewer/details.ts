@@ -55,7 +55,7 @@ export function buildDetails(d: DetailsInput): DetailNode[] {
     });
   }
   const t = f.tcp;
-  let optionNodes: Array<{ o: MptcpOption; node: DetailNode }> = [];
+  const optionNodes: Array<{ o: MptcpOption; node: DetailNode }> = [];
   if (t) {
     const tcp: DetailNode = {
       label: 'Transmission Control Protocol', value: `${t.srcPort} → ${t.dstPort} [${tcpFlagsText(t.flags)}] len ${t.payloadLength}`, offset: t.offset, length: t.headerLength,
@@ -98,7 +98,6 @@ export function buildDetails(d: DetailsInput): DetailNode[] {
     (target.children ??= []).unshift({ label: `${fd.severity}: ${fd.rule}`, value: fd.message, rfc: fd.rfc, finding: { severity: fd.severity, rule: fd.rule, message: fd.message, rfc: fd.rfc } });
     if (!target.finding) target.finding = { severity: fd.severity, rule: fd.rule, message: fd.message, rfc: fd.rfc };
   }
-  optionNodes = [];
   return nodes;
 }
 

@@ -67,7 +67,6 @@ export function buildLadder(tracker: Tracker, c: MptcpConnection, findings: Find
     const sideOfFrom = (s.sideOfA === undefined ? dir : dir === 0 ? s.sideOfA : 1 - s.sideOfA) as Side;
     arrows.push({ frame, time: time - t0, from: line(a, sideOfFrom), to: line(b, (1 - sideOfFrom) as Side), subflow: s.id, label, detail });
   };
-  const v = c.version ?? 1;
   if (c.initial) {
     for (const o of c.initial.capable) {
       const op = o.option;
@@ -123,7 +122,6 @@ export function buildLadder(tracker: Tracker, c: MptcpConnection, findings: Find
   // clients' addresses left, servers' right
   const lines = [...lifelines.values()].sort((x, y) => x.side - y.side);
   for (const l of lines) l.label = `${l.side === 0 ? 'client' : 'server'} ${l.id}`;
-  void v;
   return { connection: c.id, version: c.version ?? null, lifelines: lines, arrows };
 }
 

@@ -34,7 +34,6 @@ export const CAPABLE_A = 0x80; // checksum required
 export const CAPABLE_B = 0x40; // extensibility
 export const CAPABLE_C = 0x20; // v1: do not open subflows to the source address
 export const CAPABLE_H = 0x01; // HMAC-SHA256 (v1) / HMAC-SHA1 (v0)
-export const CAPABLE_ALGORITHMS = 0x1f; // D..H: the crypto algorithm bits (D E F G H in v1; v0 has C..H)
 
 // DSS flags (RFC 8684 §3.3)
 export const DSS_DATA_FIN = 0x10; // F
