@@ -5,7 +5,6 @@
  */
 import type { PacketFacts } from '../mptcp/model.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
-import { relativeValues } from '../format/decode.ts';
 
 export const COLUMNS = {
   offset: Float64Array, caplen: Uint32Array, origlen: Uint32Array, linkType: Uint16Array,
@@ -23,7 +22,8 @@ function allocColumns(n: number): Columns {
   return c as Columns;
 }
 
-const num = (s: string | undefined) => (s === undefined ? NaN : Number(s));
+/** (v - base) mod 2^64 as a number (exact below 2^53, which relative sequence numbers are). */
+const relNumber = (v: bigint, base: bigint) => Number(BigInt.asUintN(64, v - base));
 
 /** Packet index columns, growing as packets arrive. Frame N is row N-1. */
 export class PacketIndex {
@@ -62,10 +62,20 @@ export class PacketIndex {
     for (const o of facts.options) mask |= 1 << o.subtype;
     c.subtypes[i] = mask;
     c.payload[i] = f.tcp?.payloadLength ?? 0;
-    const rel = relativeValues(facts);
-    c.relAck[i] = num(rel.relDataAck);
-    c.relDsn[i] = num(rel.relDsn);
-    c.relMapDsn[i] = num(rel.relMappingDsn);
+    // values relative to the IDSNs, as numbers (no text on this per-packet path)
+    const conn = facts.conn;
+    const side = facts.side;
+    if (conn && side !== undefined) {
+      const own = conn.idsns[side];
+      const peer = conn.idsns[1 - side];
+      c.relAck[i] = facts.dataAck !== undefined && peer !== undefined ? relNumber(facts.dataAck, peer) : NaN;
+      c.relDsn[i] = facts.dsn !== undefined && own !== undefined ? relNumber(facts.dsn, own) : NaN;
+      c.relMapDsn[i] = facts.mappingDsn !== undefined && own !== undefined ? relNumber(facts.mappingDsn, own) : NaN;
+    } else {
+      c.relAck[i] = NaN;
+      c.relDsn[i] = NaN;
+      c.relMapDsn[i] = NaN;
+    }
     c.reinjOf[i] = facts.reinjectionOf ?? 0;
     c.severity[i] = 0;
   }
