@@ -23,30 +23,26 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
   const config = (): CheckerConfig => ({ rules: ruleSettings(vscode.workspace.getConfiguration('mptcpLens').get('rules')) });
   const findDoc = (uri: vscode.Uri) => [...provider.documents].find((d) => d.uri.toString() === uri.toString());
 
-  const setDiagnostics = (doc: CaptureDocument) => {
-    const trace = traceUri(doc.uri);
-    const toDiag = (f: (typeof doc.session.findings)[number]) => {
-      const d = findingToDiagnostic(f);
-      const diag = new vscode.Diagnostic(new vscode.Range(d.line, 0, d.line, 0), d.message, SEVERITY[d.severity]);
-      diag.source = d.source;
-      diag.code = { value: d.code.value, target: vscode.Uri.parse(d.code.target) };
-      diag.relatedInformation = d.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(trace, new vscode.Position(r.frame - 1, 0)), r.message));
-      return diag;
-    };
-    diagnostics.set(doc.uri, doc.session.findings.map(toDiag));
-    // the decoded trace carries the same diagnostics on its lines while it is open
-    if (vscode.workspace.textDocuments.some((t) => t.uri.toString() === trace.toString())) setTraceDiagnostics(doc);
+  /** A finding as a VS Code diagnostic; related frames open the decoded trace at their line. */
+  const toDiagnostic = (f: CaptureDocument['session']['findings'][number], trace: vscode.Uri, onTrace: boolean) => {
+    const d = findingToDiagnostic(f);
+    const diag = new vscode.Diagnostic(new vscode.Range(d.line, 0, d.line, onTrace ? 10000 : 0), d.message, SEVERITY[d.severity]);
+    diag.source = d.source;
+    diag.code = { value: d.code.value, target: vscode.Uri.parse(d.code.target) };
+    // on the trace itself, the finding's own line needs no link to itself
+    diag.relatedInformation = d.related.filter((r) => !onTrace || r.frame !== f.frame)
+      .map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(trace, new vscode.Position(r.frame - 1, 0)), r.message));
+    return diag;
   };
   const setTraceDiagnostics = (doc: CaptureDocument) => {
     const trace = traceUri(doc.uri);
-    traceDiagnostics.set(trace, doc.session.findings.map((f) => {
-      const d = findingToDiagnostic(f);
-      const diag = new vscode.Diagnostic(new vscode.Range(d.line, 0, d.line, 10000), d.message, SEVERITY[d.severity]);
-      diag.source = d.source;
-      diag.code = { value: d.code.value, target: vscode.Uri.parse(d.code.target) };
-      diag.relatedInformation = d.related.filter((r) => r.frame !== f.frame).map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(trace, new vscode.Position(r.frame - 1, 0)), r.message));
-      return diag;
-    }));
+    traceDiagnostics.set(trace, doc.session.findings.map((f) => toDiagnostic(f, trace, true)));
+  };
+  const setDiagnostics = (doc: CaptureDocument) => {
+    const trace = traceUri(doc.uri);
+    diagnostics.set(doc.uri, doc.session.findings.map((f) => toDiagnostic(f, trace, false)));
+    // the decoded trace carries the same diagnostics on its lines while it is open
+    if (vscode.workspace.textDocuments.some((t) => t.uri.toString() === trace.toString())) setTraceDiagnostics(doc);
   };
 
   const updateStatus = (doc: CaptureDocument | undefined) => {

@@ -8,7 +8,7 @@ import { findRule, type CheckerConfig, type RuleSetting } from './check/checker.
 import { RULES } from './check/rules/index.ts';
 import { severityRank, type Finding, type Severity } from './check/types.ts';
 import { CaptureError } from './errors.ts';
-import { decodeJson, decodeLine } from './format/decode.ts';
+import { decodeJson, decodeLine, findingsSuffix } from './format/decode.ts';
 import { fieldsLine } from './format/fields.ts';
 import { captureSummaryLine, findingText, reportJson, reportSarif, ruleCatalogueMarkdown } from './format/report.ts';
 import { summaryJson, summaryText } from './format/summary.ts';
@@ -123,8 +123,7 @@ async function cmdDecode(args: string[]): Promise<number> {
         out.line(JSON.stringify(o));
       }
       : (f, facts) => {
-        const fs = byFrame.get(f.frame);
-        out.line(decodeLine(f, facts, tb) + (fs ? fs.map((x) => `  ‼ ${x.severity} ${x.rule}: ${x.message} [${x.rfc.doc} §${x.rfc.section}]`).join('') : ''));
+        out.line(decodeLine(f, facts, tb) + findingsSuffix(byFrame.get(f.frame)));
       },
   });
   out.flush();

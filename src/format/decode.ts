@@ -124,9 +124,9 @@ export function relativeValues(facts: PacketFacts): { relDataAck?: string; relMa
   };
 }
 
-export function optionText(o: MptcpOption, f: DecodedFrame, facts: PacketFacts): string {
-  const t = f.tcp!;
-  return optionWords(o, { syn: (t.flags & TH_SYN) !== 0, ack: (t.flags & TH_ACK) !== 0, ...relativeValues(facts) });
+/** Findings appended to a packet's decoded line: `  ‼ error rule: message [RFC 8684 §3.1]` (the trace's hover reads this form). */
+export function findingsSuffix(findings: ReadonlyArray<{ severity: string; rule: string; message: string; rfc: { doc: string; section: string } }> | undefined): string {
+  return findings ? findings.map((x) => `  ‼ ${x.severity} ${x.rule}: ${x.message} [${x.rfc.doc} §${x.rfc.section}]`).join('') : '';
 }
 
 export interface DecodeTimeBase { first?: number }
@@ -144,10 +144,12 @@ export function decodeLine(f: DecodedFrame, facts: PacketFacts, tb: DecodeTimeBa
   const parts = [head, `${endpoint(f.src, t.srcPort)} → ${endpoint(f.dst, t.dstPort)}`, `[${tcpFlagsText(t.flags)}]`, `len=${t.payloadLength}`];
   const s = facts.stream;
   if (s) parts.push(facts.conn ? `mptcp ${facts.conn.id} sf ${s.id}` : `tcp ${s.id}`);
-  for (const o of facts.options) parts.push(optionText(o, f, facts));
+  // relative values once per packet, for every option and the data position
+  const rv = relativeValues(facts);
+  const ctx = { syn: (t.flags & TH_SYN) !== 0, ack: (t.flags & TH_ACK) !== 0, ...rv };
+  for (const o of facts.options) parts.push(optionWords(o, ctx));
   if (facts.dsn !== undefined && facts.conn && facts.side !== undefined && t.payloadLength > 0 && !facts.options.some((o) => o.kind === 'DSS' && o.dsn !== undefined)) {
-    const base = facts.conn.idsns[facts.side];
-    parts.push(`data@${base !== undefined ? rel(facts.dsn, base) : facts.dsn}`);
+    parts.push(`data@${rv.relDsn ?? facts.dsn}`);
   }
   if (facts.reinjectionOf !== undefined) parts.push(`reinjection of frame ${facts.reinjectionOf}`);
   if (f.truncated && t.payloadCaptured < t.payloadLength) parts.push('(cut by snaplen)');

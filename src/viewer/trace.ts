@@ -1,6 +1,6 @@
 /** The decoded trace document: the `mptcp-lens decode` text, line N = frame N, findings on their line. */
 import { checkCapture } from '../analyze.ts';
-import { decodeLine } from '../format/decode.ts';
+import { decodeLine, findingsSuffix } from '../format/decode.ts';
 
 export async function decodedTrace(input: { file: string } | { bytes: Uint8Array; name: string }, limit: number): Promise<{ text: string; lines: number; truncated: boolean }> {
   const lines: string[] = [];
@@ -14,7 +14,7 @@ export async function decodedTrace(input: { file: string } | { bytes: Uint8Array
   });
   for (const f of r.findings) {
     const i = f.frame - 1;
-    if (i < lines.length) lines[i] += `  ‼ ${f.severity} ${f.rule}: ${f.message} [${f.rfc.doc} §${f.rfc.section}]`;
+    if (i < lines.length) lines[i] += findingsSuffix([f]);
   }
   if (truncated) lines.push(`… ${r.scan.packets - limit} more packets not shown (setting mptcpLens.traceLineLimit)`);
   return { text: lines.join('\n') + '\n', lines: lines.length, truncated };
