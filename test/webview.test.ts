@@ -99,11 +99,14 @@ test('filters: text, option subtype, findings only; Ctrl+F focuses the filter', 
   await page.waitForSelector('.rows .row[data-frame="1"]');
   await page.locator('#filter-text input').fill('MP_JOIN SYN/ACK');
   await page.waitForFunction(() => document.getElementById('counts')!.textContent!.startsWith('2 packets'));
+  // the count comes before the page of rows: wait for the rows themselves
+  await page.waitForFunction(() => [...document.querySelectorAll('.rows .row')].every((r) => (r as HTMLElement).dataset.frame));
   assert.deepEqual(await page.locator('.rows .row').evaluateAll((rs) => rs.map((r) => (r as HTMLElement).dataset.frame)), ['13', '17']);
   await page.locator('#filter-text input').fill('');
   await page.waitForFunction(() => document.getElementById('counts')!.textContent!.startsWith('60 packets'));
   await page.locator('#filter-findings').click();
   await page.waitForFunction(() => document.getElementById('counts')!.textContent!.startsWith('1 packets'));
+  await page.waitForFunction(() => [...document.querySelectorAll('.rows .row')].every((r) => (r as HTMLElement).dataset.frame));
   assert.deepEqual(await page.locator('.rows .row').evaluateAll((rs) => rs.map((r) => (r as HTMLElement).dataset.frame)), ['3']);
   await page.locator('#filter-findings').click();
   await page.waitForFunction(() => document.getElementById('counts')!.textContent!.startsWith('60 packets'));
