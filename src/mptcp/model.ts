@@ -51,6 +51,9 @@ export interface Mapping {
   verified?: { ok: boolean; computed: number; frames: number[] };
   /** why the checksum could not be verified */
   unverifiable?: 'snaplen';
+  /** the DSN relative to relBase, as a Number (the tracker's cache) */
+  rel?: number;
+  relBase?: bigint;
 }
 
 export interface JoinInfo {
@@ -160,7 +163,15 @@ export interface TcpStream {
   /** round-trip samples at the capture point: data seen until the ACK covering it is seen */
   rtt?: RttStats;
   /** data segments awaiting their ACK, per direction: [sequence end, time] (for RTT, Karn's rule) */
-  inflight?: [Array<[number, number]>, Array<[number, number]>];
+  inflight?: Inflight;
+}
+
+/** Per direction, a ring of data segments awaiting their ACK: sequence end and time. */
+export interface Inflight {
+  ends: Float64Array;
+  times: Float64Array;
+  head: [number, number];
+  count: [number, number];
 }
 
 export interface DssCache {
@@ -229,10 +240,12 @@ export interface MptcpConnection {
   createdBy: 'capable' | 'join' | 'option';
   reinjectedBytes: number;
   stats: ConnectionStats;
-  /** sent DSN ranges per side, for recognising reinjection [start, end, stream, frame] */
-  sentRanges: [Array<[bigint, bigint, number, number]>, Array<[bigint, bigint, number, number]>];
-  /** highest DSN end each side has sent (data below it is sent again) */
-  sentHigh: [bigint | undefined, bigint | undefined];
+  /** the DSN that sentRanges and sentHigh are relative to, per side (its first mapped DSN) */
+  sentBase: [bigint | undefined, bigint | undefined];
+  /** sent DSN ranges per side, relative to sentBase, for recognising reinjection [start, end, stream, frame] */
+  sentRanges: [Array<[number, number, number, number]>, Array<[number, number, number, number]>];
+  /** highest DSN end each side has sent, relative to sentBase (data below it is sent again) */
+  sentHigh: [number | undefined, number | undefined];
 }
 
 /** Facts about one packet that the tracker worked out, for output and for the checker. */
@@ -246,6 +259,9 @@ export interface PacketFacts {
   dsn?: bigint;
   /** the frame of the mapping that covers this payload */
   mappingFrame?: number;
+  /** the mapping that covers this payload, and the payload's offset in it (dsn = mapping.dsn + offset) */
+  mapping?: Mapping;
+  mappingOffset?: number;
   dataAck?: bigint;
   /** 64-bit DSN of the mapping this packet's DSS carries, when known */
   mappingDsn?: bigint;

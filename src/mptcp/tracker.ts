@@ -11,7 +11,39 @@ import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
 import { parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
-import type { Dir, DssCache, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
+import type { Dir, DssCache, Inflight, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
+import type { OptionContext } from '../wire/mptcp.ts';
+
+/** Shared by every packet without MPTCP options or checksum results (never written). */
+const NO_OPTIONS: MptcpOption[] = Object.freeze([]) as unknown as MptcpOption[];
+const NO_MAPPINGS: Mapping[] = Object.freeze([]) as unknown as Mapping[];
+
+/** What the tracker worked out of one packet; the 64-bit DSN is made only when asked for. */
+class Facts implements PacketFacts {
+  stream: TcpStream | null = null;
+  dir: Dir = 0;
+  conn: MptcpConnection | null = null;
+  side: Side | undefined = undefined;
+  options: MptcpOption[] = NO_OPTIONS;
+  checksumResults: Mapping[] = NO_MAPPINGS;
+  mapping: Mapping | undefined = undefined;
+  mappingOffset = 0;
+  mappingFrame: number | undefined = undefined;
+  dataAck: bigint | undefined = undefined;
+  mappingDsn: bigint | undefined = undefined;
+  reinjectionOf: number | undefined = undefined;
+  repeatedDss: DssCache | undefined = undefined;
+  checksumCut: Mapping | undefined = undefined;
+  get dsn(): bigint | undefined {
+    return this.mapping ? (this.mapping.dsn + BigInt(this.mappingOffset)) & MASK64 : undefined;
+  }
+}
+
+/** `v - base` as a Number (exact within 2^53 of the base, which a capture never leaves). */
+export const relativeTo = (v: bigint, base: bigint): number => Number(BigInt.asIntN(64, v - base));
+/** data segments awaiting their ACK, per direction, at most */
+const INFLIGHT = 64;
+const newInflight = (): Inflight => ({ ends: new Float64Array(2 * INFLIGHT), times: new Float64Array(2 * INFLIGHT), head: [0, 0], count: [0, 0] });
 
 const MAX_MAPPINGS_PER_DIR = 64;
 const MAX_RANGES_PER_SIDE = 4096;
@@ -67,15 +99,15 @@ export class Tracker {
   /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
   process(f: DecodedFrame, data: Buffer): PacketFacts {
     this.packets++;
-    const facts: PacketFacts = { stream: null, dir: 0, conn: null, side: undefined, options: [], checksumResults: [] };
+    const facts = new Facts();
     if (f.nonFirstFragment) this.nonFirstFragments++;
     const t = f.tcp;
     if (!t || t.headerLength < 20) return facts;
     this.tcpPackets++;
     const time = f.tsSec + f.tsNsec / 1e9;
-    const found = this.findStream(f, time);
-    if (!found) return facts; // beyond the stream limit: decoded, not tracked
-    const { stream: s, dir } = found;
+    const s = this.findStream(f, time);
+    if (!s) return facts; // beyond the stream limit: decoded, not tracked
+    const dir = this.foundDir;
     facts.stream = s;
     facts.dir = dir;
     s.lastFrame = f.frame;
@@ -96,20 +128,26 @@ export class Tracker {
     if (t.flags & TH_FIN) s.finFrame[dir] ??= f.frame;
     if (t.flags & TH_RST) s.rstFrame ??= f.frame;
 
-    const optCtx = { syn, ack, hasData: t.payloadLength > 0, version: s.conn?.version };
     let repeat: DssCache | undefined;
-    const cache = s.dssCache?.[dir];
-    for (const ref of t.mptcpOptions) {
-      if (ref.length < 2) continue;
-      if (cache && cache.offset === ref.offset && cache.bytes.length === ref.length && ref.avail === ref.length && cache.conn === s.conn
-        && sameBytes(cache.bytes, data, ref.offset)) {
-        repeat = cache;
-        facts.options.push(cache.option);
-        continue;
+    const refs = t.mptcpOptions;
+    if (refs.length) {
+      const cache = s.dssCache?.[dir];
+      let optCtx: OptionContext | undefined;
+      const options: MptcpOption[] = (facts.options = []);
+      for (let i = 0; i < refs.length; i++) {
+        const ref = refs[i];
+        if (ref.length < 2) continue;
+        if (cache && cache.offset === ref.offset && cache.bytes.length === ref.length && ref.avail === ref.length && cache.conn === s.conn
+          && sameBytes(cache.bytes, data, ref.offset)) {
+          repeat = cache;
+          options.push(cache.option);
+          continue;
+        }
+        optCtx ??= { syn, ack, hasData: t.payloadLength > 0, version: s.conn?.version };
+        options.push(parseMptcpOption(data, ref.offset, ref.length, ref.avail, optCtx));
       }
-      facts.options.push(parseMptcpOption(data, ref.offset, ref.length, ref.avail, optCtx));
+      facts.repeatedDss = repeat;
     }
-    facts.repeatedDss = repeat;
 
     // A SYN/ACK without MP_CAPABLE answering an MP_CAPABLE SYN: fallback at the handshake (§3.1).
     if (syn && ack && s.capable.length && s.capable.some((c) => c.stage === 'syn') && !facts.options.some((o) => o.kind === 'MP_CAPABLE')) {
@@ -117,10 +155,12 @@ export class Tracker {
       if (s.conn && !s.conn.fallback) s.conn.fallback = { frame: f.frame, how: 'the SYN/ACK carries no MP_CAPABLE' };
     }
 
-    for (const o of facts.options) this.applyOption(f, s, dir, o, facts, time, t.payloadLength);
+    const options = facts.options;
+    for (let i = 0; i < options.length; i++) this.applyOption(f, s, dir, options[i], facts, time, t.payloadLength);
     // remember this direction's DSS, so that its repeats on the next segments cost nothing
-    if (s.conn && facts.options.length) {
-      for (const o of facts.options) {
+    if (s.conn && options.length) {
+      for (let i = 0; i < options.length; i++) {
+        const o = options[i];
         if (o.kind !== 'DSS' || o === repeat?.option || o.lengthProblem || o.truncated) continue;
         (s.dssCache ??= [undefined, undefined])[dir] = {
           offset: o.offset, bytes: Buffer.from(data.subarray(o.offset, o.offset + o.length)), option: o,
@@ -128,7 +168,7 @@ export class Tracker {
         };
       }
     }
-    for (const o of facts.options) if (o.kind === 'DSS') { s.dssSeen = true; break; }
+    if (!s.dssSeen) for (let i = 0; i < options.length; i++) if (options[i].kind === 'DSS') { s.dssSeen = true; break; }
 
     if (s.conn) {
       const c = s.conn;
@@ -136,7 +176,7 @@ export class Tracker {
       c.lastTime = time;
       facts.conn = c;
       facts.side = this.sideOf(s, dir);
-      if (facts.options.length > 0) s.lastMptcpFrame = f.frame;
+      if (options.length > 0) s.lastMptcpFrame = f.frame;
       if (t.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
     }
     return facts;
@@ -148,22 +188,30 @@ export class Tracker {
    */
   private rtt(s: TcpStream, dir: Dir, seq: number, ack: number, len: number, hasAck: boolean, time: number): void {
     const back = (1 - dir) as Dir;
-    if (hasAck && s.inflight) {
-      const q = s.inflight[back];
-      while (q.length && ((ack - q[0][0]) | 0) >= 0) {
-        const [, sent] = q.shift()!;
+    const q = s.inflight;
+    if (hasAck && q) {
+      // the oldest segment in flight the other way: one sample per ACK; what it also covered was sent earlier
+      const h = back * INFLIGHT;
+      if (q.count[back] > 0 && ((ack - q.ends[h + q.head[back]]) | 0) >= 0) {
         const r = (s.rtt ??= { samples: 0, sum: 0, min: Infinity, max: 0 });
-        const d = time - sent;
+        const d = time - q.times[h + q.head[back]];
         if (d >= 0) { r.samples++; r.sum += d; if (d < r.min) r.min = d; if (d > r.max) r.max = d; }
-        q.length = 0; // one sample per ACK; what it also covered was sent earlier
+        q.count[back] = 0;
       }
     }
     if (len > 0) {
-      const q = (s.inflight ??= [[], []])[dir];
+      const w = s.inflight ??= newInflight();
       const end = (seq + len) >>> 0;
-      const last = q[q.length - 1];
-      if (last && ((end - last[0]) | 0) <= 0) { q.length = 0; return; } // a retransmission: no sample for what is in flight
-      if (q.length < 64) q.push([end, time]);
+      const n = w.count[dir];
+      const h = dir * INFLIGHT;
+      if (n > 0 && ((end - w.ends[h + ((w.head[dir] + n - 1) % INFLIGHT)]) | 0) <= 0) { w.count[dir] = 0; return; } // a retransmission: no sample for what is in flight
+      if (n === 0) w.head[dir] = 0;
+      if (n < INFLIGHT) {
+        const at = h + ((w.head[dir] + n) % INFLIGHT);
+        w.ends[at] = end;
+        w.times[at] = time;
+        w.count[dir] = n + 1;
+      }
     }
   }
 
@@ -173,22 +221,31 @@ export class Tracker {
     return (dir === 0 ? s.sideOfA : 1 - s.sideOfA) as Side;
   }
 
-  private findStream(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } | undefined {
+  /** The stream of the packet (its direction in `foundDir`), or undefined beyond the stream limit. */
+  private findStream(f: DecodedFrame, time: number): TcpStream | undefined {
     const t = f.tcp!;
-    // consecutive packets mostly belong to the stream of the one before: try it first
-    const last = this.lastStream;
-    if (last && !((t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0)) {
-      if (last.a.port === t.srcPort && last.b.port === t.dstPort && last.a.addr === f.src && last.b.addr === f.dst) return { stream: last, dir: 0 };
-      if (last.b.port === t.srcPort && last.a.port === t.dstPort && last.b.addr === f.src && last.a.addr === f.dst) return { stream: last, dir: 1 };
+    // consecutive packets mostly belong to the stream of the one before: try the last two first
+    if (!((t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0)) {
+      let last = this.lastStream;
+      for (let i = 0; i < 2 && last; i++, last = this.prevStream) {
+        if (last.a.port === t.srcPort && last.b.port === t.dstPort && last.a.addr === f.src && last.b.addr === f.dst) { this.foundDir = 0; return this.remember(last); }
+        if (last.b.port === t.srcPort && last.a.port === t.dstPort && last.b.addr === f.src && last.a.addr === f.dst) { this.foundDir = 1; return this.remember(last); }
+      }
     }
     const found = this.findStreamSlow(f, time);
-    if (found) this.lastStream = found.stream;
-    return found;
+    return found && this.remember(found);
+  }
+
+  private remember(s: TcpStream): TcpStream {
+    if (s !== this.lastStream) { this.prevStream = this.lastStream; this.lastStream = s; }
+    return s;
   }
 
   private lastStream: TcpStream | undefined;
+  private prevStream: TcpStream | undefined;
+  private foundDir: Dir = 0;
 
-  private findStreamSlow(f: DecodedFrame, time: number): { stream: TcpStream; dir: Dir } | undefined {
+  private findStreamSlow(f: DecodedFrame, time: number): TcpStream | undefined {
     const t = f.tcp!;
     const k1 = `${f.src}|${t.srcPort}`;
     const k2 = `${f.dst}|${t.dstPort}`;
@@ -217,8 +274,8 @@ export class Tracker {
       this.streams.push(s);
       this.byTuple.set(key, s);
     }
-    const dir: Dir = s.a.addr === f.src && s.a.port === t.srcPort ? 0 : 1;
-    return { stream: s, dir };
+    this.foundDir = s.a.addr === f.src && s.a.port === t.srcPort ? 0 : 1;
+    return s;
   }
 
   private newConnection(f: DecodedFrame, time: number, createdBy: MptcpConnection['createdBy']): MptcpConnection {
@@ -246,6 +303,7 @@ export class Tracker {
       stats: { outOfOrder: [0, 0], duplicateDataAcks: [0, 0], lastDataAck: [undefined, undefined], maxDataAck: [undefined, undefined] },
       sentRanges: [[], []],
       sentHigh: [undefined, undefined],
+      sentBase: [undefined, undefined],
     };
     this.connections.push(c);
     return c;
@@ -521,8 +579,8 @@ export class Tracker {
     }
     if (!m) return;
     const off = (ssn - m.ssn) >>> 0;
-    const dsn = (m.dsn + BigInt(off)) & MASK64;
-    facts.dsn = dsn;
+    facts.mapping = m;
+    facts.mappingOffset = off;
     facts.mappingFrame = m.frame;
     const side = facts.side;
     const len = Math.min(t.payloadLength, m.length - off);
@@ -540,16 +598,21 @@ export class Tracker {
         if (m.covered >= m.length && m.checksum !== undefined) {
           const computed = dssChecksum(m.dsn, m.ssn, m.length, m.sum);
           m.verified = { ok: computed === m.checksum, computed, frames: [m.frame, f.frame] };
+          if (facts.checksumResults === NO_MAPPINGS) facts.checksumResults = [];
           facts.checksumResults.push(m);
           m.sum = undefined;
         }
       }
     }
     // reinjection: the same data sent earlier on another subflow. New data (at or past the highest
-    // end sent) cannot be one: only data sent again needs the search.
+    // end sent) cannot be one: only data sent again needs the search. Worked out in Numbers relative
+    // to the side's first mapped DSN (sentBase), not in 64-bit BigInts.
     if (side !== undefined && m.dsnKnown) {
+      const base = (c.sentBase[side] ??= m.dsn);
+      if (m.relBase !== base) { m.rel = relativeTo(m.dsn, base); m.relBase = base; }
+      const dsn = m.rel! + off;
       const ranges = c.sentRanges[side];
-      const end = dsn + BigInt(len);
+      const end = dsn + len;
       const high = c.sentHigh[side];
       if (high !== undefined && dsn < high) {
         let seen = false;
@@ -584,8 +647,11 @@ export class Tracker {
 
   private pruneRanges(c: MptcpConnection, side: Side, acked: bigint): void {
     const r = c.sentRanges[side];
+    const base = c.sentBase[side];
+    if (r.length <= 257 || base === undefined) return;
+    const ack = relativeTo(acked, base);
     let n = 0;
-    while (n < r.length - 1 && r[n][1] <= acked) n++;
+    while (n < r.length - 1 && r[n][1] <= ack) n++;
     if (n > 256) r.splice(0, n);
   }
 }

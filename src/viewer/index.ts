@@ -3,7 +3,7 @@
  * built by the worker in one pass and sent in chunks. Packet bytes are not kept: rows and details
  * are made again from the file by offset when the viewer asks.
  */
-import type { PacketFacts } from '../mptcp/model.ts';
+import type { Mapping, PacketFacts } from '../mptcp/model.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
 
 export const COLUMNS = {
@@ -24,6 +24,15 @@ function allocColumns(n: number): Columns {
 
 /** (v - base) mod 2^64 as a number (exact below 2^53, which relative sequence numbers are). */
 const relNumber = (v: bigint, base: bigint) => Number(BigInt.asUintN(64, v - base));
+/** A mapping's DSN relative to the IDSN, worked out once per mapping and IDSN (a mapping covers many packets). */
+const relCache = new WeakMap<Mapping, { base: bigint; rel: number }>();
+function relMapping(m: Mapping, base: bigint): number {
+  const hit = relCache.get(m);
+  if (hit && hit.base === base) return hit.rel;
+  const rel = relNumber(m.dsn, base);
+  relCache.set(m, { base, rel });
+  return rel;
+}
 
 /** Packet index columns, growing as packets arrive. Frame N is row N-1. */
 export class PacketIndex {
@@ -69,7 +78,8 @@ export class PacketIndex {
       const own = conn.idsns[side];
       const peer = conn.idsns[1 - side];
       c.relAck[i] = facts.dataAck !== undefined && peer !== undefined ? relNumber(facts.dataAck, peer) : NaN;
-      c.relDsn[i] = facts.dsn !== undefined && own !== undefined ? relNumber(facts.dsn, own) : NaN;
+      const m = facts.mapping;
+      c.relDsn[i] = m !== undefined && own !== undefined ? relMapping(m, own) + facts.mappingOffset! : NaN;
       c.relMapDsn[i] = facts.mappingDsn !== undefined && own !== undefined ? relNumber(facts.mappingDsn, own) : NaN;
     } else {
       c.relAck[i] = NaN;
