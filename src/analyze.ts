@@ -37,7 +37,7 @@ function addContainerProblem(scan: ScanResult, message: string, offset: number, 
 
 function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
   return (rec: CaptureRecord, data: Buffer) => {
-    const f = decodeFrame(rec, data);
+    const f = decodeFrame(rec, data, false);
     const facts = tracker.process(f, data);
     opts.onPacket?.(f, facts, data);
   };

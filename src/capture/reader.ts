@@ -60,6 +60,9 @@ function problem(res: ScanResult, opts: ScanOptions, offset: number, frame: numb
   opts.onProblem?.(p);
 }
 
+const rd32le = (b: Buffer, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
+const rd32be = (b: Buffer, o: number) => b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
+
 function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: ScanOptions): ScanResult {
   const name = src.name;
   if (win.ensure(0, 24) < 24) throw new CaptureError(name, 'pcap file header cut short (needs 24 bytes)', 0);
@@ -81,29 +84,35 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
   const size = src.size;
   let pos = 24;
   const limit = opts.limit ?? Infinity;
+  // the hot loop: records read straight from the window's bytes while they lie within it
   while (pos < size && res.packets < limit) {
-    if (win.ensure(pos, 16) < 16) {
-      problem(res, opts, pos, res.packets + 1, `file ends inside a record header (${size - pos} of 16 bytes)`);
-      res.stoppedEarly = true;
-      break;
+    let o = pos - win.base;
+    if (pos < win.base || o + 16 > win.filled) {
+      if (win.ensure(pos, 16) < 16) {
+        problem(res, opts, pos, res.packets + 1, `file ends inside a record header (${size - pos} of 16 bytes)`);
+        res.stoppedEarly = true;
+        break;
+      }
+      o = pos - win.base;
     }
     b = win.buf;
-    let o = pos - win.base;
-    const tsSec = u32(b, o);
-    const frac = u32(b, o + 4);
-    const caplen = u32(b, o + 8);
-    const origlen = u32(b, o + 12);
+    const tsSec = le ? rd32le(b, o) : rd32be(b, o);
+    const frac = le ? rd32le(b, o + 4) : rd32be(b, o + 4);
+    const caplen = le ? rd32le(b, o + 8) : rd32be(b, o + 8);
+    const origlen = le ? rd32le(b, o + 12) : rd32be(b, o + 12);
     if (caplen > maxLen) {
       problem(res, opts, pos, res.packets + 1, `impossible record length ${caplen} (over ${maxLen} bytes); the rest of the file is not read`);
       res.stoppedEarly = true;
       break;
     }
-    if (win.ensure(pos + 16, caplen) < caplen) {
-      problem(res, opts, pos, res.packets + 1, `file ends inside a record (${size - pos - 16} of ${caplen} bytes)`);
-      res.stoppedEarly = true;
-      break;
+    if (o + 16 + caplen > win.filled) {
+      if (win.ensure(pos + 16, caplen) < caplen) {
+        problem(res, opts, pos, res.packets + 1, `file ends inside a record (${size - pos - 16} of ${caplen} bytes)`);
+        res.stoppedEarly = true;
+        break;
+      }
+      b = win.buf;
     }
-    b = win.buf;
     o = pos + 16 - win.base;
     rec.frame = ++res.packets;
     rec.dataOffset = pos + 16;

@@ -232,9 +232,25 @@ export class Tracker {
         if (last.b.port === t.srcPort && last.a.port === t.dstPort && last.b.addr === f.src && last.a.addr === f.dst) { this.foundDir = 1; return this.remember(last); }
       }
     }
+    // then by port pair (a number key), checking the addresses
+    if (!((t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0)) {
+      const fwd = this.byPorts.get(t.srcPort * 65536 + t.dstPort);
+      if (fwd) for (let i = 0; i < fwd.length; i++) {
+        const x = fwd[i];
+        if (x.a.addr === f.src && x.b.addr === f.dst) { this.foundDir = 0; return this.remember(x); }
+      }
+      const rev = this.byPorts.get(t.dstPort * 65536 + t.srcPort);
+      if (rev) for (let i = 0; i < rev.length; i++) {
+        const x = rev[i];
+        if (x.a.addr === f.dst && x.b.addr === f.src) { this.foundDir = 1; return this.remember(x); }
+      }
+    }
     const found = this.findStreamSlow(f, time);
     return found && this.remember(found);
   }
+
+  /** the current stream of each 4-tuple, by its first endpoint's port × 65536 + the second's */
+  private byPorts = new Map<number, TcpStream[]>();
 
   private remember(s: TcpStream): TcpStream {
     if (s !== this.lastStream) { this.prevStream = this.lastStream; this.lastStream = s; }
@@ -273,6 +289,17 @@ export class Tracker {
       };
       this.streams.push(s);
       this.byTuple.set(key, s);
+      // a reused 4-tuple: the new stream replaces the old one, whichever way the old one was opened
+      const ns = s;
+      const rev = this.byPorts.get(ns.b.port * 65536 + ns.a.port);
+      if (rev) { const i = rev.findIndex((x) => x.a.addr === ns.b.addr && x.b.addr === ns.a.addr); if (i >= 0) rev.splice(i, 1); }
+      const pk = ns.a.port * 65536 + ns.b.port;
+      const same = this.byPorts.get(pk);
+      if (!same) this.byPorts.set(pk, [ns]);
+      else {
+        const i = same.findIndex((x) => x.a.addr === ns.a.addr && x.b.addr === ns.b.addr);
+        if (i >= 0) same[i] = ns; else same.push(ns);
+      }
     }
     this.foundDir = s.a.addr === f.src && s.a.port === t.srcPort ? 0 : 1;
     return s;

@@ -53,6 +53,7 @@ export interface TcpSegment {
   /** offset of the payload in the frame and how much of it was captured */
   payloadOffset: number;
   payloadCaptured: number;
+  /** every option, when decoded with `allOptions` (else only the MPTCP ones, in mptcpOptions) */
   options: TcpOptionRef[];
   /** the MPTCP options among them */
   mptcpOptions: TcpOptionRef[];
@@ -90,38 +91,47 @@ export const TH_CWR = 0x080;
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_VLAN = [0x8100, 0x88a8, 0x9100];
+const u16 = (b: Buffer, o: number) => (b[o] << 8) | b[o + 1];
+const u32 = (b: Buffer, o: number) => b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
 
-export function decodeFrame(rec: CaptureRecord, b: Buffer): DecodedFrame {
+/** Shared by every frame without problems and by segments decoded without all options (never written). */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
+/**
+ * Decodes a frame. `allOptions` lists every TCP option in `tcp.options`; the analysis pipeline
+ * passes false, as it needs only the MPTCP ones (`tcp.mptcpOptions`), which are always listed.
+ */
+export function decodeFrame(rec: CaptureRecord, b: Buffer, allOptions = true): DecodedFrame {
   const d: DecodedFrame = {
     frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec, caplen: rec.caplen, origlen: rec.origlen,
     dataOffset: rec.dataOffset, linkType: rec.linkType, interfaceId: rec.interfaceId,
     ipVersion: 0, src: '', dst: '', ipOffset: 0, nonFirstFragment: false, tcp: null,
-    truncated: rec.caplen < rec.origlen, problems: [],
+    truncated: rec.caplen < rec.origlen, problems: NONE,
   };
+  allOpts = allOptions;
   const n = b.length;
   let o = 0;
   let ethertype = -1; // -1: decide from the IP version nibble
   switch (rec.linkType) {
     case LINKTYPE.ETHERNET: {
       if (n < 14) return fail(d, 'Ethernet header cut short');
-      ethertype = b.readUInt16BE(12);
+      ethertype = u16(b, 12);
       o = 14;
-      while (ETHERTYPE_VLAN.includes(ethertype)) {
+      while (ethertype === 0x8100 || ethertype === 0x88a8 || ethertype === 0x9100) { // 802.1Q, 802.1ad, QinQ
         if (n < o + 4) return fail(d, '802.1Q tag cut short');
-        ethertype = b.readUInt16BE(o + 2);
+        ethertype = u16(b, o + 2);
         o += 4;
       }
       break;
     }
     case LINKTYPE.LINUX_SLL:
       if (n < 16) return fail(d, 'Linux cooked header cut short');
-      ethertype = b.readUInt16BE(14);
+      ethertype = u16(b, 14);
       o = 16;
       break;
     case LINKTYPE.LINUX_SLL2:
       if (n < 20) return fail(d, 'Linux cooked v2 header cut short');
-      ethertype = b.readUInt16BE(0);
+      ethertype = u16(b, 0);
       o = 20;
       break;
     case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD:
@@ -131,8 +141,8 @@ export function decodeFrame(rec: CaptureRecord, b: Buffer): DecodedFrame {
     case LINKTYPE.NULL: case LINKTYPE.LOOP: {
       if (n < 4) return fail(d, 'loopback header cut short');
       // DLT_NULL stores the address family in the capturing host's byte order: accept either.
-      let fam = rec.linkType === LINKTYPE.LOOP ? b.readUInt32BE(0) : b.readUInt32LE(0);
-      if (rec.linkType === LINKTYPE.NULL && fam > 0xffff) fam = b.readUInt32BE(0);
+      let fam = rec.linkType === LINKTYPE.LOOP ? u32(b, 0) : b.readUInt32LE(0);
+      if (rec.linkType === LINKTYPE.NULL && fam > 0xffff) fam = u32(b, 0);
       ethertype = fam === 2 ? ETHERTYPE_IPV4 : fam === 10 || fam === 24 || fam === 28 || fam === 30 ? ETHERTYPE_IPV6 : 0;
       o = 4;
       break;
@@ -142,12 +152,12 @@ export function decodeFrame(rec: CaptureRecord, b: Buffer): DecodedFrame {
       if (n < o + 1) return fail(d, 'PPP header cut short');
       let proto: number;
       if (b[o] & 1) { proto = b[o]; o += 1; } // compressed protocol field
-      else { if (n < o + 2) return fail(d, 'PPP header cut short'); proto = b.readUInt16BE(o); o += 2; }
+      else { if (n < o + 2) return fail(d, 'PPP header cut short'); proto = u16(b, o); o += 2; }
       ethertype = proto === 0x0021 ? ETHERTYPE_IPV4 : proto === 0x0057 ? ETHERTYPE_IPV6 : 0;
       break;
     }
     default:
-      d.problems.push(`link type ${rec.linkType} is not supported`);
+      problem(d, `link type ${rec.linkType} is not supported`);
       return d;
   }
   if (ethertype === -1) {
@@ -160,8 +170,15 @@ export function decodeFrame(rec: CaptureRecord, b: Buffer): DecodedFrame {
   return d;
 }
 
-function fail(d: DecodedFrame, why: string): DecodedFrame {
+let allOpts = true;
+
+function problem(d: DecodedFrame, why: string): void {
+  if (d.problems === NONE) d.problems = [];
   d.problems.push(why);
+}
+
+function fail(d: DecodedFrame, why: string): DecodedFrame {
+  problem(d, why);
   d.truncated = true;
   return d;
 }
@@ -170,13 +187,13 @@ function decodeIpv4(d: DecodedFrame, b: Buffer, o: number): void {
   const n = b.length;
   if (n < o + 20) { fail(d, 'IPv4 header cut short'); return; }
   const ihl = (b[o] & 0x0f) * 4;
-  if (ihl < 20) { d.problems.push(`IPv4 header length ${ihl} is below 20`); return; }
+  if (ihl < 20) { problem(d, `IPv4 header length ${ihl} is below 20`); return; }
   d.ipVersion = 4;
   d.ipOffset = o;
   d.src = ipv4ToString(b, o + 12);
   d.dst = ipv4ToString(b, o + 16);
-  const totalLength = b.readUInt16BE(o + 2);
-  const fragOffset = b.readUInt16BE(o + 6) & 0x1fff;
+  const totalLength = u16(b, o + 2);
+  const fragOffset = u16(b, o + 6) & 0x1fff;
   const proto = b[o + 9];
   if (fragOffset !== 0) { d.nonFirstFragment = true; return; }
   if (proto !== 6) return;
@@ -196,7 +213,7 @@ function decodeIpv6(d: DecodedFrame, b: Buffer, o: number): void {
   d.ipOffset = o;
   d.src = ipv6ToString(b, o + 8);
   d.dst = ipv6ToString(b, o + 24);
-  const payloadLength = b.readUInt16BE(o + 4);
+  const payloadLength = u16(b, o + 4);
   let next = b[o + 6];
   let p = o + 40;
   let remaining = payloadLength === 0 ? n - p : payloadLength; // jumbogram or TSO: use what is there
@@ -204,7 +221,7 @@ function decodeIpv6(d: DecodedFrame, b: Buffer, o: number): void {
     if (next === 6) break;
     if (next === 44) { // fragment header
       if (n < p + 8) { fail(d, 'IPv6 fragment header cut short'); return; }
-      const fragOffset = b.readUInt16BE(p + 2) >> 3;
+      const fragOffset = u16(b, p + 2) >> 3;
       if (fragOffset !== 0) { d.nonFirstFragment = true; return; }
       next = b[p]; p += 8; remaining -= 8;
       continue;
@@ -233,21 +250,21 @@ function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number): vo
   const hl = (b[o + 12] >> 4) * 4;
   const t: TcpSegment = {
     offset: o,
-    srcPort: b.readUInt16BE(o),
-    dstPort: b.readUInt16BE(o + 2),
-    seq: b.readUInt32BE(o + 4),
-    ack: b.readUInt32BE(o + 8),
-    flags: b.readUInt16BE(o + 12) & 0x0fff,
-    window: b.readUInt16BE(o + 14),
+    srcPort: u16(b, o),
+    dstPort: u16(b, o + 2),
+    seq: u32(b, o + 4),
+    ack: u32(b, o + 8),
+    flags: u16(b, o + 12) & 0x0fff,
+    window: u16(b, o + 14),
     headerLength: hl,
     payloadLength: 0,
     payloadOffset: o + hl,
     payloadCaptured: 0,
-    options: [],
-    mptcpOptions: [],
+    options: allOpts ? [] : NONE,
+    mptcpOptions: NONE,
   };
   d.tcp = t;
-  if (hl < 20) { d.problems.push(`TCP header length ${hl} is below 20`); return; }
+  if (hl < 20) { problem(d, `TCP header length ${hl} is below 20`); return; }
   t.payloadLength = Math.max(0, ipPayload - hl);
   t.payloadCaptured = Math.max(0, Math.min(t.payloadLength, n - (o + hl)));
   if (n < o + hl + t.payloadLength) d.truncated = true;
@@ -255,30 +272,36 @@ function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number): vo
   const end = Math.min(o + hl, n);
   let p = o + 20;
   while (p < o + hl) {
-    if (p >= end) { d.truncated = true; d.problems.push('TCP options cut short by the snaplen'); break; }
+    if (p >= end) { d.truncated = true; problem(d, 'TCP options cut short by the snaplen'); break; }
     const kind = b[p];
-    if (kind === 0) { t.options.push({ kind, offset: p, length: 1, avail: 1 }); break; }
-    if (kind === 1) { t.options.push({ kind, offset: p, length: 1, avail: 1 }); p++; continue; }
+    if (kind === 0) { if (allOpts) t.options.push({ kind, offset: p, length: 1, avail: 1 }); break; }
+    if (kind === 1) { if (allOpts) t.options.push({ kind, offset: p, length: 1, avail: 1 }); p++; continue; }
     if (p + 1 >= end) {
-      if (p + 1 >= o + hl) d.problems.push(`TCP option kind ${kind} at offset ${p - o} has no length byte`);
-      else { d.truncated = true; d.problems.push('TCP options cut short by the snaplen'); }
-      t.options.push({ kind, offset: p, length: 0, avail: end - p });
+      if (p + 1 >= o + hl) problem(d, `TCP option kind ${kind} at offset ${p - o} has no length byte`);
+      else { d.truncated = true; problem(d, 'TCP options cut short by the snaplen'); }
+      pushOption(t, { kind, offset: p, length: 0, avail: end - p });
       break;
     }
     const len = b[p + 1];
     if (len < 2) {
-      d.problems.push(`TCP option kind ${kind} has impossible length ${len}`);
+      problem(d, `TCP option kind ${kind} has impossible length ${len}`);
       const ref = { kind, offset: p, length: len, avail: end - p };
-      t.options.push(ref);
-      if (kind === TCPOPT_MPTCP) t.mptcpOptions.push(ref);
+      pushOption(t, ref);
+      if (kind === TCPOPT_MPTCP) { if (t.mptcpOptions === NONE) t.mptcpOptions = []; t.mptcpOptions.push(ref); }
       break;
     }
     if (p + len > o + hl) {
-      d.problems.push(`TCP option kind ${kind} length ${len} runs past the TCP header`);
+      problem(d, `TCP option kind ${kind} length ${len} runs past the TCP header`);
     }
-    const ref = { kind, offset: p, length: len, avail: Math.min(len, end - p, o + hl - p) };
-    t.options.push(ref);
-    if (kind === TCPOPT_MPTCP) t.mptcpOptions.push(ref);
+    if (allOpts || kind === TCPOPT_MPTCP) {
+      const ref = { kind, offset: p, length: len, avail: Math.min(len, end - p, o + hl - p) };
+      pushOption(t, ref);
+      if (kind === TCPOPT_MPTCP) { if (t.mptcpOptions === NONE) t.mptcpOptions = []; t.mptcpOptions.push(ref); }
+    }
     p += len;
   }
+}
+
+function pushOption(t: TcpSegment, ref: TcpOptionRef): void {
+  if (allOpts) t.options.push(ref);
 }
