@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { analyzeBytes, checkCapture, type CheckedCapture } from '../src/analyze.ts';
 import type { CheckerConfig } from '../src/check/checker.ts';
@@ -40,8 +41,16 @@ export function optionOffset(frame: DecodedFrame, bytes: Buffer, subtype: number
   return refs[nth].offset;
 }
 
-export function check(name: string, bytes: Uint8Array, config?: CheckerConfig): Promise<CheckedCapture> {
-  return checkCapture({ bytes, name }, config);
+/**
+ * Checks a capture. Every check is run twice, the second time with every rule called on every
+ * packet: the findings must be the same (rules marked changesOnly lose nothing on steady packets).
+ */
+export async function check(name: string, bytes: Uint8Array, config?: CheckerConfig): Promise<CheckedCapture> {
+  const r = await checkCapture({ bytes, name }, config);
+  const all = await checkCapture({ bytes, name }, { ...config, everyPacket: true });
+  assert.deepEqual(r.findings, all.findings, `${name}: skipping steady packets changed the findings`);
+  assert.deepEqual([...r.suppressed], [...all.suppressed], `${name}: skipping steady packets changed the suppressed counts`);
+  return r;
 }
 
 /** Record boundaries of a classic pcap: [start of record header, end of data] per frame. */

@@ -8,7 +8,7 @@ import type { Tracker } from '../mptcp/tracker.ts';
 import { rfcRef } from '../rfc.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
 import { RULES } from './rules/index.ts';
-import type { Finding, Report, Rule, RuleHandlers, Severity } from './types.ts';
+import type { Finding, PacketEvent, Report, Rule, RuleHandlers, Severity } from './types.ts';
 
 export type RuleSetting = Severity | 'off';
 
@@ -17,6 +17,18 @@ export interface CheckerConfig {
   rules?: Record<string, RuleSetting>;
   /** findings of one rule on one connection beyond this are counted, not listed */
   maxPerRuleAndConnection?: number;
+  /** call every rule on every packet, steady ones too (the tests compare the two) */
+  everyPacket?: boolean;
+}
+
+const SYN_FIN_RST = 0x007;
+
+/** A packet that repeats what its subflow direction last said: see RuleHandlers.changesOnly. */
+export function isSteady(frame: DecodedFrame, facts: PacketFacts): boolean {
+  const rep = facts.repeatedDss;
+  return rep !== undefined && facts.options.length === 1 && facts.options[0] === rep.option
+    && frame.tcp !== null && (frame.tcp.flags & SYN_FIN_RST) === 0
+    && facts.checksumResults.length === 0 && facts.checksumCut === undefined;
 }
 
 export function findRule(id: string): Rule | undefined {
@@ -63,12 +75,22 @@ export class Checker {
     });
   }
 
-  private packetHandlers: Array<(e: { frame: DecodedFrame; facts: PacketFacts; data: Buffer }) => void> | undefined;
+  /** the rules that see every packet, and those that see only packets with something new */
+  private everyPacket: Array<(e: PacketEvent) => void> | undefined;
+  private changedPacket: Array<(e: PacketEvent) => void> = [];
 
   packet(frame: DecodedFrame, facts: PacketFacts, data: Buffer): void {
-    const fns = (this.packetHandlers ??= this.handlers.filter((x) => x.h.packet).map((x) => x.h.packet!.bind(x.h)));
-    const e = { frame, facts, data };
-    for (let i = 0; i < fns.length; i++) fns[i](e);
+    if (!this.everyPacket) {
+      const all = this.config.everyPacket === true;
+      this.everyPacket = this.handlers.filter((x) => x.h.packet && (all || !x.h.changesOnly)).map((x) => x.h.packet!.bind(x.h));
+      this.changedPacket = this.handlers.filter((x) => x.h.packet && !all && x.h.changesOnly).map((x) => x.h.packet!.bind(x.h));
+    }
+    const e: PacketEvent = { frame, facts, data };
+    const every = this.everyPacket;
+    for (let i = 0; i < every.length; i++) every[i](e);
+    if (isSteady(frame, facts)) return;
+    const changed = this.changedPacket;
+    for (let i = 0; i < changed.length; i++) changed[i](e);
   }
 
   /** Runs the end-of-capture checks and returns every finding, by frame. */

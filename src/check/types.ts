@@ -60,6 +60,12 @@ export interface EndContext extends RuleContext {
 
 export interface RuleHandlers {
   packet?(e: PacketEvent): void;
+  /**
+   * `packet` acts only on packets that bring something new, so the checker may skip steady ones:
+   * no SYN, FIN or RST, no checksum verified or cut, and as the only MPTCP option a byte-for-byte
+   * repeat of the direction's previous DSS (Linux repeats a mapping on every segment it covers).
+   */
+  changesOnly?: boolean;
   end?(ctx: EndContext): void;
 }
 

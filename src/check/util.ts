@@ -15,10 +15,18 @@ export function describeStream(s: TcpStream): string {
 /** Rule state per object (a connection, a stream), created on first use. */
 export class PerKey<K extends object, T> {
   private map = new Map<K, T>();
+  // the last two keys asked for: packets of a few subflows interleave
+  private k0: K | undefined;
+  private v0: T | undefined;
+  private k1: K | undefined;
+  private v1: T | undefined;
   constructor(private readonly make: () => T) {}
   get(k: K): T {
+    if (k === this.k0) return this.v0!;
+    if (k === this.k1) { const v = this.v1!; this.k1 = this.k0; this.v1 = this.v0; this.k0 = k; this.v0 = v; return v; }
     let v = this.map.get(k);
     if (v === undefined) { v = this.make(); this.map.set(k, v); }
+    this.k1 = this.k0; this.v1 = this.v0; this.k0 = k; this.v0 = v;
     return v;
   }
   entries() { return this.map.entries(); }

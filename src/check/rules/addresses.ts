@@ -37,6 +37,7 @@ export const addressIdConflict: Rule = {
   create: (ctx) => {
     const ids = new PerConnection(newIdState);
     return {
+      changesOnly: true,
       packet({ frame, facts }) {
         const c = facts.conn;
         const s = facts.stream;
@@ -85,6 +86,7 @@ export const removeAddrUnknown: Rule = {
   create: (ctx) => {
     const known = new PerConnection(() => [new Set<number>([0]), new Set<number>([0])] as [Set<number>, Set<number>]);
     return {
+      changesOnly: true,
       packet({ frame, facts }) {
         const c = facts.conn;
         const t = frame.tcp;
@@ -117,6 +119,7 @@ export const cFlagViolated: Rule = {
     topic: 'capable',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       const c = facts.conn;
       const s = facts.stream;

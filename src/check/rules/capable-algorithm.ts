@@ -9,6 +9,7 @@ export const capableAlgorithm: Rule = {
     topic: 'capable',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       for (const o of facts.options) {
         if (o.kind !== 'MP_CAPABLE' || o.length < 4 || o.truncated) continue;

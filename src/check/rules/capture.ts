@@ -40,6 +40,7 @@ export const captureTruncated: Rule = {
     const cut = new Map<MptcpConnection | null, { first: number; count: number }>();
     let optionsCut: { first: number; count: number } | undefined;
     return {
+      changesOnly: true,
       packet({ frame, facts }) {
         if (facts.checksumCut) {
           const x = cut.get(facts.conn);

@@ -12,6 +12,7 @@ export const fastcloseKey: Rule = {
     topic: 'fastclose',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       const c = facts.conn;
       if (!c || facts.side === undefined) return;
@@ -48,6 +49,7 @@ export const tcprst: Rule = {
     topic: 'tcprst',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet(e) {
       const { frame, facts } = e;
       if (!facts.stream || !frame.tcp || !(frame.tcp.flags & TH_RST)) return;

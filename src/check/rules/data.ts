@@ -11,6 +11,7 @@ export const dssChecksumRule: Rule = {
     topic: 'mapping',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ facts }) {
       for (const m of facts.checksumResults) {
         if (m.verified!.ok) continue;
@@ -34,6 +35,7 @@ export const mappingConflict: Rule = {
   create: (ctx) => {
     const seen = new PerStream(() => [[], []] as [Mapping[], Mapping[]]);
     return {
+      changesOnly: true,
       packet({ frame, facts }) {
         const s = facts.stream;
         if (!s || !facts.conn) return;
@@ -88,7 +90,8 @@ export const dataAckRegression: Rule = {
             ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [prev.frame],
               message: `Data ACK ${facts.dataAck} is below the ${prev.v} this subflow already acknowledged in frame ${prev.frame}, ${((time - prev.time) * 1000).toFixed(1)} ms before (by ${prev.v - facts.dataAck} bytes)` });
           }
-        } else h[facts.dir] = { v: facts.dataAck, frame: frame.frame, time };
+        } else if (prev) { prev.v = facts.dataAck; prev.frame = frame.frame; prev.time = time; }
+        else h[facts.dir] = { v: facts.dataAck, frame: frame.frame, time };
       },
     };
   },
@@ -106,6 +109,7 @@ export const dataAckUnsent: Rule = {
     // since captures on several interfaces may show an ACK before the data it acknowledges.
     const candidates = new PerConnection(() => [[], []] as [Array<{ ack: bigint; frame: number; stream: number }>, Array<{ ack: bigint; frame: number; stream: number }>]);
     const touched = new Set<import('../../mptcp/model.ts').MptcpConnection>();
+    const idsnPlus1 = new PerConnection(() => ({ idsn: [undefined, undefined] as Array<bigint | undefined>, plus1: [undefined, undefined] as Array<bigint | undefined> }));
     return {
       packet({ frame, facts }) {
         const c = facts.conn;
@@ -113,9 +117,17 @@ export const dataAckUnsent: Rule = {
         const peer = (1 - facts.side) as Side;
         const idsn = c.idsns[peer];
         if (idsn === undefined) return;
-        const limit = c.sentEnd[peer] ?? idsn + 1n;
+        let limit = c.sentEnd[peer];
+        if (limit === undefined) {
+          // no data mapped yet: the limit is IDSN + 1, worked out once, not per packet
+          const p1 = idsnPlus1.get(c);
+          if (p1.idsn[peer] !== idsn) { p1.idsn[peer] = idsn; p1.plus1[peer] = idsn + 1n; }
+          limit = p1.plus1[peer]!;
+        }
+        if (facts.dataAck <= limit) return;
         const list = candidates.get(c)[facts.side];
-        if (facts.dataAck > limit && list.length < 1000) {
+        // a Data ACK repeated on the next segments adds nothing: the first of them is the candidate
+        if (list.length < 1000 && (list.length === 0 || list[list.length - 1].ack !== facts.dataAck)) {
           list.push({ ack: facts.dataAck, frame: frame.frame, stream: facts.stream.id });
           touched.add(c);
         }
@@ -153,6 +165,7 @@ export const dataAfterDataFin: Rule = {
     topic: 'dataFin',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       const c = facts.conn;
       const s = facts.stream;
@@ -198,6 +211,7 @@ export const mpFail: Rule = {
     topic: 'fallback',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       const c = facts.conn;
       for (const o of facts.options) {

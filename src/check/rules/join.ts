@@ -149,6 +149,7 @@ export const joinRejected: Rule = {
     topic: 'tcprst',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts, data }) {
       const s = facts.stream;
       const j = s?.join;

@@ -9,6 +9,7 @@ export const optionLength: Rule = {
     topic: 'errors',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       const t = frame.tcp;
       if (!t) return;
@@ -39,6 +40,7 @@ export const optionUnknown: Rule = {
     topic: 'iana',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       for (const o of facts.options) {
         if (o.kind === 'UNKNOWN' && o.length >= 3) {
