@@ -1,7 +1,8 @@
 /** One open capture: its analysis worker, the session answering the viewer, and its state. */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { CheckerConfig } from '../src/check/checker.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
@@ -14,7 +15,7 @@ export class CaptureDocument implements vscode.CustomDocument {
   state: DocState = 'loading';
   error: { message: string; retry: boolean } | undefined;
   progress = { packets: 0, bytesRead: 0, totalBytes: 0 };
-  private worker: Worker | undefined;
+  private worker: ChildProcess | undefined;
   private fd: number | undefined;
   private bytes: Buffer | undefined;
   private readonly changed = new vscode.EventEmitter<'chunk' | 'progress' | 'done' | 'error'>();
@@ -45,35 +46,65 @@ export class CaptureDocument implements vscode.CustomDocument {
     this.session.reset();
     const request = await this.request();
     if (!request) return;
-    const worker = new Worker(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath);
+    // the worker hands the index over through a temporary file (no message copies in the host)
+    this.closeIndexFile();
+    try {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-'));
+      const indexFile = path.join(dir, 'index');
+      fs.writeFileSync(indexFile, '');
+      this.indexFd = fs.openSync(indexFile, 'r');
+      this.indexFile = indexFile;
+      request.indexFile = indexFile;
+    } catch {
+      this.closeIndexFile(); // no temporary directory: rows come in messages
+    }
+    // A child process, not a worker thread: its heap is not counted in the extension host, and it
+    // can be stopped at once when the user cancels (the analysis loop does not yield).
+    const worker = fork(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath, [], {
+      execArgv: [],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
     this.worker = worker;
     let finished = false;
     worker.on('message', (m: WorkerMessage) => {
       if (this.disposed || worker !== this.worker) return;
       switch (m.type) {
-        case 'chunk': this.session.appendChunk(m.cols, m.n); this.changed.fire('chunk'); break;
+        case 'chunk': this.session.appendChunk(m.cols, m.n, m.expected); this.changed.fire('chunk'); break;
+        case 'chunkFile':
+          try { this.session.appendChunkFromFile(this.indexFd!, m.position, m.n, m.expected); }
+          catch (err) { finished = true; this.fail(`the analysis index could not be read: ${(err as Error).message}`, true); worker.kill(); break; }
+          this.changed.fire('chunk');
+          break;
         case 'progress': this.progress = { packets: m.packets, bytesRead: m.bytesRead, totalBytes: m.totalBytes }; this.changed.fire('progress'); break;
         case 'done':
           finished = true;
           this.session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams);
           this.state = 'done';
           this.changed.fire('done');
-          void worker.terminate();
+          worker.kill();
+          this.closeIndexFile();
           break;
         case 'failed':
           finished = true;
           this.fail(m.message, !m.userError);
-          void worker.terminate();
+          worker.kill();
           break;
         default: break;
       }
     });
     worker.on('error', (err) => { if (!finished && worker === this.worker) { finished = true; this.fail(`the analysis stopped: ${err.message.split('\n')[0]}`, true); } });
-    worker.on('exit', (code) => { if (!finished && worker === this.worker && !this.disposed) { finished = true; this.fail(`the analysis worker exited (code ${code})`, true); } });
-    worker.postMessage(request, request.type === 'analyzeBytes' ? [request.bytes.buffer as ArrayBuffer] : []);
+    worker.on('exit', (code, signal) => {
+      if (finished || worker !== this.worker || this.disposed) return;
+      finished = true;
+      if (this.cancelled) this.fail(`the analysis was cancelled after ${this.session.index.count.toLocaleString('en-US')} packets`, true);
+      else this.fail(`the analysis worker exited (${code !== null ? `code ${code}` : `signal ${signal}`})`, true);
+    });
+    worker.send(request);
   }
 
-  private async request(): Promise<WorkerRequest | undefined> {
+  private async request(): Promise<Extract<WorkerRequest, { type: 'analyze' | 'analyzeBytes' }> | undefined> {
     try {
       if (this.uri.scheme === 'file') {
         if (this.fd !== undefined) fs.closeSync(this.fd);
@@ -97,24 +128,42 @@ export class CaptureDocument implements vscode.CustomDocument {
   }
 
   private fail(message: string, retry: boolean): void {
+    this.closeIndexFile();
     this.state = 'error';
     this.error = { message, retry };
     this.changed.fire('error');
   }
 
+  private cancelled = false;
+
+  /** Stops a running analysis; what was indexed stays, and Retry starts again. */
   cancel(): void {
-    this.worker?.postMessage({ type: 'cancel' } satisfies WorkerRequest);
+    if (this.state !== 'loading' || !this.worker) return;
+    this.cancelled = true;
+    this.worker.kill();
+  }
+
+  private indexFd: number | undefined;
+  private indexFile: string | undefined;
+
+  private closeIndexFile(): void {
+    if (this.indexFd !== undefined) fs.closeSync(this.indexFd);
+    if (this.indexFile) fs.rmSync(path.dirname(this.indexFile), { recursive: true, force: true });
+    this.indexFd = undefined;
+    this.indexFile = undefined;
   }
 
   private stop(): void {
     const w = this.worker;
     this.worker = undefined;
-    if (w) void w.terminate();
+    this.cancelled = false;
+    if (w) w.kill();
   }
 
   dispose(): void {
     this.disposed = true;
     this.stop();
+    this.closeIndexFile();
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     this.changed.dispose();

@@ -1,22 +1,27 @@
 /**
- * The analysis worker: decodes and checks one capture off the extension host's thread, and streams
- * the packet index to it in chunks. Messages: WorkerRequest in, WorkerMessage out.
+ * The analysis worker: decodes and checks one capture outside the extension host, and streams the
+ * packet index to it in chunks. Messages: WorkerRequest in, WorkerMessage out. It runs as a child
+ * process for the capture viewer (so that its memory is not the extension host's) and as a worker
+ * thread for the decoded trace; both speak the same messages.
  */
 import { parentPort } from 'node:worker_threads';
 import { CaptureError } from '../src/errors.ts';
-import { transferList, type Columns } from '../src/viewer/index.ts';
+import * as fs from 'node:fs';
+import { PacketIndex, transferList, type Columns } from '../src/viewer/index.ts';
 import { analyzeForViewer, type ViewerAnalysis } from '../src/viewer/analyze.ts';
 import { decodedTrace } from '../src/viewer/trace.ts';
 import type { CheckerConfig } from '../src/check/checker.ts';
 
 export type WorkerRequest =
-  | { type: 'analyze'; file: string; config: CheckerConfig }
-  | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig }
+  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string }
+  | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string }
   | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number }
   | { type: 'cancel' };
 
 export type WorkerMessage =
-  | { type: 'chunk'; cols: Columns; n: number }
+  | { type: 'chunk'; cols: Columns; n: number; expected: number }
+  /** rows written to the request's indexFile at `position` (PacketIndex.writeChunk) */
+  | { type: 'chunkFile'; position: number; n: number; expected: number }
   | { type: 'progress'; packets: number; bytesRead: number; totalBytes: number }
   | { type: 'done'; result: ViewerAnalysis }
   | { type: 'trace'; text: string; lines: number; truncated: boolean }
@@ -25,12 +30,14 @@ export type WorkerMessage =
 let cancelled = false;
 
 function post(m: WorkerMessage, transfer: ArrayBuffer[] = []): void {
-  parentPort!.postMessage(m, transfer);
+  if (parentPort) parentPort.postMessage(m, transfer);
+  else process.send?.(m);
 }
 
 const fail = (err: unknown) => post({ type: 'failed', message: err instanceof Error ? err.message.split('\n')[0] : String(err), userError: err instanceof CaptureError });
 
-parentPort?.on('message', (req: WorkerRequest) => {
+const port = parentPort ?? (process.send ? process : undefined);
+port?.on('message', (req: WorkerRequest) => {
   if (req.type === 'cancel') { cancelled = true; return; }
   // fault injection for the end-to-end test of a dying worker (never set in normal use)
   if (process.env.MPTCP_LENS_WORKER_FAULT === 'exit' && req.type !== 'trace') process.exit(3);
@@ -40,10 +47,22 @@ parentPort?.on('message', (req: WorkerRequest) => {
     return;
   }
   const input = req.type === 'analyze' ? { file: req.file } : { bytes: req.bytes, name: req.name };
+  let indexFd: number | undefined;
+  let position = 0;
+  try {
+    if (req.indexFile) indexFd = fs.openSync(req.indexFile, 'w');
+  } catch (err) { fail(err); return; }
   analyzeForViewer(input, {
     config: req.config,
     isCancelled: () => cancelled,
-    onChunk: (cols, n) => post({ type: 'chunk', cols, n }, transferList(cols)),
+    onChunk: (cols, n, expected) => {
+      if (indexFd === undefined) { post({ type: 'chunk', cols, n, expected }, transferList(cols)); return; }
+      const at = position;
+      position += PacketIndex.writeChunk(indexFd, at, cols, n);
+      post({ type: 'chunkFile', position: at, n, expected });
+    },
     onProgress: (packets, bytesRead, totalBytes) => post({ type: 'progress', packets, bytesRead, totalBytes }),
-  }).then((result) => post({ type: 'done', result }), fail);
+  }).then((result) => post({ type: 'done', result }), fail).finally(() => { if (indexFd !== undefined) fs.closeSync(indexFd); });
 });
+// a child process leaves when its parent does
+if (!parentPort && process.send) process.on('disconnect', () => process.exit(0));

@@ -113,10 +113,18 @@ async function workbench(): Promise<Page> {
 }
 
 async function command(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget:visible input');
-  await page.keyboard.type(title);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row:has-text("${title.replace(/^>/, '')}")`);
+  // under load the palette may open late or lose the first keys: try again until it lists the command
+  const row = `.quick-input-list .monaco-list-row:has-text("${title.replace(/^>/, '')}")`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget:visible input', { timeout: 10_000 }).catch(() => {});
+    await page.keyboard.type(title);
+    if (await page.waitForSelector(row, { timeout: 10_000 }).then(() => true, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`the command palette never listed ${title}`);
+    await page.keyboard.press('Escape');
+    await page.locator('.monaco-workbench').click({ position: { x: 800, y: 400 } }).catch(() => {});
+  }
   await page.keyboard.press('Enter');
 }
 

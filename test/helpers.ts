@@ -8,9 +8,9 @@ import type { DecodedFrame } from '../src/wire/packet.ts';
 export interface Seen { frame: DecodedFrame; facts: PacketFacts }
 
 /** Analyses a fixture and keeps every packet's decode and facts (small captures only). */
-export async function packetsOf(file: string): Promise<{ packets: Seen[]; analysis: Awaited<ReturnType<typeof analyzeBytes>> }> {
+export async function packetsOf(file: string, bytes?: Uint8Array): Promise<{ packets: Seen[]; analysis: Awaited<ReturnType<typeof analyzeBytes>> }> {
   const packets: Seen[] = [];
-  const analysis = await analyzeBytes(file, fs.readFileSync(file), { onPacket: (frame, facts) => packets.push({ frame, facts }) });
+  const analysis = await analyzeBytes(file, bytes ?? fs.readFileSync(file), { onPacket: (frame, facts) => packets.push({ frame, facts }) });
   return { packets, analysis };
 }
 

@@ -82,3 +82,39 @@ test('IP fragments after the first are skipped and counted', async () => {
   assert.equal(summaryJson(r).nonFirstFragments, 1);
   assert.match(summaryText(r), /1 IP fragment after the first skipped \(no TCP header in them\)/);
 });
+
+test('a 4-tuple reused the other way round starts a new stream, and later packets find it', async () => {
+  const { frameOffsets } = await import('./helpers.ts');
+  const file = fixture('kernel', 'multi.pcap');
+  const bytes = fs.readFileSync(file);
+  const frames = await frameOffsets(bytes);
+  const { packets } = await packetsOf(file);
+  const record = (n: number) => { const x = frames.get(n)!; return Buffer.from(bytes.subarray(x.offset - 16, x.offset + x.frame.caplen)); };
+  // the MP_CAPABLE SYN of the first connection, sent back the other way with another ISN
+  const syn = packets.find((p) => p.frame.tcp && (p.frame.tcp.flags & 0x12) === 0x02)!;
+  const rev = record(syn.frame.frame);
+  const ip = 16 + syn.frame.ipOffset;
+  const tcp = 16 + syn.frame.tcp!.offset;
+  const src = Buffer.from(rev.subarray(ip + 12, ip + 16));
+  rev.copy(rev, ip + 12, ip + 16, ip + 20);
+  src.copy(rev, ip + 16);
+  const sport = rev.readUInt16BE(tcp);
+  rev.writeUInt16BE(rev.readUInt16BE(tcp + 2), tcp);
+  rev.writeUInt16BE(sport, tcp + 2);
+  rev.writeUInt32BE((rev.readUInt32BE(tcp + 4) + 12345) >>> 0, tcp + 4);
+  // then packets of two other streams (so the last-streams cache holds neither), then an ACK of
+  // the original direction of that 4-tuple: it belongs to the new stream, in its direction 1
+  const others = packets.filter((p) => p.facts.stream && p.facts.stream.id !== syn.facts.stream!.id);
+  const y = others[others.length - 1];
+  const z = [...others].reverse().find((p) => p.facts.stream!.id !== y.facts.stream!.id)!;
+  const ack = packets.find((p) => p.facts.stream?.id === syn.facts.stream!.id && p.facts.dir === 0 && !(p.frame.tcp!.flags & 0x02))!;
+  const extended = Buffer.concat([bytes, rev, record(z.frame.frame), record(y.frame.frame), record(ack.frame.frame)]);
+  const after = await packetsOf(fixture('kernel', 'multi.pcap'), extended);
+  const n = packets.length;
+  const newSyn = after.packets[n];
+  const lastAck = after.packets[n + 3];
+  assert.equal(newSyn.facts.stream!.id, after.analysis.tracker.streams.length - 1, 'the reversed SYN opens a new stream');
+  assert.notEqual(newSyn.facts.stream!.id, syn.facts.stream!.id);
+  assert.equal(lastAck.facts.stream!.id, newSyn.facts.stream!.id, 'the ACK finds the new stream, not the old one');
+  assert.equal(lastAck.facts.dir, 1);
+});

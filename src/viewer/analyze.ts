@@ -15,7 +15,8 @@ export const MAX_DIAGRAMS = 1000;
 export interface ViewerAnalysisOptions {
   chunkSize?: number;
   config?: CheckerConfig;
-  onChunk(cols: Columns, n: number): void;
+  /** rows in chunks; `expected` estimates the rows of the whole capture (from the bytes read so far) */
+  onChunk(cols: Columns, n: number, expected: number): void;
   onProgress?(packets: number, bytesRead: number, totalBytes: number): void;
   isCancelled?(): boolean;
 }
@@ -54,9 +55,11 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
   let lastFlush = Date.now();
   let bytesRead = 0;
   let totalBytes = 0;
+  let packetsAtBytes = 0;
   const flush = () => {
     if (index.count === sent) return;
-    opts.onChunk(index.slice(0, index.count - sent), index.count - sent);
+    const expected = bytesRead > 0 ? Math.ceil((packetsAtBytes * totalBytes) / bytesRead) : 0;
+    opts.onChunk(index.slice(0, index.count - sent), index.count - sent, expected);
     sent = index.count;
     // the index is only a staging area here: start it again
     index.count = 0;
@@ -67,7 +70,7 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
   let total = 0;
   const r = await checkCapture('file' in input ? { file: input.file } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
     isCancelled: opts.isCancelled,
-    onProgress: (done, all) => { bytesRead = done; totalBytes = all; },
+    onProgress: (done, all) => { bytesRead = done; totalBytes = all; packetsAtBytes = total; },
     onPacket: (f, facts) => {
       index.add(f, facts);
       total++;

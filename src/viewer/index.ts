@@ -3,6 +3,7 @@
  * built by the worker in one pass and sent in chunks. Packet bytes are not kept: rows and details
  * are made again from the file by offset when the viewer asks.
  */
+import * as fs from 'node:fs';
 import type { Mapping, PacketFacts } from '../mptcp/model.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
 
@@ -34,19 +35,40 @@ function relMapping(m: Mapping, base: bigint): number {
   return rel;
 }
 
+/**
+ * The last BigInt made relative: a repeated DSS hands the same Data ACK and mapping DSN (the very
+ * same BigInt) to every packet it is repeated on, so one subtraction serves them all.
+ */
+class RelCache {
+  private v: bigint | undefined;
+  private base: bigint | undefined;
+  private rel = 0;
+  of(v: bigint, base: bigint): number {
+    if (v !== this.v || base !== this.base) { this.v = v; this.base = base; this.rel = relNumber(v, base); }
+    return this.rel;
+  }
+}
+
 /** Packet index columns, growing as packets arrive. Frame N is row N-1. */
 export class PacketIndex {
   count = 0;
   cols: Columns;
+  private relAck = new RelCache();
+  private relMapDsn = new RelCache();
 
   constructor(capacity = 4096) {
     this.cols = allocColumns(capacity);
   }
 
-  private grow(min: number): void {
+  /**
+   * Makes room for `min` rows. `expected`, the rows the whole capture is expected to hold, sizes
+   * the columns once instead of growing them by half again and again (each growth copies all).
+   */
+  private grow(min: number, expected = 0): void {
     let cap = this.cols.offset.length;
     if (cap >= min) return;
-    while (cap < min) cap = Math.ceil(cap * 1.5);
+    if (expected >= min) cap = Math.max(expected, Math.ceil(cap * 1.125));
+    else while (cap < min) cap = Math.ceil(cap * 1.5);
     const next = allocColumns(cap);
     for (const k of Object.keys(COLUMNS) as ColumnName[]) (next[k] as { set(a: ArrayLike<number>): void }).set(this.cols[k]);
     this.cols = next;
@@ -77,10 +99,10 @@ export class PacketIndex {
     if (conn && side !== undefined) {
       const own = conn.idsns[side];
       const peer = conn.idsns[1 - side];
-      c.relAck[i] = facts.dataAck !== undefined && peer !== undefined ? relNumber(facts.dataAck, peer) : NaN;
+      c.relAck[i] = facts.dataAck !== undefined && peer !== undefined ? this.relAck.of(facts.dataAck, peer) : NaN;
       const m = facts.mapping;
       c.relDsn[i] = m !== undefined && own !== undefined ? relMapping(m, own) + facts.mappingOffset! : NaN;
-      c.relMapDsn[i] = facts.mappingDsn !== undefined && own !== undefined ? relNumber(facts.mappingDsn, own) : NaN;
+      c.relMapDsn[i] = facts.mappingDsn !== undefined && own !== undefined ? this.relMapDsn.of(facts.mappingDsn, own) : NaN;
     } else {
       c.relAck[i] = NaN;
       c.relDsn[i] = NaN;
@@ -92,7 +114,8 @@ export class PacketIndex {
 
   /** Gives back the capacity beyond the rows (once no more arrive). */
   shrink(): void {
-    if (this.cols.offset.length === this.count) return;
+    // slack (the capture's size estimate is a few percent off) is cheaper than a second copy of everything
+    if (this.cols.offset.length - this.count <= this.count / 4) return;
     const next = allocColumns(Math.max(1, this.count));
     for (const k of Object.keys(COLUMNS) as ColumnName[]) (next[k] as { set(a: ArrayLike<number>): void }).set(this.cols[k].subarray(0, this.count));
     this.cols = next;
@@ -106,9 +129,43 @@ export class PacketIndex {
   }
 
   /** Appends rows received as column copies. */
-  append(chunk: Columns, n: number): void {
-    this.grow(this.count + n);
+  append(chunk: Columns, n: number, expected = 0): void {
+    this.grow(this.count + n, expected);
     for (const k of Object.keys(COLUMNS) as ColumnName[]) (this.cols[k] as { set(a: ArrayLike<number>, o: number): void }).set(chunk[k].subarray(0, n), this.count);
+    this.count += n;
+  }
+
+  /**
+   * Writes rows as the chunk file format: each column's bytes in COLUMNS order. Returns the bytes
+   * written. (The analysis process hands its index over this way: the extension host then reads
+   * the rows straight into its columns, with no message copies for the garbage collector.)
+   */
+  static writeChunk(fd: number, position: number, chunk: Columns, n: number): number {
+    let at = position;
+    for (const k of Object.keys(COLUMNS) as ColumnName[]) {
+      const col = chunk[k];
+      const bytes = new Uint8Array(col.buffer, col.byteOffset, n * col.BYTES_PER_ELEMENT);
+      for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done, at + done);
+      at += bytes.length;
+    }
+    return at - position;
+  }
+
+  /** Appends `n` rows that writeChunk put at `position` of the file `fd`. */
+  appendFromFile(fd: number, position: number, n: number, expected = 0): void {
+    this.grow(this.count + n, expected);
+    let at = position;
+    for (const k of Object.keys(COLUMNS) as ColumnName[]) {
+      const col = this.cols[k];
+      const size = col.BYTES_PER_ELEMENT;
+      const target = new Uint8Array(col.buffer, col.byteOffset + this.count * size, n * size);
+      for (let done = 0; done < target.length;) {
+        const got = fs.readSync(fd, target, done, target.length - done, at + done);
+        if (got === 0) throw new Error(`index chunk at ${at} cut short`);
+        done += got;
+      }
+      at += target.length;
+    }
     this.count += n;
   }
 

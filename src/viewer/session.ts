@@ -41,8 +41,15 @@ export class CaptureSession {
     this.setFilter(this.filter);
   }
 
-  appendChunk(chunk: Columns, n: number): void {
-    this.index.append(chunk, n);
+  /** Adds rows from the worker; `expected` is its estimate of the rows of the whole capture. */
+  appendChunk(chunk: Columns, n: number, expected = 0): void {
+    this.index.append(chunk, n, expected);
+    if (this.matches) this.extendMatches(this.index.count - n);
+  }
+
+  /** Adds rows the worker wrote to an index file (see PacketIndex.writeChunk). */
+  appendChunkFromFile(fd: number, position: number, n: number, expected = 0): void {
+    this.index.appendFromFile(fd, position, n, expected);
     if (this.matches) this.extendMatches(this.index.count - n);
   }
 

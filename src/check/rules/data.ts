@@ -33,7 +33,8 @@ export const mappingConflict: Rule = {
     topic: 'mapping',
   },
   create: (ctx) => {
-    const seen = new PerStream(() => [[], []] as [Mapping[], Mapping[]]);
+    // the last 64 mappings per direction, oldest first from `head` (a ring: no shifting per mapping)
+    const seen = new PerStream(() => [{ items: [] as Mapping[], head: 0 }, { items: [] as Mapping[], head: 0 }]);
     return {
       changesOnly: true,
       packet({ frame, facts }) {
@@ -43,7 +44,9 @@ export const mappingConflict: Rule = {
         const m = list[list.length - 1];
         if (!m || m.frame !== frame.frame || !m.dsnKnown) return;
         const earlier = seen.get(s)[facts.dir];
-        for (const x of earlier) {
+        const n = earlier.items.length;
+        for (let k = 0; k < n; k++) {
+          const x = earlier.items[(earlier.head + k) % n];
           if (!x.dsnKnown) continue;
           const overlap = ((m.ssn - x.ssn) >>> 0) < x.length || ((x.ssn - m.ssn) >>> 0) < m.length;
           if (!overlap) continue;
@@ -56,8 +59,8 @@ export const mappingConflict: Rule = {
             break;
           }
         }
-        earlier.push(m);
-        if (earlier.length > 64) earlier.shift();
+        if (n < 64) earlier.items.push(m);
+        else { earlier.items[earlier.head] = m; earlier.head = (earlier.head + 1) % 64; }
       },
     };
   },
