@@ -149,3 +149,49 @@ test('a v0 capture: rows and details cite RFC 6824', async () => {
   const opt = s.details(4).tree[2].children!.find((n) => n.label === 'Options')!.children!.find((n) => n.label === 'MPTCP DSS')!;
   assert.equal(opt.rfc!.doc, 'RFC 6824');
 });
+
+test('the index handed over through a file equals the one sent in messages, and is sized once from the estimate', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const { CaptureSession } = await import('../src/viewer/session.ts');
+  const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
+  const file = fixture('kernel', 'multi.pcap');
+  const bytes = fs.readFileSync(file);
+  const direct = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+  const viaFile = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-test-'));
+  const indexFile = path.join(dir, 'index');
+  const wfd = fs.openSync(indexFile, 'w');
+  const rfd = fs.openSync(indexFile, 'r');
+  let position = 0;
+  const expectations: number[] = [];
+  try {
+    await analyzeForViewer({ file }, { chunkSize: 64, onChunk: (cols, n, expected) => {
+      direct.appendChunk(cols, n);
+      const at = position;
+      position += PacketIndex.writeChunk(wfd, at, cols, n);
+      viaFile.appendChunkFromFile(rfd, at, n, expected);
+      expectations.push(expected);
+    } });
+  } finally { fs.closeSync(wfd); fs.closeSync(rfd); fs.rmSync(dir, { recursive: true }); }
+  assert.equal(viaFile.index.count, direct.index.count);
+  assert.equal(position, direct.index.count * PacketIndex.bytesPerPacket());
+  for (const k of Object.keys(direct.index.cols) as Array<keyof typeof direct.index.cols>) {
+    assert.deepEqual([...viaFile.index.cols[k].subarray(0, viaFile.index.count)], [...direct.index.cols[k].subarray(0, direct.index.count)], `column ${k}`);
+  }
+  assert.deepEqual(viaFile.rows(100, 3), direct.rows(100, 3));
+  // a small capture has no estimate before its end: the columns grow by half as rows come
+  assert.ok(expectations.every((e) => e === 0));
+
+  // 40,000 packets: once 16,384 are read the estimate is the packet count, and the columns are
+  // sized to it at once (no growth by half, no shrinking copy at the end)
+  const { repeatFrame } = await import('./helpers.ts');
+  const big = await repeatFrame(fixture('kernel', 'basic.pcap'), 20, 40_000);
+  const s = new CaptureSession((o, n) => big.subarray(o, o + n));
+  const seen: number[] = [];
+  await analyzeForViewer({ bytes: big, name: 'big' }, { onChunk: (cols, n, expected) => { s.appendChunk(cols, n, expected); seen.push(expected); } });
+  s.finish([], [], []);
+  assert.equal(s.index.count, 40_000);
+  assert.ok(seen.filter((e) => e > 0).every((e) => Math.abs(e - 40_000) <= 40), `estimates ${[...new Set(seen)].join(', ')}`);
+  assert.ok(s.index.cols.offset.length >= 40_000 && s.index.cols.offset.length <= 45_000, `capacity ${s.index.cols.offset.length}`);
+});
