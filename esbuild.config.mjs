@@ -14,6 +14,7 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['scripts/bench-decode.ts'], outfile: 'dist/bench-decode.js', platform: 'node', format: 'cjs', target: 'node20' },
+  { ...common, entryPoints: ['scripts/bench-viewer.ts'], outfile: 'dist/bench-viewer.js', platform: 'node', format: 'cjs', target: 'node20' },
 ];
 if (existsSync('extension/extension.ts')) {
   builds.push({ ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });

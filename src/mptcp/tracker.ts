@@ -277,15 +277,19 @@ export class Tracker {
       return undefined;
     }
     if (!s) {
+      // every field present from the start: one hidden class for all streams keeps the per-packet
+      // property accesses monomorphic
       s = {
         id: this.streams.length,
         a: { addr: f.src, port: t.srcPort },
         b: { addr: f.dst, port: t.dstPort },
         isn: [undefined, undefined],
+        synFrame: undefined, synAckFrame: undefined, synSeq: undefined,
         firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
-        packets: [0, 0], bytes: [0, 0], finFrame: [undefined, undefined],
-        capable: [], role: 'plain', conn: null, backup: false, dssSeen: false,
-        mappings: [[], []], dataAckMax: [undefined, undefined],
+        packets: [0, 0], bytes: [0, 0], finFrame: [undefined, undefined], rstFrame: undefined,
+        capable: [], role: 'plain', conn: null, sideOfA: undefined, join: undefined, backup: false, dssSeen: false,
+        lastMptcpFrame: undefined, mappings: [[], []], fallbackAtSynAck: undefined, dataAckMax: [undefined, undefined],
+        dssCache: undefined, reinjectedBytes: undefined, rtt: undefined, inflight: undefined,
       };
       this.streams.push(s);
       this.byTuple.set(key, s);
@@ -325,6 +329,7 @@ export class Tracker {
       mapped: [undefined, undefined],
       dsnRef: [undefined, undefined],
       firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
+      version: undefined, initial: undefined, fallback: undefined, fastcloseFrame: undefined,
       createdBy,
       reinjectedBytes: 0,
       stats: { outOfOrder: [0, 0], duplicateDataAcks: [0, 0], lastDataAck: [undefined, undefined], maxDataAck: [undefined, undefined] },
@@ -464,7 +469,8 @@ export class Tracker {
     if (stage === 'data' && o.dataLevelLength !== undefined && payloadLength > 0 && c.idsns[side] !== undefined) {
       const m: Mapping = {
         frame: f.frame, stream: s.id, dir, dsn: (c.idsns[side]! + 1n) & MASK64, dsnKnown: true,
-        ssn: 1, length: o.dataLevelLength, checksum: o.checksum, implicit: true, covered: 0,
+        ssn: 1, length: o.dataLevelLength, checksum: o.checksum, implicit: true, sum: undefined, covered: 0,
+        verified: undefined, unverifiable: undefined, rel: undefined, relBase: undefined,
       };
       this.addMapping(s, dir, c, side, m);
     }
@@ -482,7 +488,12 @@ export class Tracker {
 
   private applyJoin(f: DecodedFrame, s: TcpStream, dir: Dir, o: MpJoin, time: number, syn: boolean, ack: boolean): void {
     if (s.role === 'plain' || s.role === 'unknown') s.role = 'join';
-    const j = (s.join ??= {});
+    const j = (s.join ??= {
+      token: undefined, initiatorSide: undefined, nonceA: undefined, nonceB: undefined, addressIdA: undefined, addressIdB: undefined,
+      backupA: undefined, backupB: undefined, truncatedHmac: undefined, hmac: undefined, synFrame: undefined, synAckFrame: undefined,
+      ackFrame: undefined, synTime: undefined, synAckTime: undefined, ackTime: undefined, rstTime: undefined, ackAckFrame: undefined,
+      dataBeforeEstablished: undefined, rstFrame: undefined, rstReason: undefined,
+    });
     if (o.form === 'syn' && syn && !ack) {
       if (j.synFrame === undefined) { j.synFrame = f.frame; j.synTime = time; }
       j.token = o.token;
@@ -570,7 +581,8 @@ export class Tracker {
       }
       const m: Mapping = {
         frame: f.frame, stream: s.id, dir, dsn, dsnKnown: known, ssn: o.subflowSeq, length: o.dataLevelLength,
-        checksum: o.checksum, implicit: false, covered: 0,
+        checksum: o.checksum, implicit: false, sum: undefined, covered: 0,
+        verified: undefined, unverifiable: undefined, rel: undefined, relBase: undefined,
       };
       if (o.dataLevelLength > 0 && !(o.dataFin && o.subflowSeq === 0 && t.payloadLength === 0)) this.addMapping(s, dir, c, side, m);
       const end = (dsn + BigInt(o.dataLevelLength)) & MASK64;
