@@ -172,7 +172,13 @@ export function dssLength(flags: number): number {
 }
 
 const rd32 = (b: Buffer, o: number) => ((b[o] << 24) >>> 0) + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
-const rd64 = (b: Buffer, o: number) => (BigInt(rd32(b, o)) << 32n) | BigInt(rd32(b, o + 4));
+// 64-bit fields through a DataView over the bytes' ArrayBuffer (one native read, not four BigInt operations)
+let dvBuffer: ArrayBufferLike | undefined;
+let dv: DataView | undefined;
+function rd64(b: Buffer, o: number): bigint {
+  if (b.buffer !== dvBuffer) { dvBuffer = b.buffer; dv = new DataView(b.buffer); }
+  return dv!.getBigUint64(b.byteOffset + o);
+}
 
 /**
  * Parses the MPTCP option at `off` in `b`. `avail` is how many option bytes are in the capture
@@ -233,9 +239,11 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
     }
     case Subtype.DSS: {
       const flags = byte3 & 0x1f;
+      // every field present (undefined when absent): one hidden class for all DSS options
       const o: Dss = {
         offset: off, length, subtype, byte2, byte3, truncated, kind: 'DSS', flags, dataFin: (flags & DSS_DATA_FIN) !== 0,
-        dataAck8: (flags & DSS_ACK8) !== 0, dsn8: (flags & DSS_DSN8) !== 0,
+        dataAck8: (flags & DSS_ACK8) !== 0, dsn8: (flags & DSS_DSN8) !== 0, lengthProblem: undefined,
+        dataAck: undefined, dsn: undefined, subflowSeq: undefined, dataLevelLength: undefined, checksum: undefined,
       };
       if (length < 4) {
         o.lengthProblem = `DSS length ${length} is shorter than its 4-byte header`;
