@@ -118,3 +118,31 @@ test('a 4-tuple reused the other way round starts a new stream, and later packet
   assert.equal(lastAck.facts.stream!.id, newSyn.facts.stream!.id, 'the ACK finds the new stream, not the old one');
   assert.equal(lastAck.facts.dir, 1);
 });
+
+test('IntervalSet: merged ranges equal a byte-by-byte model, in order and out of order', async () => {
+  const { IntervalSet } = await import('../src/mptcp/intervals.ts');
+  let seed = 12345;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (const inOrder of [true, false]) {
+    const set = new IntervalSet();
+    const model = new Uint8Array(40000);
+    let at = 0;
+    for (let i = 0; i < 400; i++) {
+      // in order: mostly right after (or overlapping) the previous range; else anywhere
+      const start = inOrder ? Math.max(0, at - rnd(20) + (rnd(4) === 0 ? rnd(30) : 0)) : rnd(39000);
+      const end = start + 1 + rnd(40);
+      at = end;
+      set.add(BigInt(start) + (1n << 60n), BigInt(end) + (1n << 60n));
+      model.fill(1, start, Math.min(end, model.length));
+    }
+    const expected: Array<[bigint, bigint]> = [];
+    for (let i = 0; i < model.length; i++) {
+      if (!model[i]) continue;
+      let j = i;
+      while (j < model.length && model[j]) j++;
+      expected.push([BigInt(i) + (1n << 60n), BigInt(j) + (1n << 60n)]);
+      i = j;
+    }
+    assert.deepEqual(set.ranges, expected, inOrder ? 'in order' : 'out of order');
+  }
+});

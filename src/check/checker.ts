@@ -78,6 +78,7 @@ export class Checker {
   /** the rules that see every packet, and those that see only packets with something new */
   private everyPacket: Array<(e: PacketEvent) => void> | undefined;
   private changedPacket: Array<(e: PacketEvent) => void> = [];
+  private event: PacketEvent = { frame: undefined as unknown as DecodedFrame, facts: undefined as unknown as PacketFacts, data: undefined as unknown as Buffer };
 
   packet(frame: DecodedFrame, facts: PacketFacts, data: Buffer): void {
     if (!this.everyPacket) {
@@ -85,7 +86,11 @@ export class Checker {
       this.everyPacket = this.handlers.filter((x) => x.h.packet && (all || !x.h.changesOnly)).map((x) => x.h.packet!.bind(x.h));
       this.changedPacket = this.handlers.filter((x) => x.h.packet && !all && x.h.changesOnly).map((x) => x.h.packet!.bind(x.h));
     }
-    const e: PacketEvent = { frame, facts, data };
+    // one event object for every packet (rules read it during the call and keep none of it)
+    const e = this.event;
+    e.frame = frame;
+    e.facts = facts;
+    e.data = data;
     const every = this.everyPacket;
     for (let i = 0; i < every.length; i++) every[i](e);
     if (isSteady(frame, facts)) return;

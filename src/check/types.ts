@@ -30,6 +30,7 @@ export interface RuleMeta {
   topic: Topic;
 }
 
+/** One packet for the rules; the object is reused for the next packet: keep its fields, not it. */
 export interface PacketEvent {
   frame: DecodedFrame;
   facts: PacketFacts;

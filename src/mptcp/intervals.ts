@@ -9,6 +9,17 @@ export class IntervalSet {
   add(start: bigint, end: bigint): void {
     if (end <= start || this.overflowed) return;
     const r = this.ranges;
+    // data mostly arrives in order: it extends the last range, or follows it
+    const n = r.length;
+    if (n > 0) {
+      const last = r[n - 1];
+      if (start >= last[0] && start <= last[1]) { if (end > last[1]) last[1] = end; return; }
+      if (start > last[1]) {
+        r.push([start, end]);
+        if (r.length > this.maxRanges) { this.overflowed = true; r.length = 0; }
+        return;
+      }
+    }
     // first range whose end >= start
     let lo = 0, hi = r.length;
     while (lo < hi) {

@@ -585,9 +585,10 @@ export class Tracker {
         verified: undefined, unverifiable: undefined, rel: undefined, relBase: undefined,
       };
       if (o.dataLevelLength > 0 && !(o.dataFin && o.subflowSeq === 0 && t.payloadLength === 0)) this.addMapping(s, dir, c, side, m);
-      const end = (dsn + BigInt(o.dataLevelLength)) & MASK64;
+      const endRaw = dsn + BigInt(o.dataLevelLength);
+      const end = endRaw & MASK64;
       if (known && (c.sentEnd[side] === undefined || end > c.sentEnd[side]!)) c.sentEnd[side] = end;
-      if (known && o.dataLevelLength > 0) (c.mapped[side] ??= new IntervalSet()).add(dsn, dsn + BigInt(o.dataLevelLength));
+      if (known && o.dataLevelLength > 0) (c.mapped[side] ??= new IntervalSet()).add(dsn, endRaw);
     }
   }
 
@@ -599,8 +600,9 @@ export class Tracker {
     if (c.checksumRequired || m.checksum !== undefined) m.sum = new OnesSum();
     list.push(m);
     if (list.length > MAX_MAPPINGS_PER_DIR) list.shift();
-    if (c.sentEnd[side] === undefined || m.dsn + BigInt(m.length) > c.sentEnd[side]!) c.sentEnd[side] = (m.dsn + BigInt(m.length)) & MASK64;
-    if (m.dsnKnown) (c.mapped[side] ??= new IntervalSet()).add(m.dsn, m.dsn + BigInt(m.length));
+    const end = m.dsn + BigInt(m.length);
+    if (c.sentEnd[side] === undefined || end > c.sentEnd[side]!) c.sentEnd[side] = end & MASK64;
+    if (m.dsnKnown) (c.mapped[side] ??= new IntervalSet()).add(m.dsn, end);
   }
 
   /** Finds the DSN of this segment's payload and feeds DSS checksums. */
