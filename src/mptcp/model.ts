@@ -176,7 +176,9 @@ export interface Inflight {
 
 export interface DssCache {
   offset: number;
-  bytes: Buffer;
+  length: number;
+  /** the option's bytes (the first `length`; the store is reused by the direction's next DSS) */
+  bytes: Uint8Array;
   option: Dss;
   dataAck?: bigint;
   mappingDsn?: bigint;

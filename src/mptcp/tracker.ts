@@ -137,8 +137,8 @@ export class Tracker {
       for (let i = 0; i < refs.length; i++) {
         const ref = refs[i];
         if (ref.length < 2) continue;
-        if (cache && cache.offset === ref.offset && cache.bytes.length === ref.length && ref.avail === ref.length && cache.conn === s.conn
-          && sameBytes(cache.bytes, data, ref.offset)) {
+        if (cache && cache.offset === ref.offset && cache.length === ref.length && ref.avail === ref.length && cache.conn === s.conn
+          && sameBytes(cache.bytes, cache.length, data, ref.offset)) {
           repeat = cache;
           options.push(cache.option);
           continue;
@@ -162,8 +162,13 @@ export class Tracker {
       for (let i = 0; i < options.length; i++) {
         const o = options[i];
         if (o.kind !== 'DSS' || o === repeat?.option || o.lengthProblem || o.truncated) continue;
-        (s.dssCache ??= [undefined, undefined])[dir] = {
-          offset: o.offset, bytes: Buffer.from(data.subarray(o.offset, o.offset + o.length)), option: o,
+        const caches = (s.dssCache ??= [undefined, undefined]);
+        // the byte store of the direction's previous DSS is reused (only the tracker reads it)
+        const prevBytes = caches[dir]?.bytes;
+        const bytes = prevBytes && prevBytes.length >= o.length ? prevBytes : new Uint8Array(Math.max(o.length, 32));
+        for (let k = 0; k < o.length; k++) bytes[k] = data[o.offset + k];
+        caches[dir] = {
+          offset: o.offset, length: o.length, bytes, option: o,
           dataAck: facts.dataAck, mappingDsn: facts.mappingDsn, conn: s.conn,
         };
       }
@@ -698,8 +703,8 @@ export class Tracker {
 }
 
 /** Whether `b` holds the bytes of `a` at `off` (short options: a plain loop beats a native call). */
-function sameBytes(a: Buffer, b: Buffer, off: number): boolean {
-  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[off + i]) return false;
+function sameBytes(a: Uint8Array, n: number, b: Buffer, off: number): boolean {
+  for (let i = n - 1; i >= 0; i--) if (a[i] !== b[off + i]) return false;
   return true;
 }
 
