@@ -15,8 +15,9 @@ import type { Dir, DssCache, Inflight, Mapping, MptcpConnection, PacketFacts, Si
 import type { OptionContext } from '../wire/mptcp.ts';
 
 /** Shared by every packet without MPTCP options or checksum results (never written). */
-const NO_OPTIONS: MptcpOption[] = Object.freeze([]) as unknown as MptcpOption[];
-const NO_MAPPINGS: Mapping[] = Object.freeze([]) as unknown as Mapping[];
+// not frozen: a frozen array has another elements kind, which slows every site that reads these lists
+const NO_OPTIONS: MptcpOption[] = [];
+const NO_MAPPINGS: Mapping[] = [];
 
 /** What the tracker worked out of one packet; the 64-bit DSN is made only when asked for. */
 class Facts implements PacketFacts {
@@ -133,18 +134,26 @@ export class Tracker {
     if (refs.length) {
       const cache = s.dssCache?.[dir];
       let optCtx: OptionContext | undefined;
-      const options: MptcpOption[] = (facts.options = []);
-      for (let i = 0; i < refs.length; i++) {
-        const ref = refs[i];
-        if (ref.length < 2) continue;
-        if (cache && cache.offset === ref.offset && cache.length === ref.length && ref.avail === ref.length && cache.conn === s.conn
-          && sameBytes(cache.bytes, cache.length, data, ref.offset)) {
-          repeat = cache;
-          options.push(cache.option);
-          continue;
+      // one MPTCP option, the direction's last DSS again: the common case, a one-element list
+      const only = refs.length === 1 ? refs[0] : undefined;
+      if (only && cache && cache.offset === only.offset && cache.length === only.length && only.avail === only.length && cache.conn === s.conn
+        && sameBytes(cache.bytes, cache.length, data, only.offset)) {
+        repeat = cache;
+        facts.options = [cache.option];
+      } else {
+        const options: MptcpOption[] = (facts.options = []);
+        for (let i = 0; i < refs.length; i++) {
+          const ref = refs[i];
+          if (ref.length < 2) continue;
+          if (cache && cache.offset === ref.offset && cache.length === ref.length && ref.avail === ref.length && cache.conn === s.conn
+            && sameBytes(cache.bytes, cache.length, data, ref.offset)) {
+            repeat = cache;
+            options.push(cache.option);
+            continue;
+          }
+          optCtx ??= { syn, ack, hasData: t.payloadLength > 0, version: s.conn?.version };
+          options.push(parseMptcpOption(data, ref.offset, ref.length, ref.avail, optCtx));
         }
-        optCtx ??= { syn, ack, hasData: t.payloadLength > 0, version: s.conn?.version };
-        options.push(parseMptcpOption(data, ref.offset, ref.length, ref.avail, optCtx));
       }
       facts.repeatedDss = repeat;
     }

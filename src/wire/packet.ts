@@ -95,7 +95,7 @@ const u16 = (b: Buffer, o: number) => (b[o] << 8) | b[o + 1];
 const u32 = (b: Buffer, o: number) => b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
 
 /** Shared by every frame without problems and by segments decoded without all options (never written). */
-const NONE: never[] = Object.freeze([]) as unknown as never[];
+const NONE: never[] = []; // not frozen: see NO_OPTIONS in the tracker
 
 /**
  * Decodes a frame. `allOptions` lists every TCP option in `tcp.options`; the analysis pipeline
@@ -287,7 +287,7 @@ function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number): vo
       problem(d, `TCP option kind ${kind} has impossible length ${len}`);
       const ref = { kind, offset: p, length: len, avail: end - p };
       pushOption(t, ref);
-      if (kind === TCPOPT_MPTCP) { if (t.mptcpOptions === NONE) t.mptcpOptions = []; t.mptcpOptions.push(ref); }
+      if (kind === TCPOPT_MPTCP) { if (t.mptcpOptions === NONE) t.mptcpOptions = [ref]; else t.mptcpOptions.push(ref); }
       break;
     }
     if (p + len > o + hl) {
@@ -296,7 +296,7 @@ function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number): vo
     if (allOpts || kind === TCPOPT_MPTCP) {
       const ref = { kind, offset: p, length: len, avail: Math.min(len, end - p, o + hl - p) };
       pushOption(t, ref);
-      if (kind === TCPOPT_MPTCP) { if (t.mptcpOptions === NONE) t.mptcpOptions = []; t.mptcpOptions.push(ref); }
+      if (kind === TCPOPT_MPTCP) { if (t.mptcpOptions === NONE) t.mptcpOptions = [ref]; else t.mptcpOptions.push(ref); }
     }
     p += len;
   }
