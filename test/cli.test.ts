@@ -81,6 +81,7 @@ test('check - reads a classic pcap from standard input (pcap-parser)', () => {
   const r = run(['check', '-'], fs.readFileSync(SAMPLE));
   assert.equal(r.code, 1);
   assert.match(r.out, /^standard input:frame 3: error capable-key-mismatch/);
+  assert.equal(r.err, '', 'nothing on stderr (pcap-parser calls the deprecated Buffer(): no warning for the user)');
   const ng = run(['check', '-'], fs.readFileSync(fixture('kernel', 'basic.pcapng')));
   assert.equal(ng.code, 2);
   assert.match(ng.err, /pcapng on standard input is not supported/);
