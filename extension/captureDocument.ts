@@ -67,6 +67,8 @@ export class CaptureDocument implements vscode.CustomDocument {
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     this.worker = worker;
+    // below the editor's own processes: on a machine with few cores the first rows and scrolling come first
+    try { if (worker.pid) os.setPriority(worker.pid, 5); } catch { /* not allowed here: normal priority */ }
     let finished = false;
     worker.on('message', (m: WorkerMessage) => {
       if (this.disposed || worker !== this.worker) return;

@@ -8,6 +8,8 @@ import { CaptureDocument } from './captureDocument.ts';
 
 export const VIEW_TYPE = 'mptcpLens.captureViewer';
 const LARGE_FILE = 32 * 1024 * 1024;
+/** counts and progress go to the viewer at most this often while a capture is read */
+const PACE_MS = 200;
 
 export interface ViewerHooks {
   onDocumentDone(doc: CaptureDocument): void;
@@ -50,8 +52,10 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
         const sub = doc.onChange((what) => {
           if (what === 'progress' && doc.progress.totalBytes) {
             const pct = Math.floor((doc.progress.bytesRead / doc.progress.totalBytes) * 100);
-            progress.report({ increment: pct - last, message: `${doc.progress.packets.toLocaleString()} packets` });
-            last = pct;
+            if (pct >= last + 5) { // the notification repaints on each report: every 5 %
+              progress.report({ increment: pct - last, message: `${doc.progress.packets.toLocaleString()} packets` });
+              last = pct;
+            }
           }
           if (what === 'done' || what === 'error') { sub.dispose(); resolve(); }
         });
@@ -89,12 +93,32 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
     });
   }
 
+  /** per document: when counts and progress were last posted, and a posting that waits */
+  private paced = new Map<CaptureDocument, { last: number; timer: ReturnType<typeof setTimeout> | undefined }>();
+
   private broadcast(doc: CaptureDocument, what: 'chunk' | 'progress' | 'done' | 'error'): void {
+    const pace = this.paced.get(doc) ?? { last: 0, timer: undefined };
+    this.paced.set(doc, pace);
+    if (what === 'chunk' || what === 'progress') {
+      // the first rows at once, then counts and progress at most every PACE_MS: the webview and the
+      // workbench repaint on each, and on two cores they would take the analysis' time
+      if (pace.timer) return;
+      const wait = pace.last + PACE_MS - Date.now();
+      if (wait > 0) { pace.timer = setTimeout(() => { pace.timer = undefined; this.postProgress(doc, pace); }, wait); return; }
+      this.postProgress(doc, pace);
+      return;
+    }
+    if (pace.timer) { clearTimeout(pace.timer); pace.timer = undefined; }
+    if (what === 'done' || what === 'error') this.paced.delete(doc);
+    for (const panel of this.panels.get(doc) ?? []) for (const m of stateMessages(doc)) void panel.webview.postMessage(m);
+  }
+
+  private postProgress(doc: CaptureDocument, pace: { last: number }): void {
+    pace.last = Date.now();
+    if (doc.state !== 'loading') return;
     for (const panel of this.panels.get(doc) ?? []) {
-      const post = (m: HostMessage) => void panel.webview.postMessage(m);
-      if (what === 'chunk') post({ type: 'count', total: doc.session.total(), filterId: doc.session.filterId, done: false });
-      else if (what === 'progress') post({ type: 'progress', ...doc.progress });
-      else for (const m of stateMessages(doc)) post(m);
+      void panel.webview.postMessage({ type: 'count', total: doc.session.total(), filterId: doc.session.filterId, done: false } satisfies HostMessage);
+      void panel.webview.postMessage({ type: 'progress', ...doc.progress } satisfies HostMessage);
     }
   }
 

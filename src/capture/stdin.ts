@@ -73,7 +73,7 @@ export function scanPcapStream(input: Readable, name: string, sink: RecordSink, 
 
     // pcap-parser calls the deprecated Buffer() constructor: that is its business, not the user's,
     // who would otherwise get a DeprecationWarning on stderr
-    process.noDeprecation = true;
+    (process as { noDeprecation?: boolean }).noDeprecation = true;
     const parser = pcapParser.parse(feed);
     let pendingHeader: pcapParser.PacketHeader | null = null;
     parser.on('globalHeader', (h) => {
