@@ -132,6 +132,13 @@ async function openCapture(page: Page, name: string): Promise<FrameLocator> {
   await page.locator(`.explorer-folders-view .monaco-list-row:has-text("${name}")`).dblclick();
   const view = page.frameLocator('iframe.webview.ready:visible').frameLocator('iframe#active-frame');
   try {
+    // A double-click while the workbench is still reading the extensions' contributions can open
+    // the capture in the text editor: then reopen it with ours, as a user would.
+    const opened = await view.locator('#counts').waitFor({ timeout: 20_000 }).then(() => true, () => false);
+    if (!opened) {
+      await command(page, '>View: Reopen Editor With');
+      await page.locator('.quick-input-list .monaco-list-row:has-text("MPTCP Lens Capture Viewer")').click();
+    }
     await view.locator('#counts').waitFor({ timeout: 60_000 });
   } catch (err) {
     fs.mkdirSync(shots, { recursive: true });
