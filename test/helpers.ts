@@ -43,13 +43,13 @@ export function optionOffset(frame: DecodedFrame, bytes: Buffer, subtype: number
 
 /**
  * Checks a capture. Every check is run twice, the second time with every rule called on every
- * packet: the findings must be the same (rules marked changesOnly lose nothing on steady packets).
+ * packet: the findings must be the same (rules marked changesOnly lose nothing on quiet packets).
  */
 export async function check(name: string, bytes: Uint8Array, config?: CheckerConfig): Promise<CheckedCapture> {
   const r = await checkCapture({ bytes, name }, config);
   const all = await checkCapture({ bytes, name }, { ...config, everyPacket: true });
-  assert.deepEqual(r.findings, all.findings, `${name}: skipping steady packets changed the findings`);
-  assert.deepEqual([...r.suppressed], [...all.suppressed], `${name}: skipping steady packets changed the suppressed counts`);
+  assert.deepEqual(r.findings, all.findings, `${name}: skipping quiet packets changed the findings`);
+  assert.deepEqual([...r.suppressed], [...all.suppressed], `${name}: skipping quiet packets changed the suppressed counts`);
   return r;
 }
 

@@ -17,18 +17,32 @@ export interface CheckerConfig {
   rules?: Record<string, RuleSetting>;
   /** findings of one rule on one connection beyond this are counted, not listed */
   maxPerRuleAndConnection?: number;
-  /** call every rule on every packet, steady ones too (the tests compare the two) */
+  /** call every rule on every packet, quiet ones too (the tests compare the two) */
   everyPacket?: boolean;
 }
 
 const SYN_FIN_RST = 0x007;
+const DSS_MAPPING_OR_FIN = 0x14; // M and F
 
-/** A packet that repeats what its subflow direction last said: see RuleHandlers.changesOnly. */
-export function isSteady(frame: DecodedFrame, facts: PacketFacts): boolean {
-  const rep = facts.repeatedDss;
-  return rep !== undefined && facts.options.length === 1 && facts.options[0] === rep.option
-    && frame.tcp !== null && (frame.tcp.flags & SYN_FIN_RST) === 0
-    && facts.checksumResults.length === 0 && facts.checksumCut === undefined;
+/**
+ * A packet that brings nothing but Data ACKs (see RuleHandlers.changesOnly): no SYN, FIN or RST,
+ * no checksum verified or cut, and as MPTCP options only well-formed DSS options that carry no
+ * mapping and no DATA_FIN, or the direction's previous DSS repeated byte for byte.
+ */
+export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
+  const t = frame.tcp;
+  if (t === null || (t.flags & SYN_FIN_RST) !== 0 || facts.checksumResults.length !== 0 || facts.checksumCut !== undefined) return false;
+  const options = facts.options;
+  // an option the tracker could not even take apart (length below 2) is not in facts.options
+  if (options.length === 0 || options.length !== t.mptcpOptions.length) return false;
+  const repeated = facts.repeatedDss?.option;
+  const headerEnd = t.offset + t.headerLength;
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i];
+    if (o === repeated) continue;
+    if (o.kind !== 'DSS' || (o.flags & DSS_MAPPING_OR_FIN) !== 0 || o.lengthProblem !== undefined || o.truncated || o.offset + o.length > headerEnd) return false;
+  }
+  return true;
 }
 
 export function findRule(id: string): Rule | undefined {
@@ -93,7 +107,7 @@ export class Checker {
     e.data = data;
     const every = this.everyPacket;
     for (let i = 0; i < every.length; i++) every[i](e);
-    if (isSteady(frame, facts)) return;
+    if (isQuiet(frame, facts)) return;
     const changed = this.changedPacket;
     for (let i = 0; i < changed.length; i++) changed[i](e);
   }

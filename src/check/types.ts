@@ -62,9 +62,10 @@ export interface EndContext extends RuleContext {
 export interface RuleHandlers {
   packet?(e: PacketEvent): void;
   /**
-   * `packet` acts only on packets that bring something new, so the checker may skip steady ones:
-   * no SYN, FIN or RST, no checksum verified or cut, and as the only MPTCP option a byte-for-byte
-   * repeat of the direction's previous DSS (Linux repeats a mapping on every segment it covers).
+   * `packet` acts only on packets that bring something new, so the checker may skip quiet ones
+   * (isQuiet): no SYN, FIN or RST, no checksum verified or cut, and as MPTCP options only
+   * well-formed DSS options without a mapping or DATA_FIN (Data ACKs), or the direction's previous
+   * DSS repeated byte for byte (Linux repeats a mapping on every segment it covers).
    */
   changesOnly?: boolean;
   end?(ctx: EndContext): void;
