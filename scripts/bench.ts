@@ -88,12 +88,25 @@ console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(o
 const rows: string[] = ['| what | packets | time (median) | peak memory | packets/s | in the process, without start-up |', '|---|---:|---:|---:|---:|---:|'];
 const row = (what: string, n: number, s: Sample) => rows.push(`| ${what} | ${n.toLocaleString()} | ${s.seconds.toFixed(2)} s | ${s.peakMiB.toFixed(0)} MiB | ${Math.round(n / s.seconds).toLocaleString()} | ${s.inProcessMs !== undefined ? `${(s.inProcessMs / 1000).toFixed(2)} s, ${Math.round(n / (s.inProcessMs / 1000)).toLocaleString()} packets/s` : ''} |`);
 
-const ours = runMany('mptcp-lens check --format json', [process.execPath, CLI, 'check', '--format', 'json', CAPTURE]);
+// ours and tshark take turns, run by run, so that both meet the same machine (a shared virtual
+// machine's speed drifts by tens of percent within minutes); the ratio is that of the medians
+const oursCmd = [process.execPath, CLI, 'check', '--format', 'json', CAPTURE];
+const tsharkCmd = ['tshark', '-r', CAPTURE, '-q', '-z', 'expert,warn'];
+const haveTshark = spawnSync('tshark', ['--version']).status === 0;
+const oursSamples: Sample[] = [];
+const tsharkSamples: Sample[] = [];
+for (let i = 0; i < RUNS; i++) {
+  oursSamples.push(timed(oursCmd));
+  if (haveTshark) tsharkSamples.push(timed(tsharkCmd));
+}
+const med = (xs: Sample[]): Sample => ({ seconds: median(xs.map((x) => x.seconds)), peakMiB: median(xs.map((x) => x.peakMiB)) });
+const ours = med(oursSamples);
+console.log(`  mptcp-lens check --format json: ${ours.seconds.toFixed(2)} s, ${ours.peakMiB.toFixed(0)} MiB (median of ${RUNS}; runs ${oursSamples.map((x) => x.seconds.toFixed(2)).join(', ')})`);
 row('`mptcp-lens check --format json`', packets, ours);
 let ratio = '';
-const haveTshark = spawnSync('tshark', ['--version']).status === 0;
 if (haveTshark) {
-  const ts = runMany('tshark -q -z expert,warn', ['tshark', '-r', CAPTURE, '-q', '-z', 'expert,warn']);
+  const ts = med(tsharkSamples);
+  console.log(`  tshark -q -z expert,warn: ${ts.seconds.toFixed(2)} s, ${ts.peakMiB.toFixed(0)} MiB (median of ${RUNS}; runs ${tsharkSamples.map((x) => x.seconds.toFixed(2)).join(', ')})`);
   row('`tshark -r FILE -q -z expert,warn`', packets, ts);
   ratio = `mptcp-lens is ${(ts.seconds / ours.seconds).toFixed(1)}× faster than tshark's expert analysis and uses ${(ts.peakMiB / ours.peakMiB).toFixed(1)}× less memory.`;
 } else console.log('  tshark is not installed: no comparison (apt-get install tshark)');
