@@ -156,6 +156,23 @@ export class Tracker {
         }
       }
       facts.repeatedDss = repeat;
+      // Only the direction's last DSS again, outside a handshake (most packets of a transfer): what
+      // applyOption would do for it, without the general walk. Its stream has a connection and a
+      // side (the DSS it repeats was applied on it), and has seen a DSS.
+      if (repeat !== undefined && facts.options.length === 1 && !syn) {
+        const c = repeat.conn;
+        const side = this.sideOf(s, dir)!;
+        facts.dataAck = repeat.dataAck;
+        facts.mappingDsn = repeat.mappingDsn;
+        if (repeat.dataAck !== undefined && t.payloadLength === 0 && !(repeat.option.flags & 0x04)) c.stats.duplicateDataAcks[side]++;
+        c.lastFrame = f.frame;
+        c.lastTime = time;
+        facts.conn = c;
+        facts.side = side;
+        s.lastMptcpFrame = f.frame;
+        if (t.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
+        return facts;
+      }
     }
 
     // A SYN/ACK without MP_CAPABLE answering an MP_CAPABLE SYN: fallback at the handshake (§3.1).
