@@ -1,6 +1,9 @@
 import type { Rule } from '../types.ts';
 import { PerStream } from '../util.ts';
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../../wire/packet.ts';
+import type { MptcpOption } from '../../wire/mptcp.ts';
+
+const hasCapable = (options: readonly MptcpOption[]) => options.some((o) => o.kind === 'MP_CAPABLE');
 
 /** Fallback to regular TCP (RFC 8684 §3.7; RFC 6824 §3.6). */
 export const capableFallback: Rule = {
@@ -22,10 +25,9 @@ export const capableFallback: Rule = {
         const x = st.get(s);
         if (x.reported) return;
         const flags = t.flags;
-        const hasCapable = facts.options.some((o) => o.kind === 'MP_CAPABLE');
         if (flags & TH_FIN || flags & TH_RST) x.finSeen = true;
         if (flags & TH_SYN && flags & TH_ACK) {
-          if (hasCapable) x.synAckCapable = frame.frame;
+          if (hasCapable(facts.options)) x.synAckCapable = frame.frame;
           else if (s.capable.some((c) => c.stage === 'syn')) {
             x.reported = true;
             const syn = s.capable.find((c) => c.stage === 'syn')!;
@@ -37,7 +39,7 @@ export const capableFallback: Rule = {
         // the first segment from the client after an MP_CAPABLE SYN/ACK must repeat MP_CAPABLE (§3.1)
         if (x.synAckCapable && !x.thirdAckChecked && !(flags & TH_SYN) && facts.dir === (s.capable.find((c) => c.stage === 'synack')!.dir === 0 ? 1 : 0)) {
           x.thirdAckChecked = true;
-          if (!hasCapable && !(flags & TH_RST)) {
+          if (!hasCapable(facts.options) && !(flags & TH_RST)) {
             x.reported = true;
             ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [x.synAckCapable], topic: 'capable',
               message: 'the third ACK carries no MP_CAPABLE after an MP_CAPABLE SYN/ACK: the connection fell back to regular TCP' });
