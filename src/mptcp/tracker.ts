@@ -6,7 +6,7 @@
  *
  * It works in one pass, in capture order, keeping state per stream and per connection only.
  */
-import type { DecodedFrame } from '../wire/packet.ts';
+import type { DecodedFrame, TcpOptionRef } from '../wire/packet.ts';
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
 import { parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
@@ -136,8 +136,7 @@ export class Tracker {
       let optCtx: OptionContext | undefined;
       // one MPTCP option, the direction's last DSS again: the common case, a one-element list
       const only = refs.length === 1 ? refs[0] : undefined;
-      if (only && cache && cache.offset === only.offset && cache.length === only.length && only.avail === only.length && cache.conn === s.conn
-        && sameBytes(cache.bytes, cache.length, data, only.offset)) {
+      if (only && cache && repeats(cache, only, s.conn, data)) {
         repeat = cache;
         facts.options = [cache.option];
       } else {
@@ -145,8 +144,7 @@ export class Tracker {
         for (let i = 0; i < refs.length; i++) {
           const ref = refs[i];
           if (ref.length < 2) continue;
-          if (cache && cache.offset === ref.offset && cache.length === ref.length && ref.avail === ref.length && cache.conn === s.conn
-            && sameBytes(cache.bytes, cache.length, data, ref.offset)) {
+          if (cache && repeats(cache, ref, s.conn, data)) {
             repeat = cache;
             options.push(cache.option);
             continue;
@@ -162,15 +160,8 @@ export class Tracker {
       if (repeat !== undefined && facts.options.length === 1 && !syn) {
         const c = repeat.conn;
         const side = this.sideOf(s, dir)!;
-        facts.dataAck = repeat.dataAck;
-        facts.mappingDsn = repeat.mappingDsn;
-        if (repeat.dataAck !== undefined && t.payloadLength === 0 && !(repeat.option.flags & 0x04)) c.stats.duplicateDataAcks[side]++;
-        c.lastFrame = f.frame;
-        c.lastTime = time;
-        facts.conn = c;
-        facts.side = side;
-        s.lastMptcpFrame = f.frame;
-        if (t.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
+        applyRepeatedDss(repeat, c, side, facts, t.payloadLength);
+        this.onConnection(f, s, dir, c, side, facts, time, data);
         return facts;
       }
     }
@@ -201,16 +192,18 @@ export class Tracker {
     }
     if (!s.dssSeen) for (let i = 0; i < options.length; i++) if (options[i].kind === 'DSS') { s.dssSeen = true; break; }
 
-    if (s.conn) {
-      const c = s.conn;
-      c.lastFrame = f.frame;
-      c.lastTime = time;
-      facts.conn = c;
-      facts.side = this.sideOf(s, dir);
-      if (options.length > 0) s.lastMptcpFrame = f.frame;
-      if (t.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
-    }
+    if (s.conn) this.onConnection(f, s, dir, s.conn, this.sideOf(s, dir), facts, time, data);
     return facts;
+  }
+
+  /** A packet of a stream tied to a connection: the connection's last packet, and its data mapped. */
+  private onConnection(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, side: Side | undefined, facts: PacketFacts, time: number, data: Buffer): void {
+    c.lastFrame = f.frame;
+    c.lastTime = time;
+    facts.conn = c;
+    facts.side = side;
+    if (facts.options.length > 0) s.lastMptcpFrame = f.frame;
+    if (f.tcp!.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
   }
 
   /**
@@ -255,16 +248,15 @@ export class Tracker {
   /** The stream of the packet (its direction in `foundDir`), or undefined beyond the stream limit. */
   private findStream(f: DecodedFrame, time: number): TcpStream | undefined {
     const t = f.tcp!;
-    // consecutive packets mostly belong to the stream of the one before: try the last two first
+    // a SYN may reuse a 4-tuple and start a new stream: only findStreamSlow decides that
     if (!((t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0)) {
+      // consecutive packets mostly belong to the stream of the one before: try the last two first
       let last = this.lastStream;
       for (let i = 0; i < 2 && last; i++, last = this.prevStream) {
         if (last.a.port === t.srcPort && last.b.port === t.dstPort && last.a.addr === f.src && last.b.addr === f.dst) { this.foundDir = 0; return this.remember(last); }
         if (last.b.port === t.srcPort && last.a.port === t.dstPort && last.b.addr === f.src && last.a.addr === f.dst) { this.foundDir = 1; return this.remember(last); }
       }
-    }
-    // then by port pair (a number key), checking the addresses
-    if (!((t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0)) {
+      // then by port pair (a number key), checking the addresses
       const fwd = this.byPorts.get(t.srcPort * 65536 + t.dstPort);
       if (fwd) for (let i = 0; i < fwd.length; i++) {
         const x = fwd[i];
@@ -565,13 +557,7 @@ export class Tracker {
   private applyDss(f: DecodedFrame, s: TcpStream, dir: Dir, side: Side, c: MptcpConnection, o: Dss, facts: PacketFacts): void {
     const t = f.tcp!;
     const rep = facts.repeatedDss;
-    if (rep && rep.option === o) {
-      // the same DSS as this direction's last one: same values, no new state but the duplicate count
-      facts.dataAck = rep.dataAck;
-      facts.mappingDsn = rep.mappingDsn;
-      if (rep.dataAck !== undefined && t.payloadLength === 0 && !(o.flags & 0x04)) c.stats.duplicateDataAcks[side]++;
-      return;
-    }
+    if (rep && rep.option === o) { applyRepeatedDss(rep, c, side, facts, t.payloadLength); return; }
     this.applyDssFully(f, s, dir, side, c, o, facts);
   }
 
@@ -728,9 +714,22 @@ export class Tracker {
   }
 }
 
-/** Whether `b` holds the bytes of `a` at `off` (short options: a plain loop beats a native call). */
-function sameBytes(a: Uint8Array, n: number, b: Buffer, off: number): boolean {
-  for (let i = n - 1; i >= 0; i--) if (a[i] !== b[off + i]) return false;
+/** The same DSS as the direction's last one: the same values, no new state but the duplicate count. */
+function applyRepeatedDss(rep: DssCache, c: MptcpConnection, side: Side, facts: PacketFacts, payloadLength: number): void {
+  facts.dataAck = rep.dataAck;
+  facts.mappingDsn = rep.mappingDsn;
+  if (rep.dataAck !== undefined && payloadLength === 0 && !(rep.option.flags & 0x04)) c.stats.duplicateDataAcks[side]++;
+}
+
+/**
+ * Whether the option at `ref`, wholly captured, is the cached DSS byte for byte, on the connection
+ * it was worked out in (short options: a plain loop beats a native call).
+ */
+function repeats(cache: DssCache, ref: TcpOptionRef, conn: MptcpConnection | null, data: Buffer): boolean {
+  if (cache.offset !== ref.offset || cache.length !== ref.length || ref.avail !== ref.length || cache.conn !== conn) return false;
+  const a = cache.bytes;
+  const off = ref.offset;
+  for (let i = cache.length - 1; i >= 0; i--) if (a[i] !== data[off + i]) return false;
   return true;
 }
 
