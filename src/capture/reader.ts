@@ -1,5 +1,6 @@
 import { CaptureError, type ReadProblem } from '../errors.ts';
 import { ChunkWindow, type ByteSource } from './source.ts';
+import { be32, le32 } from '../wire/bytes.ts';
 import type { CaptureInfo, CaptureRecord, RecordSink } from './types.ts';
 
 /** Records longer than this are impossible (Wireshark's own limit for most link types). */
@@ -60,9 +61,6 @@ function problem(res: ScanResult, opts: ScanOptions, offset: number, frame: numb
   opts.onProblem?.(p);
 }
 
-const rd32le = (b: Buffer, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
-const rd32be = (b: Buffer, o: number) => b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
-
 function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: ScanOptions): ScanResult {
   const name = src.name;
   if (win.ensure(0, 24) < 24) throw new CaptureError(name, 'pcap file header cut short (needs 24 bytes)', 0);
@@ -96,10 +94,10 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
       o = pos - win.base;
     }
     b = win.buf;
-    const tsSec = le ? rd32le(b, o) : rd32be(b, o);
-    const frac = le ? rd32le(b, o + 4) : rd32be(b, o + 4);
-    const caplen = le ? rd32le(b, o + 8) : rd32be(b, o + 8);
-    const origlen = le ? rd32le(b, o + 12) : rd32be(b, o + 12);
+    const tsSec = le ? le32(b, o) : be32(b, o);
+    const frac = le ? le32(b, o + 4) : be32(b, o + 4);
+    const caplen = le ? le32(b, o + 8) : be32(b, o + 8);
+    const origlen = le ? le32(b, o + 12) : be32(b, o + 12);
     if (caplen > maxLen) {
       problem(res, opts, pos, res.packets + 1, `impossible record length ${caplen} (over ${maxLen} bytes); the rest of the file is not read`);
       res.stoppedEarly = true;

@@ -7,6 +7,7 @@
  * `mptcpFieldLayout` names each field with its byte position for viewers.
  */
 import { ipv4ToString, ipv6ToString } from './address.ts';
+import { be16, be32 } from './bytes.ts';
 import type { Topic } from '../rfc.ts';
 
 export const TCPOPT_MPTCP = 30;
@@ -171,7 +172,6 @@ export function dssLength(flags: number): number {
   return n;
 }
 
-const rd32 = (b: Buffer, o: number) => ((b[o] << 24) >>> 0) + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
 // 64-bit fields through a DataView over the bytes' ArrayBuffer (one native read, not four BigInt operations)
 let dvBuffer: ArrayBufferLike | undefined;
 let dv: DataView | undefined;
@@ -208,8 +208,8 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
       }
       if (length >= 12 && (4) + 8 <= lim) o.senderKey = rd64(b, off + 4);
       if (length >= 20 && (12) + 8 <= lim) o.receiverKey = rd64(b, off + 12);
-      if (length >= 22 && (20) + 2 <= lim) o.dataLevelLength = ((b[off + 20] << 8) | b[off + 20 + 1]);
-      if (length >= 24 && (22) + 2 <= lim) o.checksum = ((b[off + 22] << 8) | b[off + 22 + 1]);
+      if (length >= 22 && (20) + 2 <= lim) o.dataLevelLength = be16(b, off + 20);
+      if (length >= 24 && (22) + 2 <= lim) o.checksum = be16(b, off + 22);
       return o;
     }
     case Subtype.MP_JOIN: {
@@ -219,14 +219,14 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
         o.form = 'syn';
         o.backup = (byte2 & 0x01) !== 0;
         if ((3) + 1 <= lim) o.addressId = byte3;
-        if ((4) + 4 <= lim) o.token = rd32(b, off + 4);
-        if ((8) + 4 <= lim) o.nonce = rd32(b, off + 8);
+        if ((4) + 4 <= lim) o.token = be32(b, off + 4);
+        if ((8) + 4 <= lim) o.nonce = be32(b, off + 8);
       } else if (length === 16) {
         o.form = 'synack';
         o.backup = (byte2 & 0x01) !== 0;
         if ((3) + 1 <= lim) o.addressId = byte3;
         if ((4) + 8 <= lim) o.truncatedHmac = rd64(b, off + 4);
-        if ((12) + 4 <= lim) o.nonce = rd32(b, off + 12);
+        if ((12) + 4 <= lim) o.nonce = be32(b, off + 12);
       } else if (length === 24) {
         o.form = 'ack';
         if ((4) + 20 <= lim) o.hmac = Buffer.from(b.subarray(off + 4, off + 24));
@@ -257,18 +257,18 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
       let p = 4;
       if (flags & DSS_ACK) {
         const n = flags & DSS_ACK8 ? 8 : 4;
-        if ((p) + n <= lim) o.dataAck = n === 8 ? rd64(b, off + p) : BigInt(rd32(b, off + p));
+        if ((p) + n <= lim) o.dataAck = n === 8 ? rd64(b, off + p) : BigInt(be32(b, off + p));
         p += n;
       }
       if (flags & DSS_MAPPING) {
         const n = flags & DSS_DSN8 ? 8 : 4;
-        if ((p) + n <= lim) o.dsn = n === 8 ? rd64(b, off + p) : BigInt(rd32(b, off + p));
+        if ((p) + n <= lim) o.dsn = n === 8 ? rd64(b, off + p) : BigInt(be32(b, off + p));
         p += n;
-        if ((p) + 4 <= lim) o.subflowSeq = rd32(b, off + p);
+        if ((p) + 4 <= lim) o.subflowSeq = be32(b, off + p);
         p += 4;
-        if ((p) + 2 <= lim) o.dataLevelLength = ((b[off + p] << 8) | b[off + p + 1]);
+        if ((p) + 2 <= lim) o.dataLevelLength = be16(b, off + p);
         p += 2;
-        if (withChecksum && (p) + 2 <= lim) o.checksum = ((b[off + p] << 8) | b[off + p + 1]);
+        if (withChecksum && (p) + 2 <= lim) o.checksum = be16(b, off + p);
       }
       return o;
     }
@@ -305,7 +305,7 @@ export function parseMptcpOption(b: Buffer, off: number, length: number, avail: 
       const afterAddr = 4 + alen;
       const rest = length - afterAddr;
       const hasPort = layout === 0 ? rest === 2 : rest === 2 || rest === 10;
-      if (hasPort && (afterAddr) + 2 <= lim) o.port = ((b[off + afterAddr] << 8) | b[off + afterAddr + 1]);
+      if (hasPort && (afterAddr) + 2 <= lim) o.port = be16(b, off + afterAddr);
       if (layout === 1 && !o.echo && (rest === 8 || rest === 10)) {
         const h = afterAddr + (hasPort ? 2 : 0);
         if ((h) + 8 <= lim) o.hmac = rd64(b, off + h);

@@ -5,6 +5,7 @@
 import type { CaptureRecord } from '../capture/types.ts';
 import { ipv4ToString, ipv6ToString } from './address.ts';
 import { TCPOPT_MPTCP } from './mptcp.ts';
+import { be16, be32 } from './bytes.ts';
 
 // LINKTYPE_* values (tcpdump.org/linktypes.html)
 export const LINKTYPE = {
@@ -91,8 +92,6 @@ export const TH_CWR = 0x080;
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
-const u16 = (b: Buffer, o: number) => (b[o] << 8) | b[o + 1];
-const u32 = (b: Buffer, o: number) => b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
 
 /** Shared by every frame without problems and by segments decoded without all options (never written). */
 const NONE: never[] = []; // not frozen: see NO_OPTIONS in the tracker
@@ -108,30 +107,29 @@ export function decodeFrame(rec: CaptureRecord, b: Buffer, allOptions = true): D
     ipVersion: 0, src: '', dst: '', ipOffset: 0, nonFirstFragment: false, tcp: null,
     truncated: rec.caplen < rec.origlen, problems: NONE,
   };
-  allOpts = allOptions;
   const n = b.length;
   let o = 0;
   let ethertype = -1; // -1: decide from the IP version nibble
   switch (rec.linkType) {
     case LINKTYPE.ETHERNET: {
       if (n < 14) return fail(d, 'Ethernet header cut short');
-      ethertype = u16(b, 12);
+      ethertype = be16(b, 12);
       o = 14;
       while (ethertype === 0x8100 || ethertype === 0x88a8 || ethertype === 0x9100) { // 802.1Q, 802.1ad, QinQ
         if (n < o + 4) return fail(d, '802.1Q tag cut short');
-        ethertype = u16(b, o + 2);
+        ethertype = be16(b, o + 2);
         o += 4;
       }
       break;
     }
     case LINKTYPE.LINUX_SLL:
       if (n < 16) return fail(d, 'Linux cooked header cut short');
-      ethertype = u16(b, 14);
+      ethertype = be16(b, 14);
       o = 16;
       break;
     case LINKTYPE.LINUX_SLL2:
       if (n < 20) return fail(d, 'Linux cooked v2 header cut short');
-      ethertype = u16(b, 0);
+      ethertype = be16(b, 0);
       o = 20;
       break;
     case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD:
@@ -141,8 +139,8 @@ export function decodeFrame(rec: CaptureRecord, b: Buffer, allOptions = true): D
     case LINKTYPE.NULL: case LINKTYPE.LOOP: {
       if (n < 4) return fail(d, 'loopback header cut short');
       // DLT_NULL stores the address family in the capturing host's byte order: accept either.
-      let fam = rec.linkType === LINKTYPE.LOOP ? u32(b, 0) : b.readUInt32LE(0);
-      if (rec.linkType === LINKTYPE.NULL && fam > 0xffff) fam = u32(b, 0);
+      let fam = rec.linkType === LINKTYPE.LOOP ? be32(b, 0) : b.readUInt32LE(0);
+      if (rec.linkType === LINKTYPE.NULL && fam > 0xffff) fam = be32(b, 0);
       ethertype = fam === 2 ? ETHERTYPE_IPV4 : fam === 10 || fam === 24 || fam === 28 || fam === 30 ? ETHERTYPE_IPV6 : 0;
       o = 4;
       break;
@@ -152,7 +150,7 @@ export function decodeFrame(rec: CaptureRecord, b: Buffer, allOptions = true): D
       if (n < o + 1) return fail(d, 'PPP header cut short');
       let proto: number;
       if (b[o] & 1) { proto = b[o]; o += 1; } // compressed protocol field
-      else { if (n < o + 2) return fail(d, 'PPP header cut short'); proto = u16(b, o); o += 2; }
+      else { if (n < o + 2) return fail(d, 'PPP header cut short'); proto = be16(b, o); o += 2; }
       ethertype = proto === 0x0021 ? ETHERTYPE_IPV4 : proto === 0x0057 ? ETHERTYPE_IPV6 : 0;
       break;
     }
@@ -165,12 +163,10 @@ export function decodeFrame(rec: CaptureRecord, b: Buffer, allOptions = true): D
     const v = b[o] >> 4;
     ethertype = v === 4 ? ETHERTYPE_IPV4 : v === 6 ? ETHERTYPE_IPV6 : 0;
   }
-  if (ethertype === ETHERTYPE_IPV4) decodeIpv4(d, b, o);
-  else if (ethertype === ETHERTYPE_IPV6) decodeIpv6(d, b, o);
+  if (ethertype === ETHERTYPE_IPV4) decodeIpv4(d, b, o, allOptions);
+  else if (ethertype === ETHERTYPE_IPV6) decodeIpv6(d, b, o, allOptions);
   return d;
 }
-
-let allOpts = true;
 
 function problem(d: DecodedFrame, why: string): void {
   if (d.problems === NONE) d.problems = [];
@@ -183,7 +179,7 @@ function fail(d: DecodedFrame, why: string): DecodedFrame {
   return d;
 }
 
-function decodeIpv4(d: DecodedFrame, b: Buffer, o: number): void {
+function decodeIpv4(d: DecodedFrame, b: Buffer, o: number, allOptions: boolean): void {
   const n = b.length;
   if (n < o + 20) { fail(d, 'IPv4 header cut short'); return; }
   const ihl = (b[o] & 0x0f) * 4;
@@ -192,28 +188,28 @@ function decodeIpv4(d: DecodedFrame, b: Buffer, o: number): void {
   d.ipOffset = o;
   d.src = ipv4ToString(b, o + 12);
   d.dst = ipv4ToString(b, o + 16);
-  const totalLength = u16(b, o + 2);
-  const fragOffset = u16(b, o + 6) & 0x1fff;
+  const totalLength = be16(b, o + 2);
+  const fragOffset = be16(b, o + 6) & 0x1fff;
   const proto = b[o + 9];
   if (fragOffset !== 0) { d.nonFirstFragment = true; return; }
   if (proto !== 6) return;
   if (n < o + ihl) { fail(d, 'IPv4 options cut short'); return; }
   // TSO captures carry a total length of 0: fall back to what the frame holds.
   const ipPayload = totalLength >= ihl ? totalLength - ihl : n - o - ihl;
-  decodeTcp(d, b, o + ihl, ipPayload);
+  decodeTcp(d, b, o + ihl, ipPayload, allOptions);
 }
 
 // IPv6 extension headers that chain with (next header, length in 8-octet units minus one)
 const V6_EXT = new Set([0, 43, 60, 135, 139, 140]);
 
-function decodeIpv6(d: DecodedFrame, b: Buffer, o: number): void {
+function decodeIpv6(d: DecodedFrame, b: Buffer, o: number, allOptions: boolean): void {
   const n = b.length;
   if (n < o + 40) { fail(d, 'IPv6 header cut short'); return; }
   d.ipVersion = 6;
   d.ipOffset = o;
   d.src = ipv6ToString(b, o + 8);
   d.dst = ipv6ToString(b, o + 24);
-  const payloadLength = u16(b, o + 4);
+  const payloadLength = be16(b, o + 4);
   let next = b[o + 6];
   let p = o + 40;
   let remaining = payloadLength === 0 ? n - p : payloadLength; // jumbogram or TSO: use what is there
@@ -221,7 +217,7 @@ function decodeIpv6(d: DecodedFrame, b: Buffer, o: number): void {
     if (next === 6) break;
     if (next === 44) { // fragment header
       if (n < p + 8) { fail(d, 'IPv6 fragment header cut short'); return; }
-      const fragOffset = u16(b, p + 2) >> 3;
+      const fragOffset = be16(b, p + 2) >> 3;
       if (fragOffset !== 0) { d.nonFirstFragment = true; return; }
       next = b[p]; p += 8; remaining -= 8;
       continue;
@@ -241,26 +237,26 @@ function decodeIpv6(d: DecodedFrame, b: Buffer, o: number): void {
     return; // not TCP (or ESP, no next header, ...)
   }
   if (next !== 6) return;
-  decodeTcp(d, b, p, remaining);
+  decodeTcp(d, b, p, remaining, allOptions);
 }
 
-function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number): void {
+function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number, allOptions: boolean): void {
   const n = b.length;
   if (n < o + 20) { fail(d, 'TCP header cut short'); return; }
   const hl = (b[o + 12] >> 4) * 4;
   const t: TcpSegment = {
     offset: o,
-    srcPort: u16(b, o),
-    dstPort: u16(b, o + 2),
-    seq: u32(b, o + 4),
-    ack: u32(b, o + 8),
-    flags: u16(b, o + 12) & 0x0fff,
-    window: u16(b, o + 14),
+    srcPort: be16(b, o),
+    dstPort: be16(b, o + 2),
+    seq: be32(b, o + 4),
+    ack: be32(b, o + 8),
+    flags: be16(b, o + 12) & 0x0fff,
+    window: be16(b, o + 14),
     headerLength: hl,
     payloadLength: 0,
     payloadOffset: o + hl,
     payloadCaptured: 0,
-    options: allOpts ? [] : NONE,
+    options: allOptions ? [] : NONE,
     mptcpOptions: NONE,
   };
   d.tcp = t;
@@ -274,34 +270,32 @@ function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number): vo
   while (p < o + hl) {
     if (p >= end) { d.truncated = true; problem(d, 'TCP options cut short by the snaplen'); break; }
     const kind = b[p];
-    if (kind === 0) { if (allOpts) t.options.push({ kind, offset: p, length: 1, avail: 1 }); break; }
-    if (kind === 1) { if (allOpts) t.options.push({ kind, offset: p, length: 1, avail: 1 }); p++; continue; }
+    if (kind === 0) { if (allOptions) t.options.push({ kind, offset: p, length: 1, avail: 1 }); break; }
+    if (kind === 1) { if (allOptions) t.options.push({ kind, offset: p, length: 1, avail: 1 }); p++; continue; }
     if (p + 1 >= end) {
       if (p + 1 >= o + hl) problem(d, `TCP option kind ${kind} at offset ${p - o} has no length byte`);
       else { d.truncated = true; problem(d, 'TCP options cut short by the snaplen'); }
-      pushOption(t, { kind, offset: p, length: 0, avail: end - p });
+      if (allOptions) t.options.push({ kind, offset: p, length: 0, avail: end - p });
       break;
     }
     const len = b[p + 1];
     if (len < 2) {
       problem(d, `TCP option kind ${kind} has impossible length ${len}`);
-      const ref = { kind, offset: p, length: len, avail: end - p };
-      pushOption(t, ref);
-      if (kind === TCPOPT_MPTCP) { if (t.mptcpOptions === NONE) t.mptcpOptions = [ref]; else t.mptcpOptions.push(ref); }
+      addOption(t, { kind, offset: p, length: len, avail: end - p }, allOptions);
       break;
     }
     if (p + len > o + hl) {
       problem(d, `TCP option kind ${kind} length ${len} runs past the TCP header`);
     }
-    if (allOpts || kind === TCPOPT_MPTCP) {
-      const ref = { kind, offset: p, length: len, avail: Math.min(len, end - p, o + hl - p) };
-      pushOption(t, ref);
-      if (kind === TCPOPT_MPTCP) { if (t.mptcpOptions === NONE) t.mptcpOptions = [ref]; else t.mptcpOptions.push(ref); }
-    }
+    if (allOptions || kind === TCPOPT_MPTCP) addOption(t, { kind, offset: p, length: len, avail: Math.min(len, end - p, o + hl - p) }, allOptions);
     p += len;
   }
 }
 
-function pushOption(t: TcpSegment, ref: TcpOptionRef): void {
-  if (allOpts) t.options.push(ref);
+/** Lists an option: among all of them when asked for, and among the MPTCP ones if it is one. */
+function addOption(t: TcpSegment, ref: TcpOptionRef, allOptions: boolean): void {
+  if (allOptions) t.options.push(ref);
+  if (ref.kind !== TCPOPT_MPTCP) return;
+  if (t.mptcpOptions === NONE) t.mptcpOptions = [ref];
+  else t.mptcpOptions.push(ref);
 }
