@@ -15,8 +15,7 @@ import type { CheckerConfig } from '../src/check/checker.ts';
 export type WorkerRequest =
   | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string }
   | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string }
-  | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number }
-  | { type: 'cancel' };
+  | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number };
 
 export type WorkerMessage =
   | { type: 'chunk'; cols: Columns; n: number; expected: number }
@@ -27,8 +26,6 @@ export type WorkerMessage =
   | { type: 'trace'; text: string; lines: number; truncated: boolean }
   | { type: 'failed'; message: string; userError: boolean };
 
-let cancelled = false;
-
 function post(m: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   if (parentPort) parentPort.postMessage(m, transfer);
   else process.send?.(m);
@@ -38,7 +35,6 @@ const fail = (err: unknown) => post({ type: 'failed', message: err instanceof Er
 
 const port = parentPort ?? (process.send ? process : undefined);
 port?.on('message', (req: WorkerRequest) => {
-  if (req.type === 'cancel') { cancelled = true; return; }
   // fault injection for the end-to-end test of a dying worker (never set in normal use)
   if (process.env.MPTCP_LENS_WORKER_FAULT === 'exit' && req.type !== 'trace') process.exit(3);
   if (req.type === 'trace') {
@@ -54,7 +50,6 @@ port?.on('message', (req: WorkerRequest) => {
   } catch (err) { fail(err); return; }
   analyzeForViewer(input, {
     config: req.config,
-    isCancelled: () => cancelled,
     onChunk: (cols, n, expected) => {
       if (indexFd === undefined) { post({ type: 'chunk', cols, n, expected }, transferList(cols)); return; }
       const at = position;

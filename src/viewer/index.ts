@@ -4,7 +4,7 @@
  * are made again from the file by offset when the viewer asks.
  */
 import * as fs from 'node:fs';
-import type { Mapping, PacketFacts } from '../mptcp/model.ts';
+import type { PacketFacts } from '../mptcp/model.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
 
 export const COLUMNS = {
@@ -25,19 +25,10 @@ function allocColumns(n: number): Columns {
 
 /** (v - base) mod 2^64 as a number (exact below 2^53, which relative sequence numbers are). */
 const relNumber = (v: bigint, base: bigint) => Number(BigInt.asUintN(64, v - base));
-/** A mapping's DSN relative to the IDSN, worked out once per mapping and IDSN (a mapping covers many packets). */
-const relCache = new WeakMap<Mapping, { base: bigint; rel: number }>();
-function relMapping(m: Mapping, base: bigint): number {
-  const hit = relCache.get(m);
-  if (hit && hit.base === base) return hit.rel;
-  const rel = relNumber(m.dsn, base);
-  relCache.set(m, { base, rel });
-  return rel;
-}
-
 /**
- * The last BigInt made relative: a repeated DSS hands the same Data ACK and mapping DSN (the very
- * same BigInt) to every packet it is repeated on, so one subtraction serves them all.
+ * The last BigInt made relative: a repeated DSS hands the same Data ACK and mapping DSN to every
+ * packet it is repeated on, and a mapping its DSN to every packet it covers, so one subtraction
+ * serves them all.
  */
 class RelCache {
   private v: bigint | undefined;
@@ -55,6 +46,7 @@ export class PacketIndex {
   cols: Columns;
   private relAck = new RelCache();
   private relMapDsn = new RelCache();
+  private relMapping = new RelCache();
 
   constructor(capacity = 4096) {
     this.cols = allocColumns(capacity);
@@ -101,7 +93,7 @@ export class PacketIndex {
       const peer = conn.idsns[1 - side];
       c.relAck[i] = facts.dataAck !== undefined && peer !== undefined ? this.relAck.of(facts.dataAck, peer) : NaN;
       const m = facts.mapping;
-      c.relDsn[i] = m !== undefined && own !== undefined ? relMapping(m, own) + facts.mappingOffset! : NaN;
+      c.relDsn[i] = m !== undefined && own !== undefined ? this.relMapping.of(m.dsn, own) + facts.mappingOffset! : NaN;
       c.relMapDsn[i] = facts.mappingDsn !== undefined && own !== undefined ? this.relMapDsn.of(facts.mappingDsn, own) : NaN;
     } else {
       c.relAck[i] = NaN;
