@@ -1,12 +1,11 @@
 /** One open capture: its analysis worker, the session answering the viewer, and its state. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { CheckerConfig } from '../src/check/checker.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
-import type { WorkerMessage, WorkerRequest } from './worker.ts';
+import { createIndexFile, forkAnalysis, takeRows, type IndexFile, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 
 export type DocState = 'loading' | 'done' | 'error';
 
@@ -49,33 +48,22 @@ export class CaptureDocument implements vscode.CustomDocument {
     // the worker hands the index over through a temporary file (no message copies in the host)
     this.closeIndexFile();
     try {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-'));
-      const indexFile = path.join(dir, 'index');
-      fs.writeFileSync(indexFile, '');
-      this.indexFd = fs.openSync(indexFile, 'r');
-      this.indexFile = indexFile;
-      request.indexFile = indexFile;
+      this.index = createIndexFile();
+      request.indexFile = this.index.path;
     } catch {
-      this.closeIndexFile(); // no temporary directory: rows come in messages
+      // no temporary directory: rows come in messages
     }
     // A child process, not a worker thread: its heap is not counted in the extension host, and it
     // can be stopped at once when the user cancels (the analysis loop does not yield).
-    const worker = fork(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath, [], {
-      execArgv: [],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-    });
+    const worker = forkAnalysis(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath);
     this.worker = worker;
-    // below the editor's own processes: on a machine with few cores the first rows and scrolling come first
-    try { if (worker.pid) os.setPriority(worker.pid, 5); } catch { /* not allowed here: normal priority */ }
     let finished = false;
     worker.on('message', (m: WorkerMessage) => {
       if (this.disposed || worker !== this.worker) return;
       switch (m.type) {
-        case 'chunk': this.session.appendChunk(m.cols, m.n, m.expected); this.changed.fire('chunk'); break;
+        case 'chunk':
         case 'chunkFile':
-          try { this.session.appendChunkFromFile(this.indexFd!, m.position, m.n, m.expected); }
+          try { takeRows(this.session, m, this.index); }
           catch (err) { finished = true; this.fail(`the analysis index could not be read: ${(err as Error).message}`, true); worker.kill(); break; }
           this.changed.fire('chunk');
           break;
@@ -145,14 +133,11 @@ export class CaptureDocument implements vscode.CustomDocument {
     this.worker.kill();
   }
 
-  private indexFd: number | undefined;
-  private indexFile: string | undefined;
+  private index: IndexFile | undefined;
 
   private closeIndexFile(): void {
-    if (this.indexFd !== undefined) fs.closeSync(this.indexFd);
-    if (this.indexFile) fs.rmSync(path.dirname(this.indexFile), { recursive: true, force: true });
-    this.indexFd = undefined;
-    this.indexFile = undefined;
+    this.index?.close();
+    this.index = undefined;
   }
 
   private stop(): void {

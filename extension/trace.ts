@@ -1,6 +1,6 @@
 /** The decoded trace: a read-only text document per capture (`mptcp-trace:` scheme), made by a worker. */
 import * as vscode from 'vscode';
-import type { WorkerMessage, WorkerRequest } from './worker.ts';
+import type { WorkerMessage, WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { Worker } from 'node:worker_threads';
 import type { CaptureDocument } from './captureDocument.ts';
 

@@ -1,30 +1,16 @@
 /**
  * The analysis worker: decodes and checks one capture outside the extension host, and streams the
- * packet index to it in chunks. Messages: WorkerRequest in, WorkerMessage out. It runs as a child
- * process for the capture viewer (so that its memory is not the extension host's) and as a worker
- * thread for the decoded trace; both speak the same messages.
+ * packet index to it in chunks. Messages (src/viewer/analysisProcess.ts): WorkerRequest in,
+ * WorkerMessage out. It runs as a child process for the capture viewer (so that its memory is not
+ * the extension host's) and as a worker thread for the decoded trace; both speak the same messages.
  */
 import { parentPort } from 'node:worker_threads';
 import { CaptureError } from '../src/errors.ts';
 import * as fs from 'node:fs';
-import { PacketIndex, transferList, type Columns } from '../src/viewer/index.ts';
-import { analyzeForViewer, type ViewerAnalysis } from '../src/viewer/analyze.ts';
+import { PacketIndex, transferList } from '../src/viewer/index.ts';
+import { analyzeForViewer } from '../src/viewer/analyze.ts';
+import type { WorkerMessage, WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { decodedTrace } from '../src/viewer/trace.ts';
-import type { CheckerConfig } from '../src/check/checker.ts';
-
-export type WorkerRequest =
-  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string }
-  | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string }
-  | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number };
-
-export type WorkerMessage =
-  | { type: 'chunk'; cols: Columns; n: number; expected: number }
-  /** rows written to the request's indexFile at `position` (PacketIndex.writeChunk) */
-  | { type: 'chunkFile'; position: number; n: number; expected: number }
-  | { type: 'progress'; packets: number; bytesRead: number; totalBytes: number }
-  | { type: 'done'; result: ViewerAnalysis }
-  | { type: 'trace'; text: string; lines: number; truncated: boolean }
-  | { type: 'failed'; message: string; userError: boolean };
 
 function post(m: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   if (parentPort) parentPort.postMessage(m, transfer);

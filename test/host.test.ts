@@ -198,37 +198,32 @@ test('the index handed over through a file equals the one sent in messages, and 
 
 test('the analysis child process (dist/worker.js): rows through the index file and through messages agree', async () => {
   const fs = await import('node:fs');
-  const os = await import('node:os');
-  const { fork } = await import('node:child_process');
   const { CaptureSession } = await import('../src/viewer/session.ts');
-  type Msg = import('../extension/worker.ts').WorkerMessage;
+  const { createIndexFile, forkAnalysis, takeRows } = await import('../src/viewer/analysisProcess.ts');
+  type Msg = import('../src/viewer/analysisProcess.ts').WorkerMessage;
+  type IndexFile = import('../src/viewer/analysisProcess.ts').IndexFile;
   const worker = path.join(__dirname, '..', 'dist', 'worker.js');
   const file = fixture('kernel', 'multi.pcap');
   const bytes = fs.readFileSync(file);
-  const run = (indexFile?: string) => new Promise<{ session: InstanceType<typeof CaptureSession>; kinds: Set<string> }>((resolve, reject) => {
+  const run = (index?: IndexFile) => new Promise<{ session: InstanceType<typeof CaptureSession>; kinds: Set<string> }>((resolve, reject) => {
     const session = new CaptureSession((o, n) => bytes.subarray(o, o + n));
     const kinds = new Set<string>();
-    const fd = indexFile ? fs.openSync(indexFile, 'r') : undefined;
-    const child = fork(worker, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = forkAnalysis(worker, 'inherit');
     child.on('message', (m: Msg) => {
       kinds.add(m.type);
-      if (m.type === 'chunk') session.appendChunk(m.cols, m.n, m.expected);
-      else if (m.type === 'chunkFile') session.appendChunkFromFile(fd!, m.position, m.n, m.expected);
-      else if (m.type === 'done') {
+      if (takeRows(session, m, index)) return;
+      if (m.type === 'done') {
         session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams);
-        if (fd !== undefined) fs.closeSync(fd);
         child.kill();
         resolve({ session, kinds });
       } else if (m.type === 'failed') reject(new Error(m.message));
     });
     child.on('error', reject);
-    child.send({ type: 'analyze', file, config: {}, indexFile });
+    child.send({ type: 'analyze', file, config: {}, indexFile: index?.path });
   });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-test-'));
+  const index = createIndexFile();
   try {
-    const indexFile = path.join(dir, 'index');
-    fs.writeFileSync(indexFile, '');
-    const viaFile = await run(indexFile);
+    const viaFile = await run(index);
     const viaMessages = await run();
     assert.ok(viaFile.kinds.has('chunkFile') && !viaFile.kinds.has('chunk'), 'with an index file the rows go through it');
     assert.ok(viaMessages.kinds.has('chunk') && !viaMessages.kinds.has('chunkFile'), 'without one they come in messages');
@@ -236,6 +231,7 @@ test('the analysis child process (dist/worker.js): rows through the index file a
     assert.equal(viaMessages.session.index.count, 192);
     assert.deepEqual(viaFile.session.rows(0, 192), viaMessages.session.rows(0, 192));
     assert.equal(viaFile.session.connections.length, 3);
-    assert.equal(fs.statSync(indexFile).size, 192 * PacketIndex.bytesPerPacket());
-  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+    assert.equal(fs.statSync(index.path).size, 192 * PacketIndex.bytesPerPacket());
+  } finally { index.close(); }
+  assert.equal(fs.existsSync(path.dirname(index.path)), false, 'closing the index file removes it and its folder');
 });

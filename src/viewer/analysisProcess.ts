@@ -1,0 +1,75 @@
+/**
+ * The analysis process, from the side that starts it (the extension host, the benchmark, the
+ * tests): the messages it speaks (extension/worker.ts is the other side), how it is started, the
+ * temporary file through which it hands the packet index over, and taking rows from its messages.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CheckerConfig } from '../check/checker.ts';
+import type { ViewerAnalysis } from './analyze.ts';
+import type { Columns } from './index.ts';
+import type { CaptureSession } from './session.ts';
+
+export type WorkerRequest =
+  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string }
+  | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string }
+  | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number };
+
+export type WorkerMessage =
+  | { type: 'chunk'; cols: Columns; n: number; expected: number }
+  /** rows written to the request's indexFile at `position` (PacketIndex.writeChunk) */
+  | { type: 'chunkFile'; position: number; n: number; expected: number }
+  | { type: 'progress'; packets: number; bytesRead: number; totalBytes: number }
+  | { type: 'done'; result: ViewerAnalysis }
+  | { type: 'trace'; text: string; lines: number; truncated: boolean }
+  | { type: 'failed'; message: string; userError: boolean };
+
+/**
+ * Starts `workerJs` (the built extension/worker.js) as a child process with the editor's runtime:
+ * plain Node options, structured-clone messages, its standard error where `stderr` says, and a
+ * lower priority than the editor's own processes (on a machine with few cores the first rows and
+ * scrolling come first).
+ */
+export function forkAnalysis(workerJs: string, stderr: 'ignore' | 'inherit' = 'ignore'): ChildProcess {
+  const child = fork(workerJs, [], {
+    execArgv: [],
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', stderr, 'ipc'],
+  });
+  try { if (child.pid) os.setPriority(child.pid, 5); } catch { /* not allowed here: normal priority */ }
+  return child;
+}
+
+/** The temporary file the analysis process writes the index to, open for reading. */
+export interface IndexFile {
+  path: string;
+  fd: number;
+  /** closes it and removes it with its folder */
+  close(): void;
+}
+
+export function createIndexFile(): IndexFile {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-'));
+  const file = path.join(dir, 'index');
+  try {
+    fs.writeFileSync(file, '');
+    const fd = fs.openSync(file, 'r');
+    return { path: file, fd, close: () => { fs.closeSync(fd); fs.rmSync(dir, { recursive: true, force: true }); } };
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Adds the rows a 'chunk' or 'chunkFile' message brings to the session; false for any other message. */
+export function takeRows(session: CaptureSession, m: WorkerMessage, index: IndexFile | undefined): boolean {
+  if (m.type === 'chunk') session.appendChunk(m.cols, m.n, m.expected);
+  else if (m.type === 'chunkFile') {
+    if (!index) throw new Error('rows in an index file, but none was given');
+    session.appendChunkFromFile(index.fd, m.position, m.n, m.expected);
+  } else return false;
+  return true;
+}
