@@ -97,8 +97,8 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
   private paced = new Map<CaptureDocument, { last: number; timer: ReturnType<typeof setTimeout> | undefined }>();
 
   private broadcast(doc: CaptureDocument, what: 'chunk' | 'progress' | 'done' | 'error'): void {
-    const pace = this.paced.get(doc) ?? { last: 0, timer: undefined };
-    this.paced.set(doc, pace);
+    let pace = this.paced.get(doc);
+    if (!pace) { pace = { last: 0, timer: undefined }; this.paced.set(doc, pace); }
     if (what === 'chunk' || what === 'progress') {
       // the first rows at once, then counts and progress at most every PACE_MS: the webview and the
       // workbench repaint on each, and on two cores they would take the analysis' time

@@ -46,13 +46,18 @@ function timed(cmd: string[], stdinFile?: string): Sample {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The medians of some runs, printed with each run's time. */
+function summarize(label: string, samples: Sample[]): Sample {
+  const inProcess = samples.every((x) => x.inProcessMs !== undefined) ? median(samples.map((x) => x.inProcessMs!)) : undefined;
+  const s = { seconds: median(samples.map((x) => x.seconds)), peakMiB: median(samples.map((x) => x.peakMiB)), inProcessMs: inProcess };
+  console.log(`  ${label}: ${s.seconds.toFixed(2)} s, ${s.peakMiB.toFixed(0)} MiB${inProcess !== undefined ? `, ${inProcess} ms in process` : ''} (median of ${samples.length}; runs ${samples.map((x) => x.seconds.toFixed(2)).join(', ')})`);
+  return s;
+}
+
 function runMany(label: string, cmd: string[], stdinFile?: string): Sample {
   const samples: Sample[] = [];
   for (let i = 0; i < RUNS; i++) samples.push(timed(cmd, stdinFile));
-  const inProcess = samples.every((x) => x.inProcessMs !== undefined) ? median(samples.map((x) => x.inProcessMs!)) : undefined;
-  const s = { seconds: median(samples.map((x) => x.seconds)), peakMiB: median(samples.map((x) => x.peakMiB)), inProcessMs: inProcess };
-  console.log(`  ${label}: ${s.seconds.toFixed(2)} s, ${s.peakMiB.toFixed(0)} MiB${inProcess !== undefined ? `, ${inProcess} ms in process` : ''} (median of ${RUNS})`);
-  return s;
+  return summarize(label, samples);
 }
 
 /** A classic pcap holding the first n packets of `src`, repeated as needed. */
@@ -99,14 +104,11 @@ for (let i = 0; i < RUNS; i++) {
   oursSamples.push(timed(oursCmd));
   if (haveTshark) tsharkSamples.push(timed(tsharkCmd));
 }
-const med = (xs: Sample[]): Sample => ({ seconds: median(xs.map((x) => x.seconds)), peakMiB: median(xs.map((x) => x.peakMiB)) });
-const ours = med(oursSamples);
-console.log(`  mptcp-lens check --format json: ${ours.seconds.toFixed(2)} s, ${ours.peakMiB.toFixed(0)} MiB (median of ${RUNS}; runs ${oursSamples.map((x) => x.seconds.toFixed(2)).join(', ')})`);
+const ours = summarize('mptcp-lens check --format json', oursSamples);
 row('`mptcp-lens check --format json`', packets, ours);
 let ratio = '';
 if (haveTshark) {
-  const ts = med(tsharkSamples);
-  console.log(`  tshark -q -z expert,warn: ${ts.seconds.toFixed(2)} s, ${ts.peakMiB.toFixed(0)} MiB (median of ${RUNS}; runs ${tsharkSamples.map((x) => x.seconds.toFixed(2)).join(', ')})`);
+  const ts = summarize('tshark -q -z expert,warn', tsharkSamples);
   row('`tshark -r FILE -q -z expert,warn`', packets, ts);
   ratio = `mptcp-lens is ${(ts.seconds / ours.seconds).toFixed(1)}× faster than tshark's expert analysis and uses ${(ts.peakMiB / ours.peakMiB).toFixed(1)}× less memory.`;
 } else console.log('  tshark is not installed: no comparison (apt-get install tshark)');
