@@ -45,7 +45,8 @@ export class CaptureDocument implements vscode.CustomDocument {
     this.session.reset();
     const request = await this.request();
     if (!request) return;
-    // the worker hands the index over through a temporary file (no message copies in the host)
+    // the worker writes the index to a temporary file, and the session reads its pages from there
+    // while the capture is open (the host holds no per-packet state)
     this.closeIndexFile();
     try {
       this.index = createIndexFile();
@@ -74,7 +75,7 @@ export class CaptureDocument implements vscode.CustomDocument {
           this.state = 'done';
           this.changed.fire('done');
           worker.kill();
-          this.closeIndexFile();
+          this.index?.unlink(); // the viewer reads its pages through the open descriptor
           break;
         case 'failed':
           finished = true;
@@ -118,7 +119,7 @@ export class CaptureDocument implements vscode.CustomDocument {
   }
 
   private fail(message: string, retry: boolean): void {
-    this.closeIndexFile();
+    this.index?.unlink(); // the rows indexed so far stay readable
     this.state = 'error';
     this.error = { message, retry };
     this.changed.fire('error');

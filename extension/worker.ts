@@ -36,11 +36,11 @@ port?.on('message', (req: WorkerRequest) => {
   } catch (err) { fail(err); return; }
   analyzeForViewer(input, {
     config: req.config,
-    onChunk: (cols, n, expected) => {
-      if (indexFd === undefined) { post({ type: 'chunk', cols, n, expected }, transferList(cols)); return; }
+    onChunk: (cols, n) => {
+      if (indexFd === undefined) { post({ type: 'chunk', cols, n }, transferList(cols)); return; }
       const at = position;
       position += PacketIndex.writeChunk(indexFd, at, cols, n);
-      post({ type: 'chunkFile', position: at, n, expected });
+      post({ type: 'chunkFile', position: at, n });
     },
     onProgress: (packets, bytesRead, totalBytes) => post({ type: 'progress', packets, bytesRead, totalBytes }),
   }).then((result) => post({ type: 'done', result }), fail).finally(() => { if (indexFd !== undefined) fs.closeSync(indexFd); });

@@ -25,7 +25,7 @@ child.on('message', (m: WorkerMessage) => {
     sample();
     clearInterval(timer);
     const done = performance.now() - t0;
-    console.log(JSON.stringify({ packets: session.index.count, firstRowsMs: Math.round(first), doneMs: Math.round(done), hostPeakMiB: Math.round(peak / 2 ** 20), indexMiB: Math.round(session.index.byteSize() / 2 ** 20) }));
+    console.log(JSON.stringify({ packets: session.index.count, firstRowsMs: Math.round(first), doneMs: Math.round(done), hostPeakMiB: Math.round(peak / 2 ** 20), indexMiB: Math.round(session.index.residentBytes() / 2 ** 20), pageReads: session.index.reads }));
     child.kill();
     index.close();
   } else if (m.type === 'failed') {

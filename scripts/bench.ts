@@ -124,7 +124,7 @@ for (const n of [100_000, 1_000_000, 5_000_000]) {
 const viewer: Array<{ firstRowsMs: number; doneMs: number; hostPeakMiB: number; indexMiB: number }> = [];
 for (let i = 0; i < RUNS; i++) viewer.push(JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bench-viewer.js'), CAPTURE], { encoding: 'utf8' })));
 const vm = (k: keyof (typeof viewer)[number]) => median(viewer.map((x) => x[k]));
-const viewerLine = `Extension host pipeline (bench-viewer, median of ${RUNS}): first rows after ${vm('firstRowsMs')} ms, analysis done after ${(vm('doneMs') / 1000).toFixed(2)} s, host peak memory ${vm('hostPeakMiB')} MiB (index ${vm('indexMiB')} MiB, ${PacketIndex.bytesPerPacket()} bytes a packet).`;
+const viewerLine = `Extension host pipeline (bench-viewer, median of ${RUNS}): first rows after ${vm('firstRowsMs')} ms, analysis done after ${(vm('doneMs') / 1000).toFixed(2)} s, host peak memory ${vm('hostPeakMiB')} MiB (index pages held: ${vm('indexMiB')} MiB; the index file holds ${PacketIndex.bytesPerPacket()} bytes a packet).`;
 console.log(`  ${viewerLine}`);
 console.log('\n' + rows.join('\n'));
 if (ratio) console.log(`\n${ratio}`);

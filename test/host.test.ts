@@ -16,7 +16,7 @@ const SAMPLE = path.join(__dirname, '..', 'samples', 'key-mismatch.pcap');
 test('the session streams in chunks and rows come back from the file by offset', async () => {
   const s = await viewerSession(SAMPLE, 7);
   assert.equal(s.index.count, 60);
-  assert.equal(PacketIndex.bytesPerPacket(), 77, 'a compact index: 77 bytes a packet');
+  assert.equal(PacketIndex.bytesPerPacket(), 76, 'a compact index: 76 bytes a packet');
   const [r1, r2, r3] = s.rows(0, 3);
   assert.equal(r1.frame, 1);
   assert.equal(r1.src, '10.0.1.1:57992');
@@ -56,7 +56,7 @@ test('filters: connection, subflow, option, severity, findings only, text', asyn
 test('details: the field tree with byte ranges, derived values, the finding and its check', async () => {
   const s = await viewerSession(SAMPLE);
   const { tree, bytes } = s.details(3);
-  assert.equal(bytes.length, s.index.cols.caplen[2]);
+  assert.equal(bytes.length, s.index.get('caplen', 2));
   const find = (nodes: DetailNode[], label: string): DetailNode | undefined => {
     for (const n of nodes) {
       if (n.label === label) return n;
@@ -150,50 +150,70 @@ test('a v0 capture: rows and details cite RFC 6824', async () => {
   assert.equal(opt.rfc!.doc, 'RFC 6824');
 });
 
-test('the index handed over through a file equals the one sent in messages, and is sized once from the estimate', async () => {
+test('the index read back by page from the file equals the one sent in messages, within a bounded cache', async () => {
   const fs = await import('node:fs');
   const os = await import('node:os');
   const { CaptureSession } = await import('../src/viewer/session.ts');
   const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
-  const file = fixture('kernel', 'multi.pcap');
-  const bytes = fs.readFileSync(file);
-  const direct = new CaptureSession((o, n) => bytes.subarray(o, o + n));
-  const viaFile = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+  const { COLUMNS } = await import('../src/viewer/index.ts');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-test-'));
-  const indexFile = path.join(dir, 'index');
-  const wfd = fs.openSync(indexFile, 'w');
-  const rfd = fs.openSync(indexFile, 'r');
-  let position = 0;
-  const expectations: number[] = [];
-  try {
-    await analyzeForViewer({ file }, { chunkSize: 64, onChunk: (cols, n, expected) => {
+  /** one analysis into a session holding its rows in memory and one reading them from a file */
+  const both = async (file: string | Buffer, chunkSize: number, cacheBytes: number) => {
+    const bytes = typeof file === 'string' ? fs.readFileSync(file) : file;
+    const direct = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+    const viaFile = new CaptureSession((o, n) => bytes.subarray(o, o + n), cacheBytes);
+    const indexFile = path.join(dir, `index-${chunkSize}`);
+    const wfd = fs.openSync(indexFile, 'w');
+    const rfd = fs.openSync(indexFile, 'r');
+    let position = 0;
+    let chunks = 0;
+    const result = await analyzeForViewer(typeof file === 'string' ? { file } : { bytes, name: 'x' }, { chunkSize, onChunk: (cols, n) => {
       direct.appendChunk(cols, n);
       const at = position;
       position += PacketIndex.writeChunk(wfd, at, cols, n);
-      viaFile.appendChunkFromFile(rfd, at, n, expected);
-      expectations.push(expected);
+      viaFile.appendChunkFromFile(rfd, at, n);
+      chunks++;
     } });
-  } finally { fs.closeSync(wfd); fs.closeSync(rfd); fs.rmSync(dir, { recursive: true }); }
-  assert.equal(viaFile.index.count, direct.index.count);
-  assert.equal(position, direct.index.count * PacketIndex.bytesPerPacket());
-  for (const k of Object.keys(direct.index.cols) as Array<keyof typeof direct.index.cols>) {
-    assert.deepEqual([...viaFile.index.cols[k].subarray(0, viaFile.index.count)], [...direct.index.cols[k].subarray(0, direct.index.count)], `column ${k}`);
-  }
-  assert.deepEqual(viaFile.rows(100, 3), direct.rows(100, 3));
-  // a small capture has no estimate before its end: the columns grow by half as rows come
-  assert.ok(expectations.every((e) => e === 0));
+    fs.closeSync(wfd);
+    for (const s of [direct, viaFile]) s.finish(result.findings, result.connections, result.problems, result.diagrams);
+    return { direct, viaFile, position, chunks, close: () => fs.closeSync(rfd) };
+  };
+  const kinds = Object.keys(COLUMNS) as Array<keyof typeof COLUMNS>;
+  try {
+    // 192 packets in pages of 16 rows, a cache of two pages
+    const small = await both(fixture('kernel', 'multi.pcap'), 16, 2 * 16 * PacketIndex.bytesPerPacket());
+    const { direct, viaFile } = small;
+    assert.equal(viaFile.index.count, 192);
+    assert.equal(small.chunks, 12);
+    assert.equal(small.position, 192 * PacketIndex.bytesPerPacket());
+    for (const k of kinds) for (let i = 0; i < 192; i++) assert.ok(Object.is(viaFile.index.get(k, i), direct.index.get(k, i)), `column ${k} row ${i}`);
+    assert.deepEqual(viaFile.rows(0, 192), direct.rows(0, 192));
+    assert.deepEqual(viaFile.rows(150, 5).map((r) => r.frame), [151, 152, 153, 154, 155]);
+    assert.deepEqual(viaFile.viz(1), direct.viz(1));
+    viaFile.setFilter({ subflow: 4 });
+    direct.setFilter({ subflow: 4 });
+    assert.ok(direct.total() > 0);
+    assert.deepEqual(viaFile.rows(0, 200), direct.rows(0, 200));
+    assert.ok(viaFile.index.residentBytes() <= 2 * 16 * PacketIndex.bytesPerPacket() + 12 * 48, `resident ${viaFile.index.residentBytes()}`);
+    assert.ok(viaFile.index.reads > 12, 'pages were evicted and read again');
+    small.close();
 
-  // 40,000 packets: once 16,384 are read the estimate is the packet count, and the columns are
-  // sized to it at once (no growth by half, no shrinking copy at the end)
-  const { repeatFrame } = await import('./helpers.ts');
-  const big = await repeatFrame(fixture('kernel', 'basic.pcap'), 20, 40_000);
-  const s = new CaptureSession((o, n) => big.subarray(o, o + n));
-  const seen: number[] = [];
-  await analyzeForViewer({ bytes: big, name: 'big' }, { onChunk: (cols, n, expected) => { s.appendChunk(cols, n, expected); seen.push(expected); } });
-  s.finish([], [], []);
-  assert.equal(s.index.count, 40_000);
-  assert.ok(seen.filter((e) => e > 0).every((e) => Math.abs(e - 40_000) <= 40), `estimates ${[...new Set(seen)].join(', ')}`);
-  assert.ok(s.index.cols.offset.length >= 40_000 && s.index.cols.offset.length <= 45_000, `capacity ${s.index.cols.offset.length}`);
+    // 100,000 packets (7.6 MB of index) with a 1 MiB cache: random rows, the plot and a filter over
+    // everything come back right while the pages held stay within the cache
+    const { repeatFrame } = await import('./helpers.ts');
+    const big = await both(await repeatFrame(fixture('kernel', 'basic.pcap'), 20, 100_000), 8192, 2 ** 20);
+    assert.equal(big.viaFile.index.count, 100_000);
+    for (const i of [0, 1, 8191, 8192, 50_000, 99_999, 12_345, 77_777]) assert.deepEqual(big.viaFile.rows(i, 1), big.direct.rows(i, 1), `row ${i}`);
+    assert.equal(big.viaFile.rows(99_999, 1)[0].frame, 100_000);
+    big.viaFile.setFilter({ subtype: 2 });
+    big.direct.setFilter({ subtype: 2 });
+    assert.equal(big.viaFile.total(), big.direct.total());
+    assert.ok(big.direct.total() > 1000, `${big.direct.total()} DSS rows`);
+    assert.deepEqual(big.viaFile.rows(big.viaFile.total() - 3, 3), big.direct.rows(big.direct.total() - 3, 3));
+    assert.ok(big.viaFile.index.residentBytes() <= 2 ** 20 + 100 * 48, `resident ${big.viaFile.index.residentBytes()}`);
+    assert.ok(big.direct.index.residentBytes() >= 100_000 * PacketIndex.bytesPerPacket());
+    big.close();
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('the analysis child process (dist/worker.js): rows through the index file and through messages agree', async () => {
@@ -232,6 +252,13 @@ test('the analysis child process (dist/worker.js): rows through the index file a
     assert.deepEqual(viaFile.session.rows(0, 192), viaMessages.session.rows(0, 192));
     assert.equal(viaFile.session.connections.length, 3);
     assert.equal(fs.statSync(index.path).size, 192 * PacketIndex.bytesPerPacket());
+    // once the analysis is done the file loses its name; the session reads on through the descriptor
+    index.unlink();
+    assert.equal(fs.existsSync(path.dirname(index.path)), false);
+    viaFile.session.setFilter({ connection: 2 });
+    viaMessages.session.setFilter({ connection: 2 });
+    assert.ok(viaFile.session.total() > 0);
+    assert.deepEqual(viaFile.session.rows(0, 192), viaMessages.session.rows(0, 192));
   } finally { index.close(); }
   assert.equal(fs.existsSync(path.dirname(index.path)), false, 'closing the index file removes it and its folder');
 });

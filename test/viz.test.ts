@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { analyzeFile } from '../src/analyze.ts';
 import { summaryJson } from '../src/format/summary.ts';
+import { dsnPlot } from '../src/viz/series.ts';
 import { fixture } from './fixtures.ts';
 import { viewerSession } from './helpers.ts';
 
@@ -47,13 +48,30 @@ test('data-sequence plot: a series per subflow, reinjections marked, the Data AC
   assert.deepEqual(p.subflows.map((x) => [x.subflow, x.xs.length]), [[0, 21], [1, 11]]);
   // the reinjected segment is frame 80, at relative DSN 278529
   assert.deepEqual(p.reinjections.ys, [278529]);
-  const c = s.index.cols;
-  assert.equal(p.reinjections.xs[0], c.tsSec[79] + c.tsNsec[79] / 1e9 - (c.tsSec[0] + c.tsNsec[0] / 1e9));
+  const at = (i: number) => s.index.get('tsSec', i) + s.index.get('tsNsec', i) / 1e9;
+  assert.equal(p.reinjections.xs[0], at(79) - at(0));
   assert.equal(p.dataAck.xs.length, 45);
   assert.equal(Math.max(...p.dataAck.ys), 409602, 'the last Data ACK covers 409600 bytes and the DATA_FIN');
   // every point is a data segment of the capture
-  const data = [...Array(s.index.count).keys()].filter((i) => c.conn[i] === 0 && c.side[i] === 0 && c.payload[i] > 0);
+  const data = [...Array(s.index.count).keys()].filter((i) => s.index.get('conn', i) === 0 && s.index.get('side', i) === 0 && s.index.get('payload', i) > 0);
   assert.equal(p.subflows.reduce((n, x) => n + x.xs.length, 0), data.length);
+  assert.equal(p.points, data.length + 45);
+
+  // a plot of more points than it draws keeps the first, the last and evenly spaced ones between,
+  // collected as the index is read (a capture of millions of packets never holds all its points)
+  const thin = (xs: number[], max: number) => {
+    if (xs.length <= max) return xs;
+    const out: number[] = [];
+    for (let i = 0; i < max; i++) out.push(xs[Math.floor(i * (xs.length / max))]);
+    return [...out, xs[xs.length - 1]];
+  };
+  const small = dsnPlot(s.index, 0, 7);
+  assert.equal(small.points, p.points);
+  assert.deepEqual(small.subflows.map((x) => x.xs), p.subflows.map((x) => thin(x.xs, 7)));
+  assert.deepEqual(small.subflows.map((x) => x.ys), p.subflows.map((x) => thin(x.ys, 7)));
+  assert.deepEqual(small.subflows.map((x) => x.ys.length), [8, 8]);
+  assert.deepEqual(small.dataAck.ys, thin(p.dataAck.ys, 7));
+  assert.deepEqual(small.reinjections.ys, [278529]);
 });
 
 test('statistics: packets, bytes, goodput, reinjected bytes, RTT per subflow, out of order, duplicate Data ACKs', async () => {
@@ -87,7 +105,7 @@ test('multi.pcap: a ladder, a timeline and a plot for each of the three connecti
     const info = s.connections[c];
     assert.ok(capable[1].detail.includes(`token ${info.server.token}`));
     assert.equal(v.timeline.bars.length, info.subflows.length);
-    const data = [...Array(s.index.count).keys()].filter((i) => s.index.cols.conn[i] === c && s.index.cols.side[i] === 0 && s.index.cols.payload[i] > 0);
+    const data = [...Array(s.index.count).keys()].filter((i) => s.index.get('conn', i) === c && s.index.get('side', i) === 0 && s.index.get('payload', i) > 0);
     assert.equal(v.plot.subflows.reduce((n, x) => n + x.xs.length, 0), data.length);
   }
 });

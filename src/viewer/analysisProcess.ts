@@ -18,9 +18,9 @@ export type WorkerRequest =
   | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number };
 
 export type WorkerMessage =
-  | { type: 'chunk'; cols: Columns; n: number; expected: number }
+  | { type: 'chunk'; cols: Columns; n: number }
   /** rows written to the request's indexFile at `position` (PacketIndex.writeChunk) */
-  | { type: 'chunkFile'; position: number; n: number; expected: number }
+  | { type: 'chunkFile'; position: number; n: number }
   | { type: 'progress'; packets: number; bytesRead: number; totalBytes: number }
   | { type: 'done'; result: ViewerAnalysis }
   | { type: 'trace'; text: string; lines: number; truncated: boolean }
@@ -43,10 +43,19 @@ export function forkAnalysis(workerJs: string, stderr: 'ignore' | 'inherit' = 'i
   return child;
 }
 
-/** The temporary file the analysis process writes the index to, open for reading. */
+/**
+ * The temporary file the analysis process writes the index to, open for reading: the extension
+ * host reads its pages back for as long as the capture is open.
+ */
 export interface IndexFile {
   path: string;
   fd: number;
+  /**
+   * Removes the file's name and folder once the analysis process is done with it; the host keeps
+   * reading it through `fd` (where the system lets an open file be removed), and nothing is left
+   * behind in the temporary directory if the editor ends without closing it.
+   */
+  unlink(): void;
   /** closes it and removes it with its folder */
   close(): void;
 }
@@ -54,22 +63,27 @@ export interface IndexFile {
 export function createIndexFile(): IndexFile {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-'));
   const file = path.join(dir, 'index');
+  const remove = () => { try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* open elsewhere (Windows): removed at close */ } };
   try {
     fs.writeFileSync(file, '');
     const fd = fs.openSync(file, 'r');
-    return { path: file, fd, close: () => { fs.closeSync(fd); fs.rmSync(dir, { recursive: true, force: true }); } };
+    let closed = false;
+    return {
+      path: file, fd, unlink: remove,
+      close: () => { if (!closed) { closed = true; fs.closeSync(fd); } remove(); },
+    };
   } catch (err) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    remove();
     throw err;
   }
 }
 
 /** Adds the rows a 'chunk' or 'chunkFile' message brings to the session; false for any other message. */
 export function takeRows(session: CaptureSession, m: WorkerMessage, index: IndexFile | undefined): boolean {
-  if (m.type === 'chunk') session.appendChunk(m.cols, m.n, m.expected);
+  if (m.type === 'chunk') session.appendChunk(m.cols, m.n);
   else if (m.type === 'chunkFile') {
     if (!index) throw new Error('rows in an index file, but none was given');
-    session.appendChunkFromFile(index.fd, m.position, m.n, m.expected);
+    session.appendChunkFromFile(index.fd, m.position, m.n);
   } else return false;
   return true;
 }

@@ -15,8 +15,8 @@ export const MAX_DIAGRAMS = 1000;
 export interface ViewerAnalysisOptions {
   chunkSize?: number;
   config?: CheckerConfig;
-  /** rows in chunks; `expected` estimates the rows of the whole capture (from the bytes read so far) */
-  onChunk(cols: Columns, n: number, expected: number): void;
+  /** rows in chunks */
+  onChunk(cols: Columns, n: number): void;
   onProgress?(packets: number, bytesRead: number, totalBytes: number): void;
   isCancelled?(): boolean;
 }
@@ -51,26 +51,21 @@ export function connectionInfos(tracker: Tracker, findings: Finding[], file: str
 export async function analyzeForViewer(input: { file: string } | { bytes: Uint8Array; name: string }, opts: ViewerAnalysisOptions): Promise<ViewerAnalysis> {
   const chunkSize = opts.chunkSize ?? 8192;
   const index = new PacketIndex(chunkSize);
-  let sent = 0;
   let lastFlush = Date.now();
   let bytesRead = 0;
   let totalBytes = 0;
-  let packetsAtBytes = 0;
   const flush = () => {
-    if (index.count === sent) return;
-    const expected = bytesRead > 0 ? Math.ceil((packetsAtBytes * totalBytes) / bytesRead) : 0;
-    opts.onChunk(index.slice(0, index.count - sent), index.count - sent, expected);
-    sent = index.count;
+    if (index.count === 0) return;
+    opts.onChunk(index.slice(0, index.count), index.count);
     // the index is only a staging area here: start it again
     index.count = 0;
-    sent = 0;
     lastFlush = Date.now();
     opts.onProgress?.(total, bytesRead, totalBytes);
   };
   let total = 0;
   const r = await checkCapture('file' in input ? { file: input.file } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
     isCancelled: opts.isCancelled,
-    onProgress: (done, all) => { bytesRead = done; totalBytes = all; packetsAtBytes = total; },
+    onProgress: (done, all) => { bytesRead = done; totalBytes = all; },
     onPacket: (f, facts) => {
       index.add(f, facts);
       total++;

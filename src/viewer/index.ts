@@ -1,27 +1,47 @@
 /**
- * The compact per-packet index the extension host keeps: typed columns, about 70 bytes a packet,
- * built by the worker in one pass and sent in chunks. Packet bytes are not kept: rows and details
- * are made again from the file by offset when the viewer asks.
+ * The compact per-packet index: typed columns, 76 bytes a packet. The analysis process builds it
+ * (PacketIndex) and hands it over in chunks, through a temporary file or in messages; the
+ * extension host keeps it as pages (PagedIndex): chunks that came in messages stay in memory,
+ * chunks in the file are read back on demand into a cache of bounded size, so the host's memory
+ * does not grow with the capture. Packet bytes are not kept either: rows and details are made again
+ * from the capture by offset when the viewer asks.
  */
 import * as fs from 'node:fs';
 import type { PacketFacts } from '../mptcp/model.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
 
+/**
+ * The columns, widest elements first: in a chunk's bytes every column then starts aligned for its
+ * type whatever the chunk's row count, so a page read back from the file is one buffer with a view
+ * per column.
+ */
 export const COLUMNS = {
-  offset: Float64Array, caplen: Uint32Array, origlen: Uint32Array, linkType: Uint16Array,
-  tsSec: Float64Array, tsNsec: Uint32Array, stream: Int32Array, conn: Int32Array, side: Int8Array,
-  version: Int8Array, tcpFlags: Uint16Array, subtypes: Uint16Array, payload: Uint32Array,
-  relAck: Float64Array, relDsn: Float64Array, relMapDsn: Float64Array, reinjOf: Int32Array, severity: Uint8Array,
+  offset: Float64Array, tsSec: Float64Array, relAck: Float64Array, relDsn: Float64Array, relMapDsn: Float64Array,
+  caplen: Uint32Array, origlen: Uint32Array, tsNsec: Uint32Array, stream: Int32Array, conn: Int32Array, payload: Uint32Array, reinjOf: Int32Array,
+  linkType: Uint16Array, tcpFlags: Uint16Array, subtypes: Uint16Array,
+  side: Int8Array, version: Int8Array,
 } as const;
 
 export type ColumnName = keyof typeof COLUMNS;
 export type Columns = { [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
+const NAMES = Object.keys(COLUMNS) as ColumnName[];
 
 function allocColumns(n: number): Columns {
   const c = {} as Record<string, unknown>;
   for (const [k, T] of Object.entries(COLUMNS)) c[k] = new T(n);
   return c as Columns;
 }
+
+/** Views of the columns of `n` rows laid out as a chunk (each column's bytes in COLUMNS order). */
+function viewColumns(buffer: ArrayBuffer, n: number): Columns {
+  const c = {} as Record<string, unknown>;
+  let at = 0;
+  for (const [k, T] of Object.entries(COLUMNS)) { c[k] = new T(buffer, at, n); at += n * T.BYTES_PER_ELEMENT; }
+  return c as Columns;
+}
+
+/** Bytes one packet takes in the index. */
+export const BYTES_PER_PACKET = Object.values(COLUMNS).reduce((n, T) => n + T.BYTES_PER_ELEMENT, 0);
 
 /** (v - base) mod 2^64 as a number (exact below 2^53, which relative sequence numbers are). */
 const relNumber = (v: bigint, base: bigint) => Number(BigInt.asUintN(64, v - base));
@@ -40,7 +60,7 @@ class RelCache {
   }
 }
 
-/** Packet index columns, growing as packets arrive. Frame N is row N-1. */
+/** Index rows in memory, as the analysis process builds them from packets. Frame N is row N-1. */
 export class PacketIndex {
   count = 0;
   cols: Columns;
@@ -52,17 +72,13 @@ export class PacketIndex {
     this.cols = allocColumns(capacity);
   }
 
-  /**
-   * Makes room for `min` rows. `expected`, the rows the whole capture is expected to hold, sizes
-   * the columns once instead of growing them by half again and again (each growth copies all).
-   */
-  private grow(min: number, expected = 0): void {
+  /** Makes room for `min` rows (by half again). */
+  private grow(min: number): void {
     let cap = this.cols.offset.length;
     if (cap >= min) return;
-    if (expected >= min) cap = Math.max(expected, Math.ceil(cap * 1.125));
-    else while (cap < min) cap = Math.ceil(cap * 1.5);
+    while (cap < min) cap = Math.ceil(cap * 1.5);
     const next = allocColumns(cap);
-    for (const k of Object.keys(COLUMNS) as ColumnName[]) (next[k] as { set(a: ArrayLike<number>): void }).set(this.cols[k]);
+    for (const k of NAMES) (next[k] as { set(a: ArrayLike<number>): void }).set(this.cols[k]);
     this.cols = next;
   }
 
@@ -101,40 +117,30 @@ export class PacketIndex {
       c.relMapDsn[i] = NaN;
     }
     c.reinjOf[i] = facts.reinjectionOf ?? 0;
-    c.severity[i] = 0;
-  }
-
-  /** Gives back the capacity beyond the rows (once no more arrive). */
-  shrink(): void {
-    // slack (the capture's size estimate is a few percent off) is cheaper than a second copy of everything
-    if (this.cols.offset.length - this.count <= this.count / 4) return;
-    const next = allocColumns(Math.max(1, this.count));
-    for (const k of Object.keys(COLUMNS) as ColumnName[]) (next[k] as { set(a: ArrayLike<number>): void }).set(this.cols[k].subarray(0, this.count));
-    this.cols = next;
   }
 
   /** Rows [start, end) as standalone column copies (for posting from a worker). */
   slice(start: number, end: number): Columns {
     const out = {} as Record<string, unknown>;
-    for (const k of Object.keys(COLUMNS) as ColumnName[]) out[k] = this.cols[k].slice(start, end);
+    for (const k of NAMES) out[k] = this.cols[k].slice(start, end);
     return out as Columns;
   }
 
   /** Appends rows received as column copies. */
-  append(chunk: Columns, n: number, expected = 0): void {
-    this.grow(this.count + n, expected);
-    for (const k of Object.keys(COLUMNS) as ColumnName[]) (this.cols[k] as { set(a: ArrayLike<number>, o: number): void }).set(chunk[k].subarray(0, n), this.count);
+  append(chunk: Columns, n: number): void {
+    this.grow(this.count + n);
+    for (const k of NAMES) (this.cols[k] as { set(a: ArrayLike<number>, o: number): void }).set(chunk[k].subarray(0, n), this.count);
     this.count += n;
   }
 
   /**
    * Writes rows as the chunk file format: each column's bytes in COLUMNS order. Returns the bytes
-   * written. (The analysis process hands its index over this way: the extension host then reads
-   * the rows straight into its columns, with no message copies for the garbage collector.)
+   * written (n × BYTES_PER_PACKET). The analysis process hands its index over this way, and the
+   * extension host reads it back by page (PagedIndex).
    */
   static writeChunk(fd: number, position: number, chunk: Columns, n: number): number {
     let at = position;
-    for (const k of Object.keys(COLUMNS) as ColumnName[]) {
+    for (const k of NAMES) {
       const col = chunk[k];
       const bytes = new Uint8Array(col.buffer, col.byteOffset, n * col.BYTES_PER_ELEMENT);
       for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done, at + done);
@@ -143,38 +149,143 @@ export class PacketIndex {
     return at - position;
   }
 
-  /** Appends `n` rows that writeChunk put at `position` of the file `fd`. */
-  appendFromFile(fd: number, position: number, n: number, expected = 0): void {
-    this.grow(this.count + n, expected);
-    let at = position;
-    for (const k of Object.keys(COLUMNS) as ColumnName[]) {
-      const col = this.cols[k];
-      const size = col.BYTES_PER_ELEMENT;
-      const target = new Uint8Array(col.buffer, col.byteOffset + this.count * size, n * size);
-      for (let done = 0; done < target.length;) {
-        const got = fs.readSync(fd, target, done, target.length - done, at + done);
-        if (got === 0) throw new Error(`index chunk at ${at} cut short`);
-        done += got;
-      }
-      at += target.length;
-    }
-    this.count += n;
-  }
-
   /** Bytes one packet takes in the index. */
   static bytesPerPacket(): number {
-    return Object.values(COLUMNS).reduce((n, T) => n + T.BYTES_PER_ELEMENT, 0);
-  }
-
-  /** Bytes the index holds (for the memory report). */
-  byteSize(): number {
-    let n = 0;
-    for (const k of Object.keys(COLUMNS) as ColumnName[]) n += this.cols[k].byteLength;
-    return n;
+    return BYTES_PER_PACKET;
   }
 }
 
 /** The transferable buffers of a column chunk. */
 export function transferList(c: Columns): ArrayBuffer[] {
-  return (Object.keys(COLUMNS) as ColumnName[]).map((k) => c[k].buffer as ArrayBuffer);
+  return NAMES.map((k) => c[k].buffer as ArrayBuffer);
+}
+
+/** One page of a PagedIndex: rows [start, start + n), row i at cols[…][i - start]. */
+export interface Page { cols: Columns; start: number; n: number }
+
+interface PageEntry {
+  start: number;
+  n: number;
+  /** where the chunk sits in the index file, or -1 for a chunk held in memory */
+  position: number;
+  /** the chunk held in memory (a chunk that came in a message) */
+  cols: Columns | undefined;
+}
+
+/** Bytes of pages read back from the index file that a PagedIndex keeps by default. */
+export const DEFAULT_PAGE_CACHE = 16 * 2 ** 20;
+
+/**
+ * The extension host's index: the rows of the whole capture as pages, in order. A page read from
+ * the index file stays in a least-recently-used cache of at most `cacheBytes`; every other read
+ * goes back to the file (the operating system's page cache makes that a copy). So what the host
+ * holds for a capture of any size is the page table, the cache and the pages that came in messages.
+ */
+export class PagedIndex {
+  count = 0;
+  private entries: PageEntry[] = [];
+  private cache = new Map<number, Columns>();
+  private cachedBytes = 0;
+  /** the page the last lookup found (scans and row pages go in order) */
+  private last = -1;
+  private fd: number | undefined;
+  /** pages read from the file so far (for tests and the benchmark) */
+  reads = 0;
+
+  constructor(readonly cacheBytes = DEFAULT_PAGE_CACHE) {}
+
+  /** Adds rows that came as columns in a message; they stay in memory. */
+  appendColumns(cols: Columns, n: number): void {
+    if (n <= 0) return;
+    this.entries.push({ start: this.count, n, position: -1, cols });
+    this.count += n;
+  }
+
+  /** Adds `n` rows that PacketIndex.writeChunk put at `position` of the file open as `fd`. */
+  appendFromFile(fd: number, position: number, n: number): void {
+    if (n <= 0) return;
+    if (this.fd !== undefined && this.fd !== fd) throw new Error('an index reads one file');
+    this.fd = fd;
+    this.entries.push({ start: this.count, n, position, cols: undefined });
+    this.count += n;
+  }
+
+  /** The page holding row `i` (0 ≤ i < count). */
+  page(i: number): Page {
+    const k = this.find(i);
+    const entry = this.entries[k];
+    return { cols: this.columnsOf(k, entry), start: entry.start, n: entry.n };
+  }
+
+  /** The number of the page holding row `i`. */
+  private find(i: number): number {
+    const e = this.entries;
+    let k = this.last;
+    if (k >= 0 && i >= e[k].start && i < e[k].start + e[k].n) return k;
+    if (k >= 0 && k + 1 < e.length && i >= e[k + 1].start && i < e[k + 1].start + e[k + 1].n) return (this.last = k + 1);
+    if (i < 0 || i >= this.count) throw new RangeError(`row ${i} is not in the index (${this.count} rows)`);
+    let lo = 0;
+    let hi = e.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (e[mid].start <= i) lo = mid; else hi = mid - 1;
+    }
+    return (this.last = lo);
+  }
+
+  /** One value of row `i`. */
+  get<K extends ColumnName>(column: K, i: number): number {
+    const p = this.page(i);
+    return p.cols[column][i - p.start];
+  }
+
+  /** Visits the pages from the one holding row `from`, in order; stops when `visit` returns false. */
+  scan(visit: (p: Page) => boolean | void, from = 0): void {
+    if (from >= this.count) return;
+    for (let k = this.find(from); k < this.entries.length; k++) {
+      const entry = this.entries[k];
+      // a scan reads through the cache without filling it (it would push out the pages on screen)
+      const cols = entry.cols ?? this.cache.get(k) ?? this.read(entry);
+      if (visit({ cols, start: entry.start, n: entry.n }) === false) return;
+    }
+  }
+
+  private columnsOf(k: number, entry: PageEntry): Columns {
+    if (entry.cols) return entry.cols;
+    const hit = this.cache.get(k);
+    if (hit) {
+      this.cache.delete(k); // most recent last
+      this.cache.set(k, hit);
+      return hit;
+    }
+    const cols = this.read(entry);
+    const size = entry.n * BYTES_PER_PACKET;
+    for (const [old, c] of this.cache) {
+      if (this.cachedBytes + size <= this.cacheBytes || this.cache.size === 0) break;
+      this.cache.delete(old);
+      this.cachedBytes -= c.offset.length * BYTES_PER_PACKET;
+    }
+    this.cache.set(k, cols);
+    this.cachedBytes += size;
+    return cols;
+  }
+
+  private read(entry: PageEntry): Columns {
+    const buffer = new ArrayBuffer(entry.n * BYTES_PER_PACKET);
+    const target = new Uint8Array(buffer);
+    for (let done = 0; done < target.length;) {
+      const got = fs.readSync(this.fd!, target, done, target.length - done, entry.position + done);
+      if (got === 0) throw new Error(`index page at ${entry.position} cut short`);
+      done += got;
+    }
+    this.reads++;
+    return viewColumns(buffer, entry.n);
+  }
+
+  /** Bytes the index holds in memory: cached pages, pages from messages, the page table. */
+  residentBytes(): number {
+    let n = this.cachedBytes + this.entries.length * 48;
+    for (const e of this.entries) if (e.cols) n += e.n * BYTES_PER_PACKET;
+    return n;
+  }
 }

@@ -3,7 +3,7 @@ import type { CaptureRecord } from '../capture/types.ts';
 import { endpoint, optionWords, tcpFlagsText } from '../format/decode.ts';
 import { parseMptcpOption, type MptcpOption } from '../wire/mptcp.ts';
 import { decodeFrame, TH_ACK, TH_SYN, type DecodedFrame } from '../wire/packet.ts';
-import type { PacketIndex } from './index.ts';
+import type { Page } from './index.ts';
 
 export interface Row {
   frame: number;
@@ -24,18 +24,20 @@ export interface Row {
   reinjectionOf: number;
 }
 
-export function recordOf(index: PacketIndex, i: number): CaptureRecord {
-  const c = index.cols;
-  return { frame: i + 1, dataOffset: c.offset[i], caplen: c.caplen[i], origlen: c.origlen[i], tsSec: c.tsSec[i], tsNsec: c.tsNsec[i], linkType: c.linkType[i], interfaceId: 0 };
+/** Row `i` of the index, on its page `p`, as the capture record it was made from. */
+export function recordOf(p: Page, i: number): CaptureRecord {
+  const c = p.cols;
+  const j = i - p.start;
+  return { frame: i + 1, dataOffset: c.offset[j], caplen: c.caplen[j], origlen: c.origlen[j], tsSec: c.tsSec[j], tsNsec: c.tsNsec[j], linkType: c.linkType[j], interfaceId: 0 };
 }
 
 /** Decodes the frame and its MPTCP options as the tracker saw them (same version for ADD_ADDR / MP_PRIO). */
-export function redecode(index: PacketIndex, i: number, bytes: Buffer): { frame: DecodedFrame; options: MptcpOption[] } {
-  const frame = decodeFrame(recordOf(index, i), bytes);
+export function redecode(p: Page, i: number, bytes: Buffer): { frame: DecodedFrame; options: MptcpOption[] } {
+  const frame = decodeFrame(recordOf(p, i), bytes);
   const t = frame.tcp;
   const options: MptcpOption[] = [];
   if (t && t.headerLength >= 20) {
-    const v = index.cols.version[i];
+    const v = p.cols.version[i - p.start];
     const ctx = { syn: (t.flags & TH_SYN) !== 0, ack: (t.flags & TH_ACK) !== 0, hasData: t.payloadLength > 0, version: v < 0 ? undefined : v };
     for (const ref of t.mptcpOptions) if (ref.length >= 2) options.push(parseMptcpOption(bytes, ref.offset, ref.length, ref.avail, ctx));
   }
@@ -44,32 +46,34 @@ export function redecode(index: PacketIndex, i: number, bytes: Buffer): { frame:
 
 const fmtNum = (v: number) => (Number.isNaN(v) ? '' : String(v));
 
-export function formatRow(index: PacketIndex, i: number, bytes: Buffer, firstTime: number): Row {
-  const c = index.cols;
-  const { frame, options } = redecode(index, i, bytes);
+/** Row `i` (on its page `p`) for the packet list; `severity` is that of its worst finding. */
+export function formatRow(p: Page, i: number, bytes: Buffer, firstTime: number, severity: number): Row {
+  const c = p.cols;
+  const { frame, options } = redecode(p, i, bytes);
+  const j = i - p.start;
   const t = frame.tcp;
   const syn = t ? (t.flags & TH_SYN) !== 0 : false;
   const ack = t ? (t.flags & TH_ACK) !== 0 : false;
-  const relAck = fmtNum(c.relAck[i]);
-  const relMap = fmtNum(c.relMapDsn[i]);
+  const relAck = fmtNum(c.relAck[j]);
+  const relMap = fmtNum(c.relMapDsn[j]);
   const words = options.map((o) => optionWords(o, { syn, ack, relDataAck: relAck || undefined, relMappingDsn: relMap || undefined })).join('; ');
-  const ts = c.tsSec[i] + c.tsNsec[i] / 1e9;
-  const d = new Date(c.tsSec[i] * 1000);
+  const ts = c.tsSec[j] + c.tsNsec[j] / 1e9;
+  const d = new Date(c.tsSec[j] * 1000);
   return {
     frame: i + 1,
     time: ts - firstTime,
-    absTime: `${d.toISOString().slice(0, 19)}.${String(Math.floor(c.tsNsec[i] / 1000)).padStart(6, '0')}Z`,
-    connection: c.conn[i],
-    subflow: c.stream[i],
+    absTime: `${d.toISOString().slice(0, 19)}.${String(Math.floor(c.tsNsec[j] / 1000)).padStart(6, '0')}Z`,
+    connection: c.conn[j],
+    subflow: c.stream[j],
     src: t ? endpoint(frame.src, t.srcPort) : frame.src || '?',
     dst: t ? endpoint(frame.dst, t.dstPort) : frame.dst || '?',
     flags: t ? tcpFlagsText(t.flags) : '',
     length: t ? t.payloadLength : frame.origlen,
     options: words || (frame.problems[0] ? `!${frame.problems[0]}` : ''),
-    relDsn: fmtNum(c.relDsn[i]),
+    relDsn: fmtNum(c.relDsn[j]),
     relAck: relAck,
-    severity: c.severity[i],
-    reinjectionOf: c.reinjOf[i],
+    severity,
+    reinjectionOf: c.reinjOf[j],
   };
 }
 

@@ -1,12 +1,14 @@
 /**
  * The host side of one open capture, without VS Code: the packet index, findings and connections
  * the worker produced, and the answers to the viewer's requests (filtered row pages, details).
- * Packet bytes are re-read from the capture by offset through `readBytes`.
+ * Packet bytes are re-read from the capture by offset through `readBytes`, index pages from the
+ * index file (PagedIndex): what the session holds does not grow with the capture, but for the
+ * list of rows that pass a filter (4 bytes a row).
  */
 import type { Finding } from '../check/types.ts';
 import { severityRank } from '../check/types.ts';
 import { buildDetails } from './details.ts';
-import { PacketIndex, type Columns } from './index.ts';
+import { PagedIndex, type Columns, type Page } from './index.ts';
 import type { ConnectionInfo, DetailNode, Filter } from './protocol.ts';
 import type { Ladder, Timeline } from '../viz/model.ts';
 import { dsnPlot, type DsnPlot } from '../viz/series.ts';
@@ -15,8 +17,10 @@ import { formatRow, redecode, rowText, type Row } from './rows.ts';
 export type ByteReader = (offset: number, length: number) => Buffer;
 
 export class CaptureSession {
-  index = new PacketIndex();
+  index: PagedIndex;
   findings: Finding[] = [];
+  /** the worst finding's severity rank by row (rows without findings are not in it) */
+  private severities = new Map<number, number>();
   findingsByFrame = new Map<number, Finding[]>();
   connections: ConnectionInfo[] = [];
   problems: Array<{ offset: number; frame: number; message: string }> = [];
@@ -27,29 +31,33 @@ export class CaptureSession {
   private matches: Int32Array | null = null;
   private matchCount = 0;
 
-  constructor(private readonly readBytes: ByteReader) {}
+  constructor(private readonly readBytes: ByteReader, private readonly cacheBytes?: number) {
+    this.index = new PagedIndex(cacheBytes);
+  }
 
   /** Forgets everything, for a new analysis of the same capture. */
   reset(): void {
-    this.index = new PacketIndex();
+    this.index = new PagedIndex(this.cacheBytes);
     this.findings = [];
     this.findingsByFrame.clear();
+    this.severities.clear();
     this.connections = [];
     this.problems = [];
     this.diagrams = [];
+    this.first = undefined;
     this.done = false;
     this.setFilter(this.filter);
   }
 
-  /** Adds rows from the worker; `expected` is its estimate of the rows of the whole capture. */
-  appendChunk(chunk: Columns, n: number, expected = 0): void {
-    this.index.append(chunk, n, expected);
+  /** Adds rows the worker sent as columns. */
+  appendChunk(chunk: Columns, n: number): void {
+    this.index.appendColumns(chunk, n);
     if (this.matches) this.extendMatches(this.index.count - n);
   }
 
   /** Adds rows the worker wrote to an index file (see PacketIndex.writeChunk). */
-  appendChunkFromFile(fd: number, position: number, n: number, expected = 0): void {
-    this.index.appendFromFile(fd, position, n, expected);
+  appendChunkFromFile(fd: number, position: number, n: number): void {
+    this.index.appendFromFile(fd, position, n);
     if (this.matches) this.extendMatches(this.index.count - n);
   }
 
@@ -64,33 +72,42 @@ export class CaptureSession {
 
   finish(findings: Finding[], connections: ConnectionInfo[], problems: CaptureSession['problems'], diagrams: CaptureSession['diagrams'] = []): void {
     this.diagrams = diagrams;
-    this.index.shrink();
     this.findings = findings;
     this.connections = connections;
     this.problems = problems;
     this.findingsByFrame.clear();
+    this.severities.clear();
     for (const f of findings) {
       const l = this.findingsByFrame.get(f.frame);
       if (l) l.push(f); else this.findingsByFrame.set(f.frame, [f]);
       const i = f.frame - 1;
-      if (i >= 0 && i < this.index.count) this.index.cols.severity[i] = Math.max(this.index.cols.severity[i], severityRank[f.severity]);
+      if (i >= 0 && i < this.index.count) this.severities.set(i, Math.max(this.severities.get(i) ?? 0, severityRank[f.severity]));
     }
     this.done = true;
     if (this.matches) this.setFilter(this.filter);
   }
 
-  private bytesOf(i: number): Buffer {
-    const c = this.index.cols;
-    return this.readBytes(c.offset[i], c.caplen[i]);
+  private bytesOf(p: Page, i: number): Buffer {
+    return this.readBytes(p.cols.offset[i - p.start], p.cols.caplen[i - p.start]);
   }
+
+  private first: number | undefined;
 
   firstTime(): number {
-    const c = this.index.cols;
-    return this.index.count ? c.tsSec[0] + c.tsNsec[0] / 1e9 : 0;
+    if (this.first === undefined && this.index.count) {
+      const c = this.index.page(0).cols;
+      this.first = c.tsSec[0] + c.tsNsec[0] / 1e9;
+    }
+    return this.first ?? 0;
   }
 
-  row(i: number): Row {
-    return formatRow(this.index, i, this.bytesOf(i), this.firstTime());
+  /** The severity rank of row `i`'s worst finding, 0 for none. */
+  severityOf(i: number): number {
+    return this.severities.get(i) ?? 0;
+  }
+
+  row(i: number, p = this.index.page(i)): Row {
+    return formatRow(p, i, this.bytesOf(p, i), this.firstTime(), this.severityOf(i));
   }
 
   /** How many rows pass the current filter. */
@@ -102,34 +119,37 @@ export class CaptureSession {
     this.filter = filter;
     this.filterId++;
     const empty = Object.keys(filter).length === 0;
-    this.matches = empty ? null : new Int32Array(Math.max(1024, this.index.count));
+    this.matches = empty ? null : new Int32Array(1024);
     this.matchCount = 0;
     if (!empty) this.extendMatches(0);
     return this.filterId;
   }
 
-  private passes(i: number): boolean {
+  private passes(p: Page, i: number): boolean {
     const f = this.filter;
-    const c = this.index.cols;
-    if (f.connection !== undefined && c.conn[i] !== f.connection) return false;
-    if (f.subflow !== undefined && c.stream[i] !== f.subflow) return false;
-    if (f.subtype !== undefined && !(c.subtypes[i] & (1 << f.subtype))) return false;
-    if (f.findingsOnly && c.severity[i] === 0) return false;
-    if (f.severity !== undefined && c.severity[i] < f.severity) return false;
-    if (f.text && !rowText(this.row(i)).includes(f.text.toLowerCase())) return false;
+    const c = p.cols;
+    const j = i - p.start;
+    if (f.connection !== undefined && c.conn[j] !== f.connection) return false;
+    if (f.subflow !== undefined && c.stream[j] !== f.subflow) return false;
+    if (f.subtype !== undefined && !(c.subtypes[j] & (1 << f.subtype))) return false;
+    if (f.findingsOnly && this.severityOf(i) === 0) return false;
+    if (f.severity !== undefined && this.severityOf(i) < f.severity) return false;
+    if (f.text && !rowText(this.row(i, p)).includes(f.text.toLowerCase())) return false;
     return true;
   }
 
   private extendMatches(from: number): void {
-    for (let i = from; i < this.index.count; i++) {
-      if (!this.passes(i)) continue;
-      if (this.matchCount >= this.matches!.length) {
-        const g = new Int32Array(this.matches!.length * 2);
-        g.set(this.matches!);
-        this.matches = g;
+    this.index.scan((p) => {
+      for (let i = Math.max(from, p.start); i < p.start + p.n; i++) {
+        if (!this.passes(p, i)) continue;
+        if (this.matchCount >= this.matches!.length) {
+          const g = new Int32Array(this.matches!.length * 2);
+          g.set(this.matches!);
+          this.matches = g;
+        }
+        this.matches![this.matchCount++] = i;
       }
-      this.matches![this.matchCount++] = i;
-    }
+    }, from);
   }
 
   /** Rows [start, start+count) of the filtered list. */
@@ -149,14 +169,16 @@ export class CaptureSession {
 
   details(frameNo: number): { tree: DetailNode[]; bytes: Buffer } {
     const i = frameNo - 1;
-    const bytes = this.bytesOf(i);
-    const { frame, options } = redecode(this.index, i, bytes);
-    const c = this.index.cols;
-    const conn = this.connections.find((x) => x.id === c.conn[i]);
+    const p = this.index.page(i);
+    const bytes = this.bytesOf(p, i);
+    const { frame, options } = redecode(p, i, bytes);
+    const c = p.cols;
+    const j = i - p.start;
+    const conn = this.connections.find((x) => x.id === c.conn[j]);
     const nan = (v: number) => (Number.isNaN(v) ? undefined : String(v));
     const tree = buildDetails({
-      frame, options, conn, side: c.side[i], subflow: c.stream[i],
-      relDsn: nan(c.relDsn[i]), relAck: nan(c.relAck[i]), findings: this.findingsByFrame.get(frameNo) ?? [],
+      frame, options, conn, side: c.side[j], subflow: c.stream[j],
+      relDsn: nan(c.relDsn[j]), relAck: nan(c.relAck[j]), findings: this.findingsByFrame.get(frameNo) ?? [],
     });
     return { tree, bytes };
   }
