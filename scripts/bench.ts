@@ -1,7 +1,9 @@
 // npm run bench: times `mptcp-lens check --format json` against tshark's expert analysis on the
 // same large real capture, in one run, and measures decoding alone (reader, dissector, tracker) at
 // 100 k, 1 M and 5 M packets and the standard-input path. Prints medians of time and peak memory.
-//   npm run bench [-- --runs 3] [-- --capture FILE]
+// Then the extension host's pipeline (dist/bench-viewer.js): first rows, done, host memory, scrolling;
+// and the largest capture opened within a memory limit smaller than it (a cgroup, as root).
+//   npm run bench [-- --runs 3] [-- --capture FILE] [-- --memory-limit MIB]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -76,6 +78,39 @@ function packetsFile(src: string, n: number): string {
   return out;
 }
 
+/**
+ * Runs `cmd` with it and its children in a memory cgroup of `limitMiB` (v1 or v2, as root): its exit
+ * status, standard output and the cgroup's peak use; undefined where no memory cgroup can be made.
+ */
+function underMemoryLimit(limitMiB: number, cmd: string[]): { status: number | null; stdout: string; peakMiB: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const v1 = '/sys/fs/cgroup/memory';
+  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') && fs.readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').includes('memory') ? '/sys/fs/cgroup' : undefined;
+  const root = fs.existsSync(path.join(v1, 'memory.limit_in_bytes')) ? v1 : v2;
+  if (!root) return undefined;
+  const dir = path.join(root, `mptcp-lens-bench-${process.pid}`);
+  const bytes = String(limitMiB * 2 ** 20);
+  try {
+    fs.mkdirSync(dir);
+    if (root === v1) {
+      fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), bytes);
+      try { fs.writeFileSync(path.join(dir, 'memory.memsw.limit_in_bytes'), bytes); } catch { /* no swap accounting */ }
+    } else fs.writeFileSync(path.join(dir, 'memory.max'), bytes);
+  } catch {
+    try { fs.rmdirSync(dir); } catch { /* never made */ }
+    return undefined;
+  }
+  try {
+    const shell = `echo $$ > '${path.join(dir, 'cgroup.procs')}' && exec ${cmd.map((c) => `'${c}'`).join(' ')}`;
+    const r = spawnSync('sh', ['-c', shell], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const peakFile = path.join(dir, root === v1 ? 'memory.max_usage_in_bytes' : 'memory.peak');
+    const peak = fs.existsSync(peakFile) ? Number(fs.readFileSync(peakFile, 'utf8')) / 2 ** 20 : NaN;
+    return { status: r.status ?? (r.signal === 'SIGKILL' ? 137 : null), stdout: r.stdout, peakMiB: peak };
+  } finally {
+    try { fs.rmdirSync(dir); } catch { /* a process still in it */ }
+  }
+}
+
 function packetCount(file: string): number {
   const out = execFileSync(process.execPath, [CLI, 'summary', file, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return JSON.parse(out).packets;
@@ -121,11 +156,29 @@ for (const n of [100_000, 1_000_000, 5_000_000]) {
 }
 // the extension host's side of opening the capture (no VS Code): the analysis child process hands
 // the index over through a file; first rows, analysis done, host peak memory
-const viewer: Array<{ firstRowsMs: number; doneMs: number; hostPeakMiB: number; indexMiB: number }> = [];
+const viewer: Array<{ firstRowsMs: number; doneMs: number; hostPeakMiB: number; indexMiB: number; pageMedianMs: number; pageP99Ms: number; filterMs: number; plotMs: number }> = [];
 for (let i = 0; i < RUNS; i++) viewer.push(JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bench-viewer.js'), CAPTURE], { encoding: 'utf8' })));
 const vm = (k: keyof (typeof viewer)[number]) => median(viewer.map((x) => x[k]));
 const viewerLine = `Extension host pipeline (bench-viewer, median of ${RUNS}): first rows after ${vm('firstRowsMs')} ms, analysis done after ${(vm('doneMs') / 1000).toFixed(2)} s, host peak memory ${vm('hostPeakMiB')} MiB (index pages held: ${vm('indexMiB')} MiB; the index file holds ${PacketIndex.bytesPerPacket()} bytes a packet).`;
 console.log(`  ${viewerLine}`);
+const scrollLine = `After the analysis (host, median of ${RUNS}): a page of 50 rows at a random place ${vm('pageMedianMs')} ms (99th percentile ${vm('pageP99Ms')} ms), a subflow filter over all rows ${vm('filterMs')} ms, the first connection's data-sequence plot ${vm('plotMs')} ms.`;
+console.log(`  ${scrollLine}`);
+
+// a capture larger than the memory the extension gets: host and analysis process together in a
+// memory cgroup smaller than the capture and than its index
+const LIMIT_MIB = Number(opt('memory-limit', '160'));
+const largest = haveBig ? BIG : CAPTURE;
+const limited = underMemoryLimit(LIMIT_MIB, [process.execPath, path.join(ROOT, 'dist', 'bench-viewer.js'), largest]);
+let limitLine = '';
+if (limited) {
+  const big = fs.statSync(largest).size;
+  if (limited.status === 0) {
+    const r = JSON.parse(limited.stdout) as (typeof viewer)[number] & { packets: number };
+    limitLine = `Larger than memory: ${path.basename(largest)} (${(big / 1e6).toFixed(0)} MB, ${r.packets.toLocaleString()} packets, an index file of ${((r.packets * PacketIndex.bytesPerPacket()) / 1e6).toFixed(0)} MB) opened with the extension host pipeline and its analysis process limited to ${LIMIT_MIB} MiB together (memory cgroup; peak use ${limited.peakMiB.toFixed(0)} MiB, the page cache included): analysis done after ${(r.doneMs / 1000).toFixed(2)} s, a page of 50 rows ${r.pageMedianMs} ms.`;
+  } else limitLine = `Larger than memory: ${path.basename(largest)} (${(big / 1e6).toFixed(0)} MB) did NOT open within ${LIMIT_MIB} MiB (exit ${limited.status}${limited.status === 137 ? ', killed at the limit' : ''}).`;
+  console.log(`  ${limitLine}`);
+} else console.log(`  no memory cgroup to limit a run here (needs root and the cgroup memory controller): the larger-than-memory run is skipped`);
 console.log('\n' + rows.join('\n'));
 if (ratio) console.log(`\n${ratio}`);
-console.log(`\n${viewerLine}`);
+console.log(`\n${viewerLine}\n\n${scrollLine}`);
+if (limitLine) console.log(`\n${limitLine}`);

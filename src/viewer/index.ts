@@ -244,8 +244,9 @@ export class PagedIndex {
     if (from >= this.count) return;
     for (let k = this.find(from); k < this.entries.length; k++) {
       const entry = this.entries[k];
-      // a scan reads through the cache without filling it (it would push out the pages on screen)
-      const cols = entry.cols ?? this.cache.get(k) ?? this.read(entry);
+      // a scan reads through the cache without filling it (it would push out the pages on screen),
+      // into one scratch buffer: the visitor does not keep the page
+      const cols = entry.cols ?? this.cache.get(k) ?? this.read(entry, true);
       if (visit({ cols, start: entry.start, n: entry.n }) === false) return;
     }
   }
@@ -258,21 +259,34 @@ export class PagedIndex {
       this.cache.set(k, hit);
       return hit;
     }
-    const cols = this.read(entry);
     const size = entry.n * BYTES_PER_PACKET;
     for (const [old, c] of this.cache) {
       if (this.cachedBytes + size <= this.cacheBytes || this.cache.size === 0) break;
       this.cache.delete(old);
       this.cachedBytes -= c.offset.length * BYTES_PER_PACKET;
+      this.spare = c.offset.buffer as ArrayBuffer; // the next page read goes there
     }
+    const cols = this.read(entry);
     this.cache.set(k, cols);
     this.cachedBytes += size;
     return cols;
   }
 
-  private read(entry: PageEntry): Columns {
-    const buffer = new ArrayBuffer(entry.n * BYTES_PER_PACKET);
-    const target = new Uint8Array(buffer);
+  /** an evicted page's buffer, and the scans' buffer: reused, so reading pages makes no garbage */
+  private spare: ArrayBuffer | undefined;
+  private scratch: ArrayBuffer | undefined;
+
+  private read(entry: PageEntry, scratch = false): Columns {
+    const size = entry.n * BYTES_PER_PACKET;
+    let buffer: ArrayBuffer;
+    if (scratch) {
+      if (!this.scratch || this.scratch.byteLength < size) this.scratch = new ArrayBuffer(size);
+      buffer = this.scratch;
+    } else if (this.spare && this.spare.byteLength === size) {
+      buffer = this.spare;
+      this.spare = undefined;
+    } else buffer = new ArrayBuffer(size);
+    const target = new Uint8Array(buffer, 0, size);
     for (let done = 0; done < target.length;) {
       const got = fs.readSync(this.fd!, target, done, target.length - done, entry.position + done);
       if (got === 0) throw new Error(`index page at ${entry.position} cut short`);
@@ -282,9 +296,9 @@ export class PagedIndex {
     return viewColumns(buffer, entry.n);
   }
 
-  /** Bytes the index holds in memory: cached pages, pages from messages, the page table. */
+  /** Bytes the index holds in memory: cached pages, spare buffers, pages from messages, the page table. */
   residentBytes(): number {
-    let n = this.cachedBytes + this.entries.length * 48;
+    let n = this.cachedBytes + this.entries.length * 48 + (this.spare?.byteLength ?? 0) + (this.scratch?.byteLength ?? 0);
     for (const e of this.entries) if (e.cols) n += e.n * BYTES_PER_PACKET;
     return n;
   }
