@@ -512,6 +512,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       break;
     case 'rows': {
       if (m.filterId !== filterId) break;
+      if (!performance.getEntriesByName('mptcp-lens:first-rows').length) performance.mark('mptcp-lens:first-rows'); // for npm run bench:vscode
       pending.delete(m.start);
       m.rows.forEach((r, i) => cache.set(m.start + i, r));
       if (pendingSelect >= m.start && pendingSelect < m.start + m.rows.length) {
@@ -582,6 +583,7 @@ fillStaticFilters();
 timeToggle.textContent = `Time: ${state.timeMode}`;
 renderConnections();
 renderFindings();
+performance.mark('mptcp-lens:ready'); // for npm run bench:vscode: when the page is built and asks for its state
 vscode.postMessage({ type: 'ready' });
 // restore the filter and the selection the user had
 if (Object.keys(state.filter).length) vscode.postMessage({ type: 'setFilter', filter: state.filter });
