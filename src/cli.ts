@@ -172,7 +172,8 @@ async function cmdCheck(args: string[]): Promise<number> {
     try {
       const capture = await checkCapture(file === '-' ? { stream: process.stdin, name: 'standard input' } : { file }, config, {
         onProgress: file === '-' ? undefined : progress(file),
-        onPacket: (f) => {
+        // SARIF gives each finding's byte offset in the capture: only it needs every frame's
+        onPacket: format !== 'sarif' ? undefined : (f) => {
           if (n >= offsets.length) { const g = new Float64Array(offsets.length * 2); g.set(offsets); offsets = g; }
           offsets[n++] = f.dataOffset;
         },
