@@ -190,6 +190,16 @@ test('the index read back by page from the file equals the one sent in messages,
     assert.deepEqual(viaFile.rows(0, 192), direct.rows(0, 192));
     assert.deepEqual(viaFile.rows(150, 5).map((r) => r.frame), [151, 152, 153, 154, 155]);
     assert.deepEqual(viaFile.viz(1), direct.viz(1));
+    // the text filter reads a page's capture bytes at once and searches rows it does not make: the
+    // same rows as searching each made row's text
+    const { rowText } = await import('../src/viewer/rows.ts');
+    const all = direct.rows(0, 192);
+    for (const text of ['MP_JOIN', 'fin', '10.0.2.', 'dsn=1']) {
+      const expected = all.filter((r) => rowText(r).includes(text.toLowerCase())).map((r) => r.frame);
+      assert.ok(expected.length > 0 && expected.length < 192, `${text}: ${expected.length}`);
+      viaFile.setFilter({ text });
+      assert.deepEqual(viaFile.rows(0, 200).map((r) => r.frame), expected, text);
+    }
     viaFile.setFilter({ subflow: 4 });
     direct.setFilter({ subflow: 4 });
     assert.ok(direct.total() > 0);

@@ -46,8 +46,10 @@ export function redecode(p: Page, i: number, bytes: Buffer): { frame: DecodedFra
 
 const fmtNum = (v: number) => (Number.isNaN(v) ? '' : String(v));
 
-/** Row `i` (on its page `p`) for the packet list; `severity` is that of its worst finding. */
-export function formatRow(p: Page, i: number, bytes: Buffer, firstTime: number, severity: number): Row {
+/** What a row shows of the packet itself (all a free-text filter searches), without its time. */
+type RowCore = Pick<Row, 'frame' | 'connection' | 'subflow' | 'src' | 'dst' | 'flags' | 'length' | 'options' | 'relDsn' | 'relAck' | 'reinjectionOf'>;
+
+function rowCore(p: Page, i: number, bytes: Buffer): RowCore {
   const c = p.cols;
   const { frame, options } = redecode(p, i, bytes);
   const j = i - p.start;
@@ -57,12 +59,8 @@ export function formatRow(p: Page, i: number, bytes: Buffer, firstTime: number, 
   const relAck = fmtNum(c.relAck[j]);
   const relMap = fmtNum(c.relMapDsn[j]);
   const words = options.map((o) => optionWords(o, { syn, ack, relDataAck: relAck || undefined, relMappingDsn: relMap || undefined })).join('; ');
-  const ts = c.tsSec[j] + c.tsNsec[j] / 1e9;
-  const d = new Date(c.tsSec[j] * 1000);
   return {
     frame: i + 1,
-    time: ts - firstTime,
-    absTime: `${d.toISOString().slice(0, 19)}.${String(Math.floor(c.tsNsec[j] / 1000)).padStart(6, '0')}Z`,
     connection: c.conn[j],
     subflow: c.stream[j],
     src: t ? endpoint(frame.src, t.srcPort) : frame.src || '?',
@@ -71,13 +69,42 @@ export function formatRow(p: Page, i: number, bytes: Buffer, firstTime: number, 
     length: t ? t.payloadLength : frame.origlen,
     options: words || (frame.problems[0] ? `!${frame.problems[0]}` : ''),
     relDsn: fmtNum(c.relDsn[j]),
-    relAck: relAck,
-    severity,
+    relAck,
     reinjectionOf: c.reinjOf[j],
   };
 }
 
+/** Row `i` (on its page `p`) for the packet list; `severity` is that of its worst finding. */
+export function formatRow(p: Page, i: number, bytes: Buffer, firstTime: number, severity: number): Row {
+  const c = p.cols;
+  const j = i - p.start;
+  const core = rowCore(p, i, bytes);
+  const ts = c.tsSec[j] + c.tsNsec[j] / 1e9;
+  const d = new Date(c.tsSec[j] * 1000);
+  return {
+    frame: core.frame,
+    time: ts - firstTime,
+    absTime: `${d.toISOString().slice(0, 19)}.${String(Math.floor(c.tsNsec[j] / 1000)).padStart(6, '0')}Z`,
+    connection: core.connection,
+    subflow: core.subflow,
+    src: core.src,
+    dst: core.dst,
+    flags: core.flags,
+    length: core.length,
+    options: core.options,
+    relDsn: core.relDsn,
+    relAck: core.relAck,
+    severity,
+    reinjectionOf: core.reinjectionOf,
+  };
+}
+
+/** The text a free-text filter searches in row `i` (its row's rowText, without making the row). */
+export function searchText(p: Page, i: number, bytes: Buffer): string {
+  return rowText(rowCore(p, i, bytes));
+}
+
 /** The text a free-text filter searches. */
-export function rowText(r: Row): string {
+export function rowText(r: RowCore): string {
   return `${r.frame} ${r.src} ${r.dst} ${r.flags} ${r.options} ${r.relDsn} ${r.relAck}`.toLowerCase();
 }

@@ -12,9 +12,12 @@ import { PagedIndex, type Columns, type Page } from './index.ts';
 import type { ConnectionInfo, DetailNode, Filter } from './protocol.ts';
 import type { Ladder, Timeline } from '../viz/model.ts';
 import { dsnPlot, type DsnPlot } from '../viz/series.ts';
-import { formatRow, redecode, rowText, type Row } from './rows.ts';
+import { formatRow, redecode, searchText, type Row } from './rows.ts';
 
 export type ByteReader = (offset: number, length: number) => Buffer;
+
+/** the most capture bytes the text filter reads at once (a page of rows of full-size frames) */
+const MAX_SPAN = 32 * 2 ** 20;
 
 export class CaptureSession {
   index: PagedIndex;
@@ -115,8 +118,12 @@ export class CaptureSession {
     return this.matches ? this.matchCount : this.index.count;
   }
 
+  /** the text filter, lower-cased */
+  private needle = '';
+
   setFilter(filter: Filter): number {
     this.filter = filter;
+    this.needle = (filter.text ?? '').toLowerCase();
     this.filterId++;
     const empty = Object.keys(filter).length === 0;
     this.matches = empty ? null : new Int32Array(1024);
@@ -125,7 +132,8 @@ export class CaptureSession {
     return this.filterId;
   }
 
-  private passes(p: Page, i: number): boolean {
+  /** `span`: the capture's bytes under the page's rows, when the text filter read them at once */
+  private passes(p: Page, i: number, span?: { at: number; bytes: Buffer }): boolean {
     const f = this.filter;
     const c = p.cols;
     const j = i - p.start;
@@ -134,14 +142,35 @@ export class CaptureSession {
     if (f.subtype !== undefined && !(c.subtypes[j] & (1 << f.subtype))) return false;
     if (f.findingsOnly && this.severityOf(i) === 0) return false;
     if (f.severity !== undefined && this.severityOf(i) < f.severity) return false;
-    if (f.text && !rowText(this.row(i, p)).includes(f.text.toLowerCase())) return false;
+    if (f.text) {
+      const bytes = span ? span.bytes.subarray(c.offset[j] - span.at, c.offset[j] - span.at + c.caplen[j]) : this.bytesOf(p, i);
+      if (!searchText(p, i, bytes).includes(this.needle)) return false;
+    }
     return true;
+  }
+
+  /**
+   * The capture's bytes under rows [from, page end) in one read, for the text filter (one read a
+   * row was most of its time); undefined when they are out of order or too far apart.
+   */
+  private spanOf(p: Page, from: number): { at: number; bytes: Buffer } | undefined {
+    const c = p.cols;
+    const first = from - p.start;
+    const last = p.n - 1;
+    const at = c.offset[first];
+    const end = c.offset[last] + c.caplen[last];
+    if (end < at || end - at > MAX_SPAN) return undefined;
+    for (let j = first + 1; j <= last; j++) if (c.offset[j] < c.offset[j - 1]) return undefined;
+    const bytes = this.readBytes(at, end - at);
+    return bytes.length === end - at ? { at, bytes } : undefined;
   }
 
   private extendMatches(from: number): void {
     this.index.scan((p) => {
-      for (let i = Math.max(from, p.start); i < p.start + p.n; i++) {
-        if (!this.passes(p, i)) continue;
+      const start = Math.max(from, p.start);
+      const span = this.filter.text ? this.spanOf(p, start) : undefined;
+      for (let i = start; i < p.start + p.n; i++) {
+        if (!this.passes(p, i, span)) continue;
         if (this.matchCount >= this.matches!.length) {
           const g = new Int32Array(this.matches!.length * 2);
           g.set(this.matches!);
