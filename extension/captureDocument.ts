@@ -17,12 +17,13 @@ export class CaptureDocument implements vscode.CustomDocument {
   private worker: ChildProcess | undefined;
   private fd: number | undefined;
   private bytes: Buffer | undefined;
-  private readonly changed = new vscode.EventEmitter<'chunk' | 'progress' | 'done' | 'error'>();
+  private readonly changed = new vscode.EventEmitter<'chunk' | 'progress' | 'filter' | 'done' | 'error'>();
   readonly onChange = this.changed.event;
   private disposed = false;
 
   constructor(readonly uri: vscode.Uri, private readonly extensionUri: vscode.Uri, private readonly config: () => CheckerConfig) {
     this.session = new CaptureSession((offset, length) => this.read(offset, length));
+    this.session.onFilterProgress = () => { if (!this.disposed) this.changed.fire('filter'); };
   }
 
   get displayName(): string {

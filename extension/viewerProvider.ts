@@ -2,7 +2,7 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import type { CheckerConfig } from '../src/check/checker.ts';
-import { handleWebviewMessage, stateMessages } from '../src/viewer/host.ts';
+import { countMessage, handleWebviewMessage, stateMessages } from '../src/viewer/host.ts';
 import type { HostMessage } from '../src/viewer/protocol.ts';
 import { CaptureDocument } from './captureDocument.ts';
 
@@ -96,12 +96,12 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
   /** per document: when counts and progress were last posted, and a posting that waits */
   private paced = new Map<CaptureDocument, { last: number; timer: ReturnType<typeof setTimeout> | undefined }>();
 
-  private broadcast(doc: CaptureDocument, what: 'chunk' | 'progress' | 'done' | 'error'): void {
+  private broadcast(doc: CaptureDocument, what: 'chunk' | 'progress' | 'filter' | 'done' | 'error'): void {
     let pace = this.paced.get(doc);
     if (!pace) { pace = { last: 0, timer: undefined }; this.paced.set(doc, pace); }
-    if (what === 'chunk' || what === 'progress') {
+    if (what === 'chunk' || what === 'progress' || what === 'filter') {
       // the first rows at once, then counts and progress at most every PACE_MS: the webview and the
-      // workbench repaint on each, and on two cores they would take the analysis' time
+      // workbench repaint on each, and on two cores they would take the analysis' (or filter's) time
       if (pace.timer) return;
       const wait = pace.last + PACE_MS - Date.now();
       if (wait > 0) { pace.timer = setTimeout(() => { pace.timer = undefined; this.postProgress(doc, pace); }, wait); return; }
@@ -115,10 +115,10 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
 
   private postProgress(doc: CaptureDocument, pace: { last: number }): void {
     pace.last = Date.now();
-    if (doc.state !== 'loading') return;
+    if (doc.state === 'error') return;
     for (const panel of this.panels.get(doc) ?? []) {
-      void panel.webview.postMessage({ type: 'count', total: doc.session.total(), filterId: doc.session.filterId, done: false } satisfies HostMessage);
-      void panel.webview.postMessage({ type: 'progress', ...doc.progress } satisfies HostMessage);
+      void panel.webview.postMessage(countMessage(doc));
+      if (doc.state === 'loading') void panel.webview.postMessage({ type: 'progress', ...doc.progress } satisfies HostMessage);
     }
   }
 

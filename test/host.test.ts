@@ -221,6 +221,34 @@ test('the index read back by page from the file equals the one sent in messages,
     assert.equal(big.viaFile.total(), big.direct.total());
     assert.ok(big.direct.total() > 1000, `${big.direct.total()} DSS rows`);
     assert.deepEqual(big.viaFile.rows(big.viaFile.total() - 3, 3), big.direct.rows(big.direct.total() - 3, 3));
+    // a text filter over 100,000 rows goes on in slices of 20,000 after setFilter returns: the count
+    // grows slice by slice, a new filter stops it, and the final rows are those a row-by-row search finds
+    const { countMessage } = await import('../src/viewer/host.ts');
+    const doc = { displayName: 'big', state: 'done' as const, progress: { packets: 100_000, bytesRead: 0, totalBytes: 0 }, session: big.viaFile };
+    const expectedText: number[] = [];
+    for (let i = 0; i < 100_000; i += 5000) for (const r of big.direct.rows(i, 5000)) if (rowText(r).includes('10.0.1.1:1')) expectedText.push(r.frame);
+    assert.ok(expectedText.length > 20_000 && expectedText.length < 100_000, `${expectedText.length} rows`);
+    const counts: number[] = [];
+    big.viaFile.onFilterProgress = () => counts.push(big.viaFile.total());
+    big.viaFile.setFilter({ text: '10.0.1.1:1' });
+    assert.ok(big.viaFile.filtering());
+    assert.ok(big.viaFile.total() <= 20_000, `first slice ${big.viaFile.total()}`);
+    assert.equal((countMessage(doc) as { done: boolean }).done, false, 'the count is not final while the filter runs');
+    while (big.viaFile.filtering()) await new Promise((r) => setImmediate(r));
+    assert.equal(counts.length, 4, 'four more slices');
+    assert.ok(counts.every((c, k) => k === 0 || c >= counts[k - 1]));
+    assert.equal((countMessage(doc) as { done: boolean }).done, true);
+    assert.equal(big.viaFile.total(), expectedText.length);
+    assert.deepEqual(big.viaFile.rows(0, 100_000).map((r) => r.frame), expectedText);
+    counts.length = 0;
+    big.viaFile.setFilter({ text: '10.0.1.1:1' });
+    big.viaFile.setFilter({ subtype: 2 }); // replaces the text filter before its second slice
+    const subtypeCount = big.viaFile.total();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(counts.length, 0, 'the replaced filter went no further');
+    assert.equal(big.viaFile.total(), subtypeCount);
+    assert.equal(big.viaFile.filtering(), false);
+    big.viaFile.onFilterProgress = undefined;
     assert.ok(big.viaFile.index.residentBytes() <= 2 ** 20 + 2 * 8192 * PacketIndex.bytesPerPacket() + 100 * 48, `resident ${big.viaFile.index.residentBytes()}`);
     assert.ok(big.direct.index.residentBytes() >= 100_000 * PacketIndex.bytesPerPacket());
     big.close();

@@ -21,11 +21,17 @@ export interface HostActions {
   retry(): void;
 }
 
+/** The row count under the current filter; final once the analysis and the filter are through. */
+export function countMessage(doc: DocumentView): HostMessage {
+  const s = doc.session;
+  return { type: 'count', total: s.total(), filterId: s.filterId, done: doc.state !== 'loading' && !s.filtering() };
+}
+
 /** The messages that bring a (new or reloaded) webview up to date. */
 export function stateMessages(doc: DocumentView): HostMessage[] {
   const s = doc.session;
   const out: HostMessage[] = [{ type: 'init', file: doc.displayName, state: doc.state }];
-  out.push({ type: 'count', total: s.total(), filterId: s.filterId, done: doc.state !== 'loading' });
+  out.push(countMessage(doc));
   if (doc.state === 'loading') out.push({ type: 'progress', ...doc.progress });
   if (doc.state === 'done') out.push({ type: 'summary', connections: s.connections, findings: s.findings, problems: s.problems, packets: s.index.count, suppressed: 0 });
   if (doc.state === 'error' && doc.error) out.push({ type: 'error', message: doc.error.message, retry: doc.error.retry });
@@ -45,8 +51,8 @@ export function handleWebviewMessage(doc: DocumentView, raw: unknown, post: (m: 
       post({ type: 'rows', requestId: m.requestId, filterId: m.filterId, start: m.start, rows: s.rows(m.start, m.count) });
       break;
     case 'setFilter': {
-      const filterId = s.setFilter(m.filter);
-      post({ type: 'count', total: s.total(), filterId, done: doc.state !== 'loading' });
+      s.setFilter(m.filter); // a filter over many rows goes on after this: the host posts its counts as it goes
+      post(countMessage(doc));
       break;
     }
     case 'getDetails': {

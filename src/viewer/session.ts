@@ -18,6 +18,9 @@ export type ByteReader = (offset: number, length: number) => Buffer;
 
 /** the most capture bytes the text filter reads at once (a page of rows of full-size frames) */
 const MAX_SPAN = 32 * 2 ** 20;
+/** rows a filter looks at in one go (a few tens of milliseconds), and what a row costs the text filter */
+const SLICE_ROWS = 1_000_000;
+const TEXT_ROW_COST = 50;
 
 export class CaptureSession {
   index: PagedIndex;
@@ -33,6 +36,14 @@ export class CaptureSession {
   /** frame indices (0-based) that pass the filter, or null for all */
   private matches: Int32Array | null = null;
   private matchCount = 0;
+  /** rows the filter has looked at: a filter over many rows goes on in slices (see advance) */
+  private scanned = 0;
+  private pendingSlice: ReturnType<typeof setImmediate> | undefined;
+  /**
+   * Called when a filter that went on in the background has looked at more rows (and when it is
+   * through): the host then tells the viewer the new count.
+   */
+  onFilterProgress: (() => void) | undefined;
 
   constructor(private readonly readBytes: ByteReader, private readonly cacheBytes?: number) {
     this.index = new PagedIndex(cacheBytes);
@@ -40,6 +51,7 @@ export class CaptureSession {
 
   /** Forgets everything, for a new analysis of the same capture. */
   reset(): void {
+    this.cancelSlice();
     this.index = new PagedIndex(this.cacheBytes);
     this.findings = [];
     this.findingsByFrame.clear();
@@ -55,13 +67,13 @@ export class CaptureSession {
   /** Adds rows the worker sent as columns. */
   appendChunk(chunk: Columns, n: number): void {
     this.index.appendColumns(chunk, n);
-    if (this.matches) this.extendMatches(this.index.count - n);
+    if (this.matches && !this.pendingSlice) this.advance();
   }
 
   /** Adds rows the worker wrote to an index file (see PacketIndex.writeChunk). */
   appendChunkFromFile(fd: number, position: number, n: number): void {
     this.index.appendFromFile(fd, position, n);
-    if (this.matches) this.extendMatches(this.index.count - n);
+    if (this.matches && !this.pendingSlice) this.advance();
   }
 
   diagrams: Array<{ ladder: Ladder; timeline: Timeline }> = [];
@@ -122,14 +134,44 @@ export class CaptureSession {
   private needle = '';
 
   setFilter(filter: Filter): number {
+    this.cancelSlice();
     this.filter = filter;
     this.needle = (filter.text ?? '').toLowerCase();
     this.filterId++;
     const empty = Object.keys(filter).length === 0;
     this.matches = empty ? null : new Int32Array(1024);
     this.matchCount = 0;
-    if (!empty) this.extendMatches(0);
+    this.scanned = 0;
+    if (!empty) this.advance();
     return this.filterId;
+  }
+
+  /** True while the filter has rows left to look at (its count is not final yet). */
+  filtering(): boolean {
+    return this.matches !== null && this.scanned < this.index.count;
+  }
+
+  /**
+   * Looks at the next rows for the filter, a slice at a time: what a slice may cost is counted in
+   * rows (deterministic), a row the text filter must decode counting as many. The rest goes on
+   * after the host's other work (setImmediate), so a filter over millions of rows never holds the
+   * extension host for more than a slice.
+   */
+  private advance(): void {
+    const budget = this.filter.text ? SLICE_ROWS / TEXT_ROW_COST : SLICE_ROWS;
+    this.extendMatches(this.scanned, budget);
+    if (this.filtering() && !this.pendingSlice) {
+      this.pendingSlice = setImmediate(() => {
+        this.pendingSlice = undefined;
+        this.advance();
+        this.onFilterProgress?.();
+      });
+    }
+  }
+
+  private cancelSlice(): void {
+    if (this.pendingSlice) clearImmediate(this.pendingSlice);
+    this.pendingSlice = undefined;
   }
 
   /** `span`: the capture's bytes under the page's rows, when the text filter read them at once */
@@ -150,13 +192,14 @@ export class CaptureSession {
   }
 
   /**
-   * The capture's bytes under rows [from, page end) in one read, for the text filter (one read a
+   * The capture's bytes under rows [from, to) of a page in one read, for the text filter (one read a
    * row was most of its time); undefined when they are out of order or too far apart.
    */
-  private spanOf(p: Page, from: number): { at: number; bytes: Buffer } | undefined {
+  private spanOf(p: Page, from: number, to: number): { at: number; bytes: Buffer } | undefined {
     const c = p.cols;
     const first = from - p.start;
-    const last = p.n - 1;
+    const last = to - 1 - p.start;
+    if (last < first) return undefined;
     const at = c.offset[first];
     const end = c.offset[last] + c.caplen[last];
     if (end < at || end - at > MAX_SPAN) return undefined;
@@ -165,11 +208,14 @@ export class CaptureSession {
     return bytes.length === end - at ? { at, bytes } : undefined;
   }
 
-  private extendMatches(from: number): void {
+  /** Looks at up to `budget` rows from `from`. */
+  private extendMatches(from: number, budget: number): void {
+    const stop = Math.min(this.index.count, from + budget);
     this.index.scan((p) => {
       const start = Math.max(from, p.start);
-      const span = this.filter.text ? this.spanOf(p, start) : undefined;
-      for (let i = start; i < p.start + p.n; i++) {
+      const end = Math.min(stop, p.start + p.n);
+      const span = this.filter.text ? this.spanOf(p, start, end) : undefined;
+      for (let i = start; i < end; i++) {
         if (!this.passes(p, i, span)) continue;
         if (this.matchCount >= this.matches!.length) {
           const g = new Int32Array(this.matches!.length * 2);
@@ -178,7 +224,9 @@ export class CaptureSession {
         }
         this.matches![this.matchCount++] = i;
       }
+      return end < stop;
     }, from);
+    this.scanned = Math.max(this.scanned, stop);
   }
 
   /** Rows [start, start+count) of the filtered list. */
