@@ -103,6 +103,11 @@ test('the host answers the webview: ready, a page of rows, details, locate; stal
   const send = (m: unknown) => handleWebviewMessage(doc, m, (x) => got.push(x), actions);
   send({ type: 'ready' });
   assert.deepEqual(got.map((m) => m.type), ['init', 'count', 'summary']);
+  // the count brings the first page along (the webview shows rows without asking first)
+  const count = got[1];
+  assert.ok(count.type === 'count' && count.total === 60 && count.rows?.length === 60);
+  assert.deepEqual(count.rows, session.rows(0, 60));
+  assert.equal(count.rows[2].severity, 3);
   send({ type: 'getRows', requestId: 7, filterId: session.filterId, start: 10, count: 5 });
   const rows = got.at(-1)!;
   assert.ok(rows.type === 'rows' && rows.rows.length === 5 && rows.rows[0].frame === 11);

@@ -505,6 +505,8 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
     }
     case 'count':
       if (m.filterId !== filterId) { filterId = m.filterId; cache.clear(); pending.clear(); }
+      m.rows?.forEach((r, i) => cache.set(i, r)); // the first page, sent along when the page starts
+      if (m.rows && !performance.getEntriesByName('mptcp-lens:first-rows').length) performance.mark('mptcp-lens:first-rows');
       total = m.total;
       done = m.done;
       progress.hidden = done;

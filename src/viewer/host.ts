@@ -22,16 +22,24 @@ export interface HostActions {
 }
 
 /** The row count under the current filter; final once the analysis and the filter are through. */
-export function countMessage(doc: DocumentView): HostMessage {
+export function countMessage(doc: DocumentView, firstRows = 0): HostMessage {
   const s = doc.session;
-  return { type: 'count', total: s.total(), filterId: s.filterId, done: doc.state !== 'loading' && !s.filtering() };
+  const m: HostMessage = { type: 'count', total: s.total(), filterId: s.filterId, done: doc.state !== 'loading' && !s.filtering() };
+  if (firstRows > 0 && m.total > 0 && doc.state !== 'error') m.rows = s.rows(0, firstRows);
+  return m;
 }
 
-/** The messages that bring a (new or reloaded) webview up to date. */
-export function stateMessages(doc: DocumentView): HostMessage[] {
+/** rows sent with the count to a webview that starts: the page the viewer would ask for first */
+export const FIRST_ROWS = 200;
+
+/**
+ * The messages that bring a (new or reloaded) webview up to date; with `firstRows`, the count brings
+ * that many rows from the top along.
+ */
+export function stateMessages(doc: DocumentView, firstRows = 0): HostMessage[] {
   const s = doc.session;
   const out: HostMessage[] = [{ type: 'init', file: doc.displayName, state: doc.state }];
-  out.push(countMessage(doc));
+  out.push(countMessage(doc, firstRows));
   if (doc.state === 'loading') out.push({ type: 'progress', ...doc.progress });
   if (doc.state === 'done') out.push({ type: 'summary', connections: s.connections, findings: s.findings, problems: s.problems, packets: s.index.count, suppressed: 0 });
   if (doc.state === 'error' && doc.error) out.push({ type: 'error', message: doc.error.message, retry: doc.error.retry });
@@ -44,7 +52,7 @@ export function handleWebviewMessage(doc: DocumentView, raw: unknown, post: (m: 
   if (!m) return;
   switch (m.type) {
     case 'ready':
-      for (const x of stateMessages(doc)) post(x);
+      for (const x of stateMessages(doc, FIRST_ROWS)) post(x);
       break;
     case 'getRows':
       if (m.filterId !== s.filterId) return; // a page of an old filter

@@ -74,7 +74,8 @@ export interface DetailNode {
 export type HostMessage =
   | { type: 'init'; file: string; state: 'loading' | 'done' | 'error' }
   | { type: 'progress'; packets: number; bytesRead: number; totalBytes: number }
-  | { type: 'count'; total: number; filterId: number; done: boolean }
+  /** `rows`: the first rows under this filter, sent with the count when a webview starts (no round trip) */
+  | { type: 'count'; total: number; filterId: number; done: boolean; rows?: Row[] }
   | { type: 'summary'; connections: ConnectionInfo[]; findings: Finding[]; problems: Array<{ offset: number; frame: number; message: string }>; packets: number; suppressed: number }
   | { type: 'rows'; requestId: number; filterId: number; start: number; rows: Row[] }
   | { type: 'details'; requestId: number; frame: number; tree: DetailNode[]; bytes: number[] }
