@@ -113,3 +113,22 @@ export async function repeatFrame(file: string, frameNo: number, count: number):
   }
   return out;
 }
+
+/**
+ * A classic pcap of the first `count` records of a real classic pcap, its records repeated in order
+ * as many times as needed (the same connections again and again, as a long capture has them).
+ */
+export function repeatCapture(file: string, count: number): Buffer {
+  const src = fs.readFileSync(file);
+  const le = src.readUInt32LE(0) === 0xa1b2c3d4 || src.readUInt32LE(0) === 0xa1b23c4d;
+  assert.ok(le || src.readUInt32BE(0) === 0xa1b2c3d4 || src.readUInt32BE(0) === 0xa1b23c4d, `${file} is not a classic pcap`);
+  const records: Uint8Array[] = [];
+  for (let o = 24; o + 16 <= src.length;) {
+    const len = le ? src.readUInt32LE(o + 8) : src.readUInt32BE(o + 8);
+    records.push(src.subarray(o, o + 16 + len));
+    o += 16 + len;
+  }
+  const parts: Uint8Array[] = [src.subarray(0, 24)];
+  for (let i = 0; i < count; i++) parts.push(records[i % records.length]);
+  return Buffer.concat(parts);
+}

@@ -199,7 +199,7 @@ test('the index read back by page from the file equals the one sent in messages,
     // same rows as searching each made row's text
     const { rowText } = await import('../src/viewer/rows.ts');
     const all = direct.rows(0, 192);
-    for (const text of ['MP_JOIN', 'fin', '10.0.2.', 'dsn=1']) {
+    for (const text of ['MP_JOIN', 'fin', '10.0.1.', 'dsn=1']) {
       const expected = all.filter((r) => rowText(r).includes(text.toLowerCase())).map((r) => r.frame);
       assert.ok(expected.length > 0 && expected.length < 192, `${text}: ${expected.length}`);
       viaFile.setFilter({ text });
@@ -216,8 +216,8 @@ test('the index read back by page from the file equals the one sent in messages,
 
     // 100,000 packets (7.6 MB of index) with a 1 MiB cache: random rows, the plot and a filter over
     // everything come back right while the pages held stay within the cache
-    const { repeatFrame } = await import('./helpers.ts');
-    const big = await both(await repeatFrame(fixture('kernel', 'basic.pcap'), 20, 100_000), 8192, 2 ** 20);
+    const { repeatCapture } = await import('./helpers.ts');
+    const big = await both(repeatCapture(fixture('fresh', 'checksum-snap128.pcap'), 100_000), 8192, 2 ** 20);
     assert.equal(big.viaFile.index.count, 100_000);
     for (const i of [0, 1, 8191, 8192, 50_000, 99_999, 12_345, 77_777]) assert.deepEqual(big.viaFile.rows(i, 1), big.direct.rows(i, 1), `row ${i}`);
     assert.equal(big.viaFile.rows(99_999, 1)[0].frame, 100_000);
@@ -230,12 +230,13 @@ test('the index read back by page from the file equals the one sent in messages,
     // grows slice by slice, a new filter stops it, and the final rows are those a row-by-row search finds
     const { countMessage } = await import('../src/viewer/host.ts');
     const doc = { displayName: 'big', state: 'done' as const, progress: { packets: 100_000, bytesRead: 0, totalBytes: 0 }, session: big.viaFile };
+    big.direct.setFilter({});
     const expectedText: number[] = [];
-    for (let i = 0; i < 100_000; i += 5000) for (const r of big.direct.rows(i, 5000)) if (rowText(r).includes('10.0.1.1:1')) expectedText.push(r.frame);
+    for (let i = 0; i < 100_000; i += 5000) for (const r of big.direct.rows(i, 5000)) if (rowText(r).includes('10.0.1.')) expectedText.push(r.frame);
     assert.ok(expectedText.length > 20_000 && expectedText.length < 100_000, `${expectedText.length} rows`);
     const counts: number[] = [];
     big.viaFile.onFilterProgress = () => counts.push(big.viaFile.total());
-    big.viaFile.setFilter({ text: '10.0.1.1:1' });
+    big.viaFile.setFilter({ text: '10.0.1.' });
     assert.ok(big.viaFile.filtering());
     assert.ok(big.viaFile.total() <= 20_000, `first slice ${big.viaFile.total()}`);
     assert.equal((countMessage(doc) as { done: boolean }).done, false, 'the count is not final while the filter runs');
@@ -246,7 +247,7 @@ test('the index read back by page from the file equals the one sent in messages,
     assert.equal(big.viaFile.total(), expectedText.length);
     assert.deepEqual(big.viaFile.rows(0, 100_000).map((r) => r.frame), expectedText);
     counts.length = 0;
-    big.viaFile.setFilter({ text: '10.0.1.1:1' });
+    big.viaFile.setFilter({ text: '10.0.1.' });
     big.viaFile.setFilter({ subtype: 2 }); // replaces the text filter before its second slice
     const subtypeCount = big.viaFile.total();
     await new Promise((r) => setTimeout(r, 50));
@@ -305,4 +306,46 @@ test('the analysis child process (dist/worker.js): rows through the index file a
     assert.deepEqual(viaFile.session.rows(0, 192), viaMessages.session.rows(0, 192));
   } finally { index.close(); }
   assert.equal(fs.existsSync(path.dirname(index.path)), false, 'closing the index file removes it and its folder');
+});
+
+test('an analysis stopped half way (Cancel kills the child): the rows it indexed stay readable from the unlinked file', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const { CaptureSession } = await import('../src/viewer/session.ts');
+  const { createIndexFile, forkAnalysis, takeRows } = await import('../src/viewer/analysisProcess.ts');
+  const { repeatCapture } = await import('./helpers.ts');
+  type Msg = import('../src/viewer/analysisProcess.ts').WorkerMessage;
+  // 600,000 packets, so that the child is still reading when it is killed
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-test-'));
+  const capture = path.join(dir, 'big.pcap');
+  fs.writeFileSync(capture, repeatCapture(fixture('fresh', 'checksum-snap128.pcap'), 600_000));
+  const bytes = fs.readFileSync(capture);
+  const session = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+  const index = createIndexFile();
+  try {
+    const child = forkAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit');
+    const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let chunks = 0;
+    child.on('message', (m: Msg) => {
+      if (takeRows(session, m, index) && ++chunks === 3) child.kill(); // as CaptureDocument.cancel does
+      if (m.type === 'done') assert.fail('the analysis was to be stopped before its end');
+    });
+    child.send({ type: 'analyze', file: capture, config: {}, indexFile: index.path });
+    assert.equal(await exited, 'SIGTERM');
+    index.unlink(); // as CaptureDocument.fail does
+    const n = session.index.count;
+    assert.ok(n > 0 && n < 600_000, `${n} rows indexed`);
+    // the same rows from an analysis of the first n packets alone
+    const prefix = repeatCapture(fixture('fresh', 'checksum-snap128.pcap'), n);
+    const direct = new CaptureSession((o, k) => prefix.subarray(o, o + k));
+    const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
+    await analyzeForViewer({ bytes: prefix, name: 'prefix' }, { onChunk: (cols, k) => direct.appendChunk(cols, k) });
+    assert.deepEqual(session.rows(n - 3, 3), direct.rows(n - 3, 3));
+    assert.equal(session.rows(n - 1, 5).length, 1, 'no row beyond what was indexed');
+    session.setFilter({ subtype: 2 });
+    assert.ok(session.total() > 0 && session.total() <= n);
+  } finally {
+    index.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
