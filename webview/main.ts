@@ -528,8 +528,8 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
     case 'summary':
       connections = m.connections;
       findings = m.findings;
-      done = true;
-      progress.hidden = true;
+      // the count before it says whether all is through (a filter may still be going on)
+      progress.hidden = done;
       fillConnectionFilters();
       fillVizConnections();
       renderConnections();
