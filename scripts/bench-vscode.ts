@@ -15,6 +15,25 @@ const CS = path.join(process.env.CODE_SERVER_DIR ?? '/opt/mptcp-lens-e2e/code-se
 /** The extension host's resident memory (the largest, should there be more than one). */
 const extensionHostMiB = () => Math.round(Number(execFileSync('sh', ['-c', `ps -eo rss,args | grep -i extensionHost | grep -v grep | awk '{print $1}' | sort -n | tail -1`]).toString().trim()) / 1024);
 
+/**
+ * Processor time (clock ticks, user + system, with the children a process has reaped: the extension
+ * host's includes its analysis process once that has ended) of the editor's processes, by pid.
+ */
+function editorCpu(): Map<string, { name: string; ticks: number }> {
+  const out = new Map<string, { name: string; ticks: number }>();
+  for (const pid of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const type = /--type=([\w-]+)/.exec(cmd)?.[1];
+      const name = cmd.includes('extensionHost') ? 'extension host and analysis' : cmd.includes('chromium') ? `Chromium ${type ?? 'browser'}` : cmd.includes('code-server') ? 'code-server' : undefined;
+      if (name) out.set(pid, { name, ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
 /** Waits until the machine's processors have been at most 20 % busy for a second (at most 30 s). */
 async function machineIdle(): Promise<void> {
   const sample = () => { const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number); return { idle: f[3] + f[4], all: f.reduce((a, b) => a + b, 0) }; };
@@ -61,6 +80,7 @@ async function machineIdle(): Promise<void> {
     };
     const open = async (name: string, label: string) => {
       await machineIdle();
+      const before = editorCpu();
       const t0 = Date.now();
       await page.locator(`.explorer-folders-view .monaco-list-row:has-text("${name}")`).dblclick();
       // when VS Code has made the editor's webview and our page in it has started
@@ -70,7 +90,11 @@ async function machineIdle(): Promise<void> {
       const first = Date.now() - t0;
       await view.waitForSelector('#counts:not(:has-text("…"))', { timeout: 120_000 });
       const done = Date.now() - t0;
+      const after = editorCpu();
+      const use = new Map<string, number>();
+      for (const [pid, p] of after) use.set(p.name, (use.get(p.name) ?? 0) + p.ticks - (before.get(pid)?.ticks ?? 0));
       console.log(`${label}: webview page up ${webview} ms, first row ${first} ms, analysis done ${done} ms, extension host RSS ${extensionHostMiB()} MiB`);
+      console.log(`  processor time from the double-click to done: ${[...use].filter(([, v]) => v >= 5).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / 100).toFixed(2)} s`).join(', ')}`);
       // inside the webview, from its navigation: our script and style arriving, the page built, the first rows
       const inside = await view.evaluate(() => ({
         resources: performance.getEntriesByType('resource').map((e) => `${e.name.split('/').pop()!.split('?')[0]} ${Math.round(e.startTime)}–${Math.round((e as unknown as { responseEnd: number }).responseEnd)} ms`),
