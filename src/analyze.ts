@@ -16,7 +16,7 @@ import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
 
 export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Buffer) => void;
 
-export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'isCancelled' | 'limit' | 'onProblem'> {
+export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit' | 'onProblem'> {
   /** tracker limits (default DEFAULT_LIMITS) */
   limits?: TrackerLimits;
   /** called for each packet in capture order; `data` is valid only during the call */

@@ -23,8 +23,6 @@ export interface ScanOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** stop after this many records */
   limit?: number;
-  /** cooperative cancellation: checked with the progress callback */
-  isCancelled?: () => boolean;
 }
 
 export interface ScanResult extends CaptureInfo {
@@ -120,10 +118,7 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
     rec.tsNsec = nano ? frac : frac * 1000;
     sink(rec, b.subarray(o, o + caplen));
     pos += 16 + caplen;
-    if ((res.packets & 0x3fff) === 0) {
-      opts.onProgress?.(pos, size);
-      if (opts.isCancelled?.()) { res.stoppedEarly = true; break; }
-    }
+    if ((res.packets & 0x3fff) === 0) opts.onProgress?.(pos, size);
   }
   opts.onProgress?.(pos, size);
   return res;
@@ -268,10 +263,7 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
         break; // other blocks (name resolution, statistics, custom, ...) are skipped by their length
     }
     pos += len;
-    if ((res.packets & 0x3fff) === 0 && opts.onProgress) {
-      opts.onProgress(pos, size);
-      if (opts.isCancelled?.()) { res.stoppedEarly = true; break; }
-    }
+    if ((res.packets & 0x3fff) === 0) opts.onProgress?.(pos, size);
   }
   opts.onProgress?.(pos, size);
   return res;

@@ -18,7 +18,6 @@ export interface ViewerAnalysisOptions {
   /** rows in chunks */
   onChunk(cols: Columns, n: number): void;
   onProgress?(packets: number, bytesRead: number, totalBytes: number): void;
-  isCancelled?(): boolean;
 }
 
 export interface ViewerAnalysis {
@@ -64,7 +63,6 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
   };
   let total = 0;
   const r = await checkCapture('file' in input ? { file: input.file } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
-    isCancelled: opts.isCancelled,
     onProgress: (done, all) => { bytesRead = done; totalBytes = all; },
     onPacket: (f, facts) => {
       index.add(f, facts);
