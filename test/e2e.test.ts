@@ -221,8 +221,7 @@ test('VS Code: a dying analysis worker shows an error with a retry, and the exte
     await waitForServer();
     const page = await workbench();
     port = saved;
-    await page.locator('.explorer-folders-view .monaco-list-row:has-text("key-mismatch.pcap")').dblclick();
-    const view = page.frameLocator('iframe.webview.ready:visible').frameLocator('iframe#active-frame');
+    const view = await openCapture(page, 'key-mismatch.pcap');
     const banner = view.locator('.banner.error');
     await banner.waitFor({ timeout: 60_000 });
     assert.match(await banner.innerText(), /This capture could not be read\. the analysis worker exited \(code 3\)/);
