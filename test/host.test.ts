@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { PacketIndex } from '../src/viewer/index.ts';
+import { BYTES_PER_PACKET, PacketIndex } from '../src/viewer/index.ts';
 import { findingToDiagnostic, ruleSettings } from '../src/viewer/diagnostics.ts';
 import { handleWebviewMessage, type DocumentView } from '../src/viewer/host.ts';
 import { hoverMarkdown, traceHover } from '../src/viewer/hover.ts';
@@ -16,7 +16,7 @@ const SAMPLE = path.join(__dirname, '..', 'samples', 'key-mismatch.pcap');
 test('the session streams in chunks and rows come back from the file by offset', async () => {
   const s = await viewerSession(SAMPLE, 7);
   assert.equal(s.index.count, 60);
-  assert.equal(PacketIndex.bytesPerPacket(), 76, 'a compact index: 76 bytes a packet');
+  assert.equal(BYTES_PER_PACKET, 76, 'a compact index: 76 bytes a packet');
   const [r1, r2, r3] = s.rows(0, 3);
   assert.equal(r1.frame, 1);
   assert.equal(r1.src, '10.0.1.1:57992');
@@ -186,11 +186,11 @@ test('the index read back by page from the file equals the one sent in messages,
   const kinds = Object.keys(COLUMNS) as Array<keyof typeof COLUMNS>;
   try {
     // 192 packets in pages of 16 rows, a cache of two pages
-    const small = await both(fixture('kernel', 'multi.pcap'), 16, 2 * 16 * PacketIndex.bytesPerPacket());
+    const small = await both(fixture('kernel', 'multi.pcap'), 16, 2 * 16 * BYTES_PER_PACKET);
     const { direct, viaFile } = small;
     assert.equal(viaFile.index.count, 192);
     assert.equal(small.chunks, 12);
-    assert.equal(small.position, 192 * PacketIndex.bytesPerPacket());
+    assert.equal(small.position, 192 * BYTES_PER_PACKET);
     for (const k of kinds) for (let i = 0; i < 192; i++) assert.ok(Object.is(viaFile.index.get(k, i), direct.index.get(k, i)), `column ${k} row ${i}`);
     assert.deepEqual(viaFile.rows(0, 192), direct.rows(0, 192));
     assert.deepEqual(viaFile.rows(150, 5).map((r) => r.frame), [151, 152, 153, 154, 155]);
@@ -210,7 +210,7 @@ test('the index read back by page from the file equals the one sent in messages,
     assert.ok(direct.total() > 0);
     assert.deepEqual(viaFile.rows(0, 200), direct.rows(0, 200));
     // the cache's two pages, one spare buffer for the next page read, one the scans read into
-    assert.ok(viaFile.index.residentBytes() <= 4 * 16 * PacketIndex.bytesPerPacket() + 12 * 48, `resident ${viaFile.index.residentBytes()}`);
+    assert.ok(viaFile.index.residentBytes() <= 4 * 16 * BYTES_PER_PACKET + 12 * 48, `resident ${viaFile.index.residentBytes()}`);
     assert.ok(viaFile.index.reads > 12, 'pages were evicted and read again');
     small.close();
 
@@ -255,8 +255,8 @@ test('the index read back by page from the file equals the one sent in messages,
     assert.equal(big.viaFile.total(), subtypeCount);
     assert.equal(big.viaFile.filtering(), false);
     big.viaFile.onFilterProgress = undefined;
-    assert.ok(big.viaFile.index.residentBytes() <= 2 ** 20 + 2 * 8192 * PacketIndex.bytesPerPacket() + 100 * 48, `resident ${big.viaFile.index.residentBytes()}`);
-    assert.ok(big.direct.index.residentBytes() >= 100_000 * PacketIndex.bytesPerPacket());
+    assert.ok(big.viaFile.index.residentBytes() <= 2 ** 20 + 2 * 8192 * BYTES_PER_PACKET + 100 * 48, `resident ${big.viaFile.index.residentBytes()}`);
+    assert.ok(big.direct.index.residentBytes() >= 100_000 * BYTES_PER_PACKET);
     big.close();
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
@@ -296,7 +296,7 @@ test('the analysis child process (dist/worker.js): rows through the index file a
     assert.equal(viaMessages.session.index.count, 192);
     assert.deepEqual(viaFile.session.rows(0, 192), viaMessages.session.rows(0, 192));
     assert.equal(viaFile.session.connections.length, 3);
-    assert.equal(fs.statSync(index.path).size, 192 * PacketIndex.bytesPerPacket());
+    assert.equal(fs.statSync(index.path).size, 192 * BYTES_PER_PACKET);
     // once the analysis is done the file loses its name; the session reads on through the descriptor
     index.unlink();
     assert.equal(fs.existsSync(path.dirname(index.path)), false);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { handleWebviewMessage, type DocumentView } from '../src/viewer/host.ts';
-import { PacketIndex } from '../src/viewer/index.ts';
+import type { Columns } from '../src/viewer/index.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
 import { browserMissing, launch } from './browser.ts';
 import { rewriteFrame, viewerSession } from './helpers.ts';
@@ -158,11 +158,16 @@ test('a million rows: only what is on screen exists, End reaches the last row', 
   // a real capture's 60 packets repeated to 1,000,000 index rows
   const file = fs.readFileSync(SAMPLE);
   const session = new CaptureSession((o, n) => file.subarray(o, o + n));
-  const src = new PacketIndex();
-  const analysis = await analyzeForViewer({ file: SAMPLE }, { onChunk: (c, n) => src.append(c, n) });
+  const chunks: Array<{ cols: Columns; n: number }> = [];
+  const analysis = await analyzeForViewer({ file: SAMPLE }, { onChunk: (cols, n) => chunks.push({ cols, n }) });
   const N = 1_000_000;
-  const block = src.slice(0, src.count);
-  for (let done = 0; done < N; done += src.count) session.appendChunk(block, Math.min(src.count, N - done));
+  for (let done = 0; done < N;) {
+    for (const c of chunks) {
+      const n = Math.min(c.n, N - done);
+      if (n > 0) session.appendChunk(c.cols, n);
+      done += n;
+    }
+  }
   session.finish([], analysis.connections, [], analysis.diagrams);
   const { page } = await open(docOf(session, 'million.pcap'));
   await page.waitForFunction(() => document.getElementById('counts')!.textContent!.startsWith('1,000,000 packets'));

@@ -126,13 +126,6 @@ export class PacketIndex {
     return out as Columns;
   }
 
-  /** Appends rows received as column copies. */
-  append(chunk: Columns, n: number): void {
-    this.grow(this.count + n);
-    for (const k of NAMES) (this.cols[k] as { set(a: ArrayLike<number>, o: number): void }).set(chunk[k].subarray(0, n), this.count);
-    this.count += n;
-  }
-
   /**
    * Writes rows as the chunk file format: each column's bytes in COLUMNS order. Returns the bytes
    * written (n × BYTES_PER_PACKET). The analysis process hands its index over this way, and the
@@ -147,11 +140,6 @@ export class PacketIndex {
       at += bytes.length;
     }
     return at - position;
-  }
-
-  /** Bytes one packet takes in the index. */
-  static bytesPerPacket(): number {
-    return BYTES_PER_PACKET;
   }
 }
 
