@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PacketIndex } from '../src/viewer/index.ts';
+import { BYTES_PER_PACKET } from '../src/viewer/index.ts';
+import { repeatedRecords } from '../test/helpers.ts';
 
 const ROOT = path.join(__dirname, '..');
 const args = process.argv.slice(2);
@@ -66,14 +67,8 @@ function runMany(label: string, cmd: string[], stdinFile?: string): Sample {
 function packetsFile(src: string, n: number): string {
   const out = path.join(BENCH_DIR, `first-${n}-of-${path.basename(src)}`);
   if (fs.existsSync(out)) return out;
-  const b = fs.readFileSync(src);
-  const le = b.readUInt32LE(0) === 0xa1b2c3d4 || b.readUInt32LE(0) === 0xa1b23c4d;
-  const u32 = (o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const recs: Array<[number, number]> = [];
-  for (let o = 24; o + 16 <= b.length; ) { const l = u32(o + 8); if (o + 16 + l > b.length) break; recs.push([o, o + 16 + l]); o += 16 + l; }
   const fd = fs.openSync(out, 'w');
-  fs.writeSync(fd, b.subarray(0, 24));
-  for (let i = 0; i < n; i++) { const [s, e] = recs[i % recs.length]; fs.writeSync(fd, b.subarray(s, e)); }
+  for (const piece of repeatedRecords(src, n)) fs.writeSync(fd, piece);
   fs.closeSync(fd);
   return out;
 }
@@ -159,7 +154,7 @@ for (const n of [100_000, 1_000_000, 5_000_000]) {
 const viewer: Array<{ firstRowsMs: number; doneMs: number; hostPeakMiB: number; indexMiB: number; pageMedianMs: number; pageP99Ms: number; filterMs: number; plotMs: number }> = [];
 for (let i = 0; i < RUNS; i++) viewer.push(JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bench-viewer.js'), CAPTURE], { encoding: 'utf8' })));
 const vm = (k: keyof (typeof viewer)[number]) => median(viewer.map((x) => x[k]));
-const viewerLine = `Extension host pipeline (bench-viewer, median of ${RUNS}): first rows after ${vm('firstRowsMs')} ms, analysis done after ${(vm('doneMs') / 1000).toFixed(2)} s, host peak memory ${vm('hostPeakMiB')} MiB (index pages held: ${vm('indexMiB')} MiB; the index file holds ${PacketIndex.bytesPerPacket()} bytes a packet).`;
+const viewerLine = `Extension host pipeline (bench-viewer, median of ${RUNS}): first rows after ${vm('firstRowsMs')} ms, analysis done after ${(vm('doneMs') / 1000).toFixed(2)} s, host peak memory ${vm('hostPeakMiB')} MiB (index pages held: ${vm('indexMiB')} MiB; the index file holds ${BYTES_PER_PACKET} bytes a packet).`;
 console.log(`  ${viewerLine}`);
 const scrollLine = `After the analysis (host, median of ${RUNS}): a page of 50 rows at a random place ${vm('pageMedianMs')} ms (99th percentile ${vm('pageP99Ms')} ms), a subflow filter over all rows ${vm('filterMs')} ms, the first connection's data-sequence plot ${vm('plotMs')} ms.`;
 console.log(`  ${scrollLine}`);
@@ -174,7 +169,7 @@ if (limited) {
   const big = fs.statSync(largest).size;
   if (limited.status === 0) {
     const r = JSON.parse(limited.stdout) as (typeof viewer)[number] & { packets: number };
-    limitLine = `Larger than memory: ${path.basename(largest)} (${(big / 1e6).toFixed(0)} MB, ${r.packets.toLocaleString()} packets, an index file of ${((r.packets * PacketIndex.bytesPerPacket()) / 1e6).toFixed(0)} MB) opened with the extension host pipeline and its analysis process limited to ${LIMIT_MIB} MiB together (memory cgroup; peak use ${limited.peakMiB.toFixed(0)} MiB, the page cache included): analysis done after ${(r.doneMs / 1000).toFixed(2)} s, a page of 50 rows ${r.pageMedianMs} ms.`;
+    limitLine = `Larger than memory: ${path.basename(largest)} (${(big / 1e6).toFixed(0)} MB, ${r.packets.toLocaleString()} packets, an index file of ${((r.packets * BYTES_PER_PACKET) / 1e6).toFixed(0)} MB) opened with the extension host pipeline and its analysis process limited to ${LIMIT_MIB} MiB together (memory cgroup; peak use ${limited.peakMiB.toFixed(0)} MiB, the page cache included): analysis done after ${(r.doneMs / 1000).toFixed(2)} s, a page of 50 rows ${r.pageMedianMs} ms.`;
   } else limitLine = `Larger than memory: ${path.basename(largest)} (${(big / 1e6).toFixed(0)} MB) did NOT open within ${LIMIT_MIB} MiB (exit ${limited.status}${limited.status === 137 ? ', killed at the limit' : ''}).`;
   console.log(`  ${limitLine}`);
 } else console.log(`  no memory cgroup to limit a run here (needs root and the cgroup memory controller): the larger-than-memory run is skipped`);

@@ -115,20 +115,26 @@ export async function repeatFrame(file: string, frameNo: number, count: number):
 }
 
 /**
- * A classic pcap of the first `count` records of a real classic pcap, its records repeated in order
- * as many times as needed (the same connections again and again, as a long capture has them).
+ * The pieces of a classic pcap holding the first `count` records of a real classic pcap, its
+ * records repeated in order as many times as needed (the same connections again and again, as a
+ * long capture has them): the file header, then a record at a time. A record cut short ends the list.
  */
-export function repeatCapture(file: string, count: number): Buffer {
+export function* repeatedRecords(file: string, count: number): Generator<Uint8Array> {
   const src = fs.readFileSync(file);
   const le = src.readUInt32LE(0) === 0xa1b2c3d4 || src.readUInt32LE(0) === 0xa1b23c4d;
   assert.ok(le || src.readUInt32BE(0) === 0xa1b2c3d4 || src.readUInt32BE(0) === 0xa1b23c4d, `${file} is not a classic pcap`);
   const records: Uint8Array[] = [];
   for (let o = 24; o + 16 <= src.length;) {
     const len = le ? src.readUInt32LE(o + 8) : src.readUInt32BE(o + 8);
+    if (o + 16 + len > src.length) break;
     records.push(src.subarray(o, o + 16 + len));
     o += 16 + len;
   }
-  const parts: Uint8Array[] = [src.subarray(0, 24)];
-  for (let i = 0; i < count; i++) parts.push(records[i % records.length]);
-  return Buffer.concat(parts);
+  yield src.subarray(0, 24);
+  for (let i = 0; i < count; i++) yield records[i % records.length];
+}
+
+/** repeatedRecords as one buffer. */
+export function repeatCapture(file: string, count: number): Buffer {
+  return Buffer.concat([...repeatedRecords(file, count)]);
 }
