@@ -34,13 +34,12 @@ export type WorkerMessage =
  * 1.8 s), four runs each.
  */
 export function forkAnalysis(workerJs: string, stderr: 'ignore' | 'inherit' = 'ignore'): ChildProcess {
-  const child = fork(workerJs, [], {
+  return fork(workerJs, [], {
     execArgv: [],
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', stderr, 'ipc'],
   });
-  return child;
 }
 
 /**

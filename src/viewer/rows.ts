@@ -78,24 +78,13 @@ function rowCore(p: Page, i: number, bytes: Buffer): RowCore {
 export function formatRow(p: Page, i: number, bytes: Buffer, firstTime: number, severity: number): Row {
   const c = p.cols;
   const j = i - p.start;
-  const core = rowCore(p, i, bytes);
   const ts = c.tsSec[j] + c.tsNsec[j] / 1e9;
   const d = new Date(c.tsSec[j] * 1000);
   return {
-    frame: core.frame,
+    ...rowCore(p, i, bytes),
     time: ts - firstTime,
     absTime: `${d.toISOString().slice(0, 19)}.${String(Math.floor(c.tsNsec[j] / 1000)).padStart(6, '0')}Z`,
-    connection: core.connection,
-    subflow: core.subflow,
-    src: core.src,
-    dst: core.dst,
-    flags: core.flags,
-    length: core.length,
-    options: core.options,
-    relDsn: core.relDsn,
-    relAck: core.relAck,
     severity,
-    reinjectionOf: core.reinjectionOf,
   };
 }
 

@@ -30,15 +30,14 @@ class Thinned {
   }
   push(x: number, y: number): void {
     const k = this.seen++;
-    const last = k === this.total - 1 && this.total > this.max;
-    if (k === this.next && this.kept < Math.min(this.max, this.total)) {
+    if (k === this.next && this.kept < this.max) {
       this.xs.push(x);
       this.ys.push(y);
       this.kept++;
       this.next = Math.floor(this.kept * this.step);
-      if (!last) return;
     }
-    if (last) { this.xs.push(x); this.ys.push(y); }
+    // a thinned series ends on its last point as well
+    if (k === this.total - 1 && this.total > this.max) { this.xs.push(x); this.ys.push(y); }
   }
   series(): Series {
     return this.subflow === undefined ? { label: this.label, xs: this.xs, ys: this.ys } : { label: this.label, subflow: this.subflow, xs: this.xs, ys: this.ys };
