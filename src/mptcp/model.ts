@@ -166,8 +166,13 @@ export interface TcpStream {
   inflight?: Inflight;
 }
 
-/** Per direction, a ring of data segments awaiting their ACK: sequence end and time. */
+/**
+ * Per direction, a ring of data segments awaiting their ACK: sequence end and time. The ring of
+ * direction d holds `cap` entries from d × cap; it starts small and doubles while it fills, so that
+ * the many short streams of a busy capture keep a few bytes each.
+ */
 export interface Inflight {
+  cap: number;
   ends: Float64Array;
   times: Float64Array;
   head: [number, number];

@@ -43,8 +43,33 @@ class Facts implements PacketFacts {
 /** `v - base` as a Number (exact within 2^53 of the base, which a capture never leaves). */
 export const relativeTo = (v: bigint, base: bigint): number => Number(BigInt.asIntN(64, v - base));
 /** data segments awaiting their ACK, per direction, at most */
+/** segments in flight per direction at most, for RTT samples; the ring starts at INFLIGHT_FIRST */
 const INFLIGHT = 64;
-const newInflight = (): Inflight => ({ ends: new Float64Array(2 * INFLIGHT), times: new Float64Array(2 * INFLIGHT), head: [0, 0], count: [0, 0] });
+const INFLIGHT_FIRST = 4;
+const newInflight = (): Inflight => ({
+  cap: INFLIGHT_FIRST, ends: new Float64Array(2 * INFLIGHT_FIRST), times: new Float64Array(2 * INFLIGHT_FIRST), head: [0, 0], count: [0, 0],
+});
+
+/** Both FINs or a RST seen: what comes after is the last ACKs and retransmissions. */
+const closed = (s: TcpStream): boolean => s.rstFrame !== undefined || (s.finFrame[0] !== undefined && s.finFrame[1] !== undefined);
+
+/** Doubles a full ring, each direction's entries in order from its start. */
+function growInflight(w: Inflight): void {
+  const cap = w.cap * 2;
+  const ends = new Float64Array(2 * cap);
+  const times = new Float64Array(2 * cap);
+  for (let d = 0; d < 2; d++) {
+    for (let i = 0; i < w.count[d]; i++) {
+      const from = d * w.cap + ((w.head[d] + i) % w.cap);
+      ends[d * cap + i] = w.ends[from];
+      times[d * cap + i] = w.times[from];
+    }
+    w.head[d] = 0;
+  }
+  w.cap = cap;
+  w.ends = ends;
+  w.times = times;
+}
 
 const MAX_MAPPINGS_PER_DIR = 64;
 const MAX_RANGES_PER_SIDE = 4096;
@@ -126,8 +151,17 @@ export class Tracker {
       s.synAckFrame ??= f.frame;
     }
     this.rtt(s, dir, t.seq, t.ack, t.payloadLength, (t.flags & TH_ACK) !== 0, time);
-    if (t.flags & TH_FIN) s.finFrame[dir] ??= f.frame;
-    if (t.flags & TH_RST) s.rstFrame ??= f.frame;
+    if (t.flags & (TH_FIN | TH_RST)) {
+      if (t.flags & TH_FIN) s.finFrame[dir] ??= f.frame;
+      if (t.flags & TH_RST) s.rstFrame ??= f.frame;
+      // a closed stream lets go of what only its next segments would use (a busy capture holds
+      // tens of thousands of them): the repeated-DSS cache, and the ring of segments in flight
+      // once nothing is in it (an empty ring and none are the same to rtt)
+      if (closed(s)) {
+        s.dssCache = undefined;
+        if (s.inflight && s.inflight.count[0] === 0 && s.inflight.count[1] === 0) s.inflight = undefined;
+      }
+    }
 
     let repeat: DssCache | undefined;
     const refs = t.mptcpOptions;
@@ -175,7 +209,7 @@ export class Tracker {
     const options = facts.options;
     for (let i = 0; i < options.length; i++) this.applyOption(f, s, dir, options[i], facts, time, t.payloadLength);
     // remember this direction's DSS, so that its repeats on the next segments cost nothing
-    if (s.conn && options.length) {
+    if (s.conn && options.length && !closed(s)) {
       for (let i = 0; i < options.length; i++) {
         const o = options[i];
         if (o.kind !== 'DSS' || o === repeat?.option || o.lengthProblem || o.truncated) continue;
@@ -215,23 +249,24 @@ export class Tracker {
     const q = s.inflight;
     if (hasAck && q) {
       // the oldest segment in flight the other way: one sample per ACK; what it also covered was sent earlier
-      const h = back * INFLIGHT;
+      const h = back * q.cap;
       if (q.count[back] > 0 && ((ack - q.ends[h + q.head[back]]) | 0) >= 0) {
         const r = (s.rtt ??= { samples: 0, sum: 0, min: Infinity, max: 0 });
         const d = time - q.times[h + q.head[back]];
         if (d >= 0) { r.samples++; r.sum += d; if (d < r.min) r.min = d; if (d > r.max) r.max = d; }
         q.count[back] = 0;
+        if (q.count[dir] === 0 && closed(s)) s.inflight = undefined;
       }
     }
     if (len > 0) {
       const w = s.inflight ??= newInflight();
       const end = (seq + len) >>> 0;
       const n = w.count[dir];
-      const h = dir * INFLIGHT;
-      if (n > 0 && ((end - w.ends[h + ((w.head[dir] + n - 1) % INFLIGHT)]) | 0) <= 0) { w.count[dir] = 0; return; } // a retransmission: no sample for what is in flight
+      if (n > 0 && ((end - w.ends[dir * w.cap + ((w.head[dir] + n - 1) % w.cap)]) | 0) <= 0) { w.count[dir] = 0; return; } // a retransmission: no sample for what is in flight
       if (n === 0) w.head[dir] = 0;
-      if (n < INFLIGHT) {
-        const at = h + ((w.head[dir] + n) % INFLIGHT);
+      if (n === w.cap && n < INFLIGHT) growInflight(w);
+      if (n < w.cap) {
+        const at = dir * w.cap + ((w.head[dir] + n) % w.cap);
         w.ends[at] = end;
         w.times[at] = time;
         w.count[dir] = n + 1;
