@@ -161,7 +161,7 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
       const s = doc.session;
       const body = target.path.endsWith('.json')
         ? { file: doc.displayName, packets: s.index.count, connections: s.connections, findings: s.findings }
-        : reportSarif([{ capture: { file: doc.displayName } as never, findings: s.findings, offsets: (fr) => (fr >= 1 && fr <= s.index.count ? s.index.get('offset', fr - 1) : undefined) }], String(context.extension.packageJSON.version));
+        : reportSarif([{ file: doc.displayName, findings: s.findings, offsets: (fr) => (fr >= 1 && fr <= s.index.count ? s.index.get('offset', fr - 1) : undefined) }], String(context.extension.packageJSON.version));
       await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(body, null, 2)));
       void vscode.window.showInformationMessage(`MPTCP Lens: ${s.findings.length} findings written to ${target.path.split('/').pop()}.`);
     }),

@@ -10,7 +10,8 @@ import { severityRank, type Finding, type Severity } from './check/types.ts';
 import { CaptureError } from './errors.ts';
 import { decodeJson, decodeLine, findingsSuffix } from './format/decode.ts';
 import { fieldsLine } from './format/fields.ts';
-import { captureSummaryLine, findingText, reportJson, reportSarif, ruleCatalogueMarkdown } from './format/report.ts';
+import { captureJson, captureSummaryLine, findingText, reportSarif, ruleCatalogueMarkdown } from './format/report.ts';
+import { writeJson } from './format/jsonStream.ts';
 import { summaryJson, summaryText } from './format/summary.ts';
 import { VERSION } from './version.ts';
 
@@ -37,12 +38,17 @@ const out = {
   buf: [] as string[],
   size: 0,
   line(s: string) {
+    this.write(s);
+    this.write('\n');
+  },
+  /** text without a line end (pieces of a JSON report) */
+  write(s: string) {
     this.buf.push(s);
-    this.size += s.length + 1;
+    this.size += s.length;
     if (this.size > 1 << 16) this.flush();
   },
   flush() {
-    if (this.buf.length) process.stdout.write(this.buf.join('\n') + '\n');
+    if (this.buf.length) process.stdout.write(this.buf.join(''));
     this.buf = [];
     this.size = 0;
   },
@@ -163,7 +169,10 @@ async function cmdCheck(args: string[]): Promise<number> {
   if (!(min in severityRank)) throw new UsageError(`--severity takes info, warning or error (got ${values.severity})`);
   if (!positionals.length) throw new UsageError('check needs at least one FILE');
   const config: CheckerConfig = { rules: parseRuleSettings(values.rule) };
-  const results: Array<{ capture: CheckedCapture; findings: Finding[]; offsets: (f: number) => number | undefined }> = [];
+  // SARIF is made at the end from each capture's findings; JSON and text are written capture by
+  // capture, so that no capture's model outlives its report
+  const sarif: Array<{ file: string; findings: Finding[]; offsets: (f: number) => number | undefined }> = [];
+  let jsonCaptures = 0;
   let errors = 0;
   let failed = 0;
   for (const file of positionals) {
@@ -180,13 +189,17 @@ async function cmdCheck(args: string[]): Promise<number> {
       });
       const findings = capture.findings.filter((f) => severityRank[f.severity] >= severityRank[min]);
       errors += capture.findings.filter((f) => f.severity === 'error').length;
-      const idx = offsets;
-      results.push({ capture, findings, offsets: (frame) => (frame >= 1 && frame <= n ? idx[frame - 1] : undefined) });
       if (format === 'text') {
         for (const f of findings) out.line(findingText(capture.file, f));
         out.line(captureSummaryLine(capture, findings));
         out.flush();
         reportProblems(capture);
+      } else if (format === 'json') {
+        out.write(jsonCaptures++ === 0 ? '{\n  "captures": [\n    ' : ',\n    ');
+        writeJson(captureJson(capture, findings), (s) => out.write(s), 2);
+      } else {
+        const idx = offsets;
+        sarif.push({ file: capture.file, findings, offsets: (frame) => (frame >= 1 && frame <= n ? idx[frame - 1] : undefined) });
       }
     } catch (err) {
       if (!(err instanceof CaptureError)) throw err;
@@ -194,8 +207,8 @@ async function cmdCheck(args: string[]): Promise<number> {
       failed++;
     }
   }
-  if (format === 'json') out.line(JSON.stringify(reportJson(results), null, 2));
-  else if (format === 'sarif') out.line(JSON.stringify(reportSarif(results, VERSION), null, 2));
+  if (format === 'json') out.line(jsonCaptures ? '\n  ]\n}' : JSON.stringify({ captures: [] }, null, 2));
+  else if (format === 'sarif') out.line(JSON.stringify(reportSarif(sarif, VERSION), null, 2));
   out.flush();
   if (failed) return 2;
   return errors > 0 ? 1 : 0;

@@ -117,7 +117,7 @@ export async function runOne(name: string, bytes: Uint8Array): Promise<FuzzOutco
     });
     JSON.stringify(summaryJson(r));
     JSON.stringify(reportJson([{ capture: r, findings: r.findings }]));
-    JSON.stringify(reportSarif([{ capture: r, findings: r.findings }], 'fuzz'));
+    JSON.stringify(reportSarif([{ file: r.file, findings: r.findings }], 'fuzz'));
     for (const f of r.findings) if (!f.message || !f.rfc.url.startsWith('https://www.rfc-editor.org/')) throw new Error(`bad finding ${JSON.stringify(f)}`);
     return { ok: true, ms: Date.now() - t0 };
   } catch (err) {

@@ -3,7 +3,8 @@ import type { CheckedCapture } from '../analyze.ts';
 import { RULES } from '../check/rules/index.ts';
 import type { Finding, Severity } from '../check/types.ts';
 import { formatRef, rfcRef } from '../rfc.ts';
-import { summaryJson } from './summary.ts';
+import { LazyArray } from './jsonStream.ts';
+import { connectionJson } from './summary.ts';
 
 export function findingText(file: string, f: Finding): string {
   return `${file}:frame ${f.frame}: ${f.severity} ${f.rule}: ${f.message} (${formatRef(f.rfc)} ${f.rfc.url})`;
@@ -23,26 +24,34 @@ export function captureSummaryLine(c: CheckedCapture, shown: Finding[]): string 
   return `${c.file}: ${c.scan.packets} packets, ${conns} MPTCP connection${conns === 1 ? '' : 's'}: ${n.error} error${n.error === 1 ? '' : 's'}, ${n.warning} warning${n.warning === 1 ? '' : 's'}, ${n.info} info${extra ? ` (${extra} more not listed)` : ''}${problems}`;
 }
 
-export function reportJson(captures: Array<{ capture: CheckedCapture; findings: Finding[] }>) {
+const findingJson = (f: Finding) => ({
+  rule: f.rule, severity: f.severity, frame: f.frame, relatedFrames: f.relatedFrames,
+  connection: f.connection ?? null, subflow: f.subflow ?? null, message: f.message, rfc: f.rfc,
+});
+
+/**
+ * One capture of the JSON report. Its connections and findings are made one at a time when it is
+ * written with writeJson (or all at once by JSON.stringify).
+ */
+export function captureJson(capture: CheckedCapture, findings: Finding[]) {
   return {
-    captures: captures.map(({ capture, findings }) => ({
-      file: capture.file,
-      packets: capture.scan.packets,
-      problems: capture.scan.problems,
-      connections: summaryJson(capture).connections,
-      findings: findings.map((f) => ({
-        rule: f.rule, severity: f.severity, frame: f.frame, relatedFrames: f.relatedFrames,
-        connection: f.connection ?? null, subflow: f.subflow ?? null, message: f.message, rfc: f.rfc,
-      })),
-      suppressed: Object.fromEntries(capture.suppressed),
-    })),
+    file: capture.file,
+    packets: capture.scan.packets,
+    problems: capture.scan.problems,
+    connections: new LazyArray(capture.tracker.connections, connectionJson),
+    findings: new LazyArray(findings, findingJson),
+    suppressed: Object.fromEntries(capture.suppressed),
   };
+}
+
+export function reportJson(captures: Array<{ capture: CheckedCapture; findings: Finding[] }>) {
+  return { captures: captures.map(({ capture, findings }) => captureJson(capture, findings)) };
 }
 
 const sarifLevel: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'note' };
 
 /** SARIF 2.1.0, with each rule's help URI pointing at its RFC section. */
-export function reportSarif(captures: Array<{ capture: CheckedCapture; findings: Finding[]; offsets?: (frame: number) => number | undefined }>, version: string) {
+export function reportSarif(captures: Array<{ file: string; findings: Finding[]; offsets?: (frame: number) => number | undefined }>, version: string) {
   const rules = RULES.map((r) => {
     const ref = rfcRef(r.meta.topic, 1);
     return {
@@ -60,8 +69,8 @@ export function reportSarif(captures: Array<{ capture: CheckedCapture; findings:
     version: '2.1.0',
     runs: [{
       tool: { driver: { name: 'mptcp-lens', version, informationUri: 'https://www.rfc-editor.org/rfc/rfc8684', rules } },
-      artifacts: captures.map(({ capture }) => ({ location: { uri: toUri(capture.file) }, mimeType: 'application/vnd.tcpdump.pcap' })),
-      results: captures.flatMap(({ capture, findings, offsets }, artifactIndex) => findings.map((f) => {
+      artifacts: captures.map(({ file }) => ({ location: { uri: toUri(file) }, mimeType: 'application/vnd.tcpdump.pcap' })),
+      results: captures.flatMap(({ file, findings, offsets }, artifactIndex) => findings.map((f) => {
         const off = offsets?.(f.frame);
         return {
           ruleId: f.rule,
@@ -70,7 +79,7 @@ export function reportSarif(captures: Array<{ capture: CheckedCapture; findings:
           message: { text: `frame ${f.frame}: ${f.message} (${formatRef(f.rfc)})` },
           locations: [{
             physicalLocation: {
-              artifactLocation: { uri: toUri(capture.file), index: artifactIndex },
+              artifactLocation: { uri: toUri(file), index: artifactIndex },
               ...(off !== undefined ? { region: { byteOffset: off } } : {}),
             },
             logicalLocations: [{ name: `frame ${f.frame}`, kind: 'element' }],

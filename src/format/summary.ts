@@ -69,6 +69,28 @@ function subflowJson(s: TcpStream, c: MptcpConnection) {
   };
 }
 
+/** One connection of the summary and of check's JSON report. */
+export function connectionJson(c: MptcpConnection) {
+  return {
+    id: c.id,
+    version: c.version ?? null,
+    partial: c.partial,
+    checksums: c.checksumRequired,
+    client: { key: h64(c.keys[0]), token: h32(c.tokens[0]), idsn: h64(c.idsns[0]), address: c.initialAddr[0] ?? null },
+    server: { key: h64(c.keys[1]), token: h32(c.tokens[1]), idsn: h64(c.idsns[1]), address: c.initialAddr[1] ?? null },
+    firstFrame: c.firstFrame,
+    lastFrame: c.lastFrame,
+    duration: c.lastTime - c.firstTime,
+    subflows: c.subflows.map((s) => subflowJson(s, c)),
+    addresses: c.announcements.map((x) => ({ frame: x.frame, by: x.side === 0 ? 'client' : 'server', id: x.id, address: x.address, port: x.port ?? null, hmac: h64(x.hmac), echoFrame: x.echoFrame ?? null })),
+    removed: c.events.filter((e) => e.option.kind === 'REMOVE_ADDR').map((e) => ({ frame: e.frame, by: e.side === 0 ? 'client' : 'server', ids: e.option.kind === 'REMOVE_ADDR' ? e.option.addressIds : [] })),
+    priorities: c.events.filter((e) => e.option.kind === 'MP_PRIO').map((e) => ({ frame: e.frame, tcpStream: e.stream, backup: e.option.kind === 'MP_PRIO' && e.option.backup })),
+    reinjectedBytes: c.reinjectedBytes,
+    stats: stats(c),
+    ended: ending(c),
+  };
+}
+
 export function summaryJson(a: Analysis) {
   const t = a.tracker;
   return {
@@ -79,24 +101,7 @@ export function summaryJson(a: Analysis) {
     /** IPv4/IPv6 fragments after the first: they hold no TCP header, so they are skipped */
     nonFirstFragments: t.nonFirstFragments,
     problems: a.scan.problems,
-    connections: t.connections.map((c) => ({
-      id: c.id,
-      version: c.version ?? null,
-      partial: c.partial,
-      checksums: c.checksumRequired,
-      client: { key: h64(c.keys[0]), token: h32(c.tokens[0]), idsn: h64(c.idsns[0]), address: c.initialAddr[0] ?? null },
-      server: { key: h64(c.keys[1]), token: h32(c.tokens[1]), idsn: h64(c.idsns[1]), address: c.initialAddr[1] ?? null },
-      firstFrame: c.firstFrame,
-      lastFrame: c.lastFrame,
-      duration: c.lastTime - c.firstTime,
-      subflows: c.subflows.map((s) => subflowJson(s, c)),
-      addresses: c.announcements.map((x) => ({ frame: x.frame, by: x.side === 0 ? 'client' : 'server', id: x.id, address: x.address, port: x.port ?? null, hmac: h64(x.hmac), echoFrame: x.echoFrame ?? null })),
-      removed: c.events.filter((e) => e.option.kind === 'REMOVE_ADDR').map((e) => ({ frame: e.frame, by: e.side === 0 ? 'client' : 'server', ids: e.option.kind === 'REMOVE_ADDR' ? e.option.addressIds : [] })),
-      priorities: c.events.filter((e) => e.option.kind === 'MP_PRIO').map((e) => ({ frame: e.frame, tcpStream: e.stream, backup: e.option.kind === 'MP_PRIO' && e.option.backup })),
-      reinjectedBytes: c.reinjectedBytes,
-      stats: stats(c),
-      ended: ending(c),
-    })),
+    connections: t.connections.map(connectionJson),
     fallbacks: t.streams.filter((s) => s.fallbackAtSynAck !== undefined && !s.conn).map((s) => ({ tcpStream: s.id, frame: s.fallbackAtSynAck, client: endpoint(s.a.addr, s.a.port), server: endpoint(s.b.addr, s.b.port) })),
   };
 }

@@ -1,0 +1,64 @@
+/**
+ * JSON written piece by piece, byte for byte as JSON.stringify(value, null, 2) would write it, so
+ * that a report of tens of thousands of connections never exists whole as objects or as one string.
+ * A `LazyArray` inside the value is made one element at a time as it is written.
+ */
+
+/** An array whose elements are made when written (or when JSON.stringify asks, through toJSON). */
+export class LazyArray<S, T> {
+  constructor(readonly source: readonly S[], readonly make: (s: S) => T) {}
+  toJSON(): T[] {
+    return this.source.map(this.make);
+  }
+}
+
+const pad = (depth: number) => '\n' + '  '.repeat(depth);
+
+/** Writes `value` as JSON.stringify(value, null, 2) would, through `write`, in pieces. */
+export function writeJson(value: unknown, write: (s: string) => void, depth = 0): void {
+  if (value instanceof LazyArray) {
+    if (value.source.length === 0) { write('[]'); return; }
+    write('[');
+    for (let i = 0; i < value.source.length; i++) {
+      write((i ? ',' : '') + pad(depth + 1));
+      writeElement(value.make(value.source[i]), write, depth + 1);
+    }
+    write(pad(depth) + ']');
+    return;
+  }
+  if (!holdsLazy(value)) { writeElement(value, write, depth); return; }
+  if (Array.isArray(value)) {
+    if (value.length === 0) { write('[]'); return; }
+    write('[');
+    value.forEach((v, i) => {
+      write((i ? ',' : '') + pad(depth + 1));
+      writeElement(v, write, depth + 1);
+    });
+    write(pad(depth) + ']');
+    return;
+  }
+  const entries = Object.entries(value as object).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
+  if (entries.length === 0) { write('{}'); return; }
+  write('{');
+  entries.forEach(([k, v], i) => {
+    write((i ? ',' : '') + pad(depth + 1) + JSON.stringify(k) + ': ');
+    writeJson(v, write, depth + 1);
+  });
+  write(pad(depth) + '}');
+}
+
+/** One value as an element (in an array, undefined and functions are null, as JSON.stringify has it). */
+function writeElement(v: unknown, write: (s: string) => void, depth: number): void {
+  if (v instanceof LazyArray || holdsLazy(v)) { writeJson(v, write, depth); return; }
+  const s = JSON.stringify(v, null, 2) ?? 'null';
+  write(depth && s.includes('\n') ? s.replace(/\n/g, pad(depth)) : s);
+}
+
+/** whether a plain object or array has a LazyArray somewhere inside */
+function holdsLazy(v: unknown, level = 0): boolean {
+  if (v === null || typeof v !== 'object' || level > 3) return false;
+  if (v instanceof LazyArray) return true;
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) if (holdsLazy(x, level + 1)) return true;
+  return false;
+}
