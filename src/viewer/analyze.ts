@@ -32,10 +32,17 @@ export interface ViewerAnalysis {
 
 export function connectionInfos(tracker: Tracker, findings: Finding[], file: string, scan: Parameters<typeof summaryJson>[0]['scan']): ConnectionInfo[] {
   const summary = summaryJson({ file, scan, tracker });
+  // findings by connection in one pass (a busy capture has tens of thousands of each)
+  const byConnection = new Map<number, Record<Finding['severity'], number>>();
+  for (const f of findings) {
+    if (f.connection === undefined) continue;
+    let n = byConnection.get(f.connection);
+    if (!n) byConnection.set(f.connection, (n = { error: 0, warning: 0, info: 0 }));
+    n[f.severity]++;
+  }
   return summary.connections.map((c, i) => {
     const conn: MptcpConnection = tracker.connections[i];
-    const counts = { error: 0, warning: 0, info: 0 };
-    for (const f of findings) if (f.connection === c.id) counts[f.severity]++;
+    const counts = byConnection.get(c.id) ?? { error: 0, warning: 0, info: 0 };
     return {
       id: c.id, version: c.version, partial: c.partial, checksums: c.checksums, client: c.client, server: c.server, ended: c.ended, stats: c.stats,
       findings: counts,
