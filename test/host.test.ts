@@ -1,15 +1,17 @@
 // The extension host's logic that needs no VS Code: the packet index and session, the message
 // protocol and its validation, diagnostics from findings, details and hovers.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { BYTES_PER_PACKET, PacketIndex } from '../src/viewer/index.ts';
 import { findingToDiagnostic, ruleSettings } from '../src/viewer/diagnostics.ts';
 import { handleWebviewMessage, type DocumentView } from '../src/viewer/host.ts';
 import { hoverMarkdown, traceHover } from '../src/viewer/hover.ts';
-import { parseFromWebview, type DetailNode, type HostMessage } from '../src/viewer/protocol.ts';
+import { CONNECTION_PAGE, FINDING_PAGE, parseFromWebview, type DetailNode, type HostMessage } from '../src/viewer/protocol.ts';
 import { fixture } from './fixtures.ts';
-import { viewerSession } from './helpers.ts';
+import { repeatFrame, viewerSession } from './helpers.ts';
 
 const SAMPLE = path.join(__dirname, '..', 'samples', 'key-mismatch.pcap');
 
@@ -348,4 +350,42 @@ test('an analysis stopped half way (Cancel kills the child): the rows it indexed
     index.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the summary holds the first page of connections and findings; the rest come a page at a time', async () => {
+  // 1,200 partial connections and 1,201 findings from the SYN/ACK of a real capture, repeated
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-host-'));
+  const file = path.join(dir, 'synacks.pcap');
+  fs.writeFileSync(file, await repeatFrame(fixture('kernel', 'basic.pcap'), 2, 1200));
+  const session = await viewerSession(file, 8192);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const doc: DocumentView = { displayName: 'synacks.pcap', state: 'done', progress: { packets: 1200, bytesRead: 0, totalBytes: 0 }, session };
+  const got: HostMessage[] = [];
+  const send = (m: unknown) => handleWebviewMessage(doc, m, (x) => got.push(x), { openTrace: () => {}, copyKeys: () => {}, retry: () => {} });
+  send({ type: 'ready' });
+  const summary = got.find((m) => m.type === 'summary');
+  assert.ok(summary?.type === 'summary');
+  assert.equal(summary.connectionCount, 1200);
+  assert.deepEqual(summary.connections.map((c) => c.id), Array.from({ length: CONNECTION_PAGE }, (_, i) => i));
+  assert.equal(summary.findingCount, 1201);
+  assert.deepEqual(summary.findings, session.findings.slice(0, FINDING_PAGE));
+  assert.equal(summary.severities.error + summary.severities.warning + summary.severities.info, 1201);
+  assert.equal(summary.severities.warning, session.findings.filter((f) => f.severity === 'warning').length);
+  got.length = 0;
+  send({ type: 'getConnections', from: 1150 });
+  send({ type: 'getFindings', from: 1000 });
+  send({ type: 'getConnections', from: 1200 });
+  for (const bad of [{ type: 'getConnections', from: -1 }, { type: 'getFindings', from: 'x' }, { type: 'getFindings' }]) send(bad);
+  assert.deepEqual(got.map((m) => m.type), ['connections', 'findings', 'connections']);
+  const [a, b, c] = got;
+  assert.ok(a.type === 'connections' && b.type === 'findings' && c.type === 'connections');
+  assert.deepEqual(a.connections.map((x) => x.id), Array.from({ length: 50 }, (_, i) => 1150 + i));
+  assert.equal(b.from, 1000);
+  assert.deepEqual(b.findings, session.findings.slice(1000, 1201));
+  assert.deepEqual(c.connections, []);
+  // nothing while the analysis is still going on
+  got.length = 0;
+  doc.state = 'loading';
+  send({ type: 'getConnections', from: 0 });
+  assert.deepEqual(got, []);
 });

@@ -5,7 +5,7 @@
  * Capture-derived text is only ever set as textContent.
  */
 import { checkedOf, setChecked, setValue, ui, valueOf } from './toolkit.ts';
-import type { ConnectionInfo, DetailNode, Filter, HostMessage, WebviewMessage } from '../src/viewer/protocol.ts';
+import { CONNECTION_PAGE, FINDING_PAGE, type ConnectionInfo, type DetailNode, type Filter, type HostMessage, type WebviewMessage } from '../src/viewer/protocol.ts';
 import type { Finding } from '../src/check/types.ts';
 import type { Row } from '../src/viewer/rows.ts';
 import { renderLadder, renderPlot, renderTimeline, standaloneSvg } from './diagrams.ts';
@@ -31,8 +31,15 @@ let total = 0;
 let filterId = -1;
 let done = false;
 let requestSeq = 1;
+// the connections and findings loaded so far: a page at a time (a busy capture has tens of
+// thousands), with the totals and the findings by severity from the host
 let connections: ConnectionInfo[] = [];
+let connectionCount = 0;
 let findings: Finding[] = [];
+let findingCount = 0;
+let severities = { error: 0, warning: 0, info: 0 };
+let findingsByFrame = new Map<number, Finding[]>();
+let asked = { connections: -1, findings: -1 };
 const cache = new Map<number, Row>();
 const pending = new Set<number>();
 let selectedPos = -1;
@@ -116,7 +123,10 @@ function fillStaticFilters(): void {
 }
 
 function fillConnectionFilters(): void {
-  connFilter.replaceChildren(option('', 'All connections'), ...connections.map((c) => option(String(c.id), `Connection ${c.id}`)));
+  // the loaded connections, and the one chosen (restored state may name one not loaded yet)
+  const chosen = state.filter.connection;
+  const extra = chosen !== undefined && !connections.some((c) => c.id === chosen) ? [option(String(chosen), `Connection ${chosen}`)] : [];
+  connFilter.replaceChildren(option('', 'All connections'), ...connections.map((c) => option(String(c.id), `Connection ${c.id}`)), ...extra);
   const subflows = connections.filter((c) => state.filter.connection === undefined || c.id === state.filter.connection).flatMap((c) => c.subflows);
   subflowFilter.replaceChildren(option('', 'All subflows'), ...subflows.map((s) => option(String(s.tcpStream), `Subflow ${s.tcpStream}`)));
   setValue(connFilter, state.filter.connection !== undefined ? String(state.filter.connection) : '');
@@ -191,8 +201,9 @@ exportPlot.addEventListener('click', () => {
 });
 
 function fillVizConnections(): void {
+  const chosen = valueOf(vizConn);
   vizConn.replaceChildren(...connections.map((c) => option(String(c.id), `Connection ${c.id}`)));
-  if (connections.length) setValue(vizConn, String(connections[0].id));
+  if (connections.length) setValue(vizConn, chosen !== '' && connections.some((c) => String(c.id) === chosen) ? chosen : String(connections[0].id));
 }
 
 // ---------- virtual list ----------
@@ -236,7 +247,7 @@ function rowElement(pos: number, r: Row | undefined): HTMLElement {
 }
 
 function findingTitle(frame: number): string {
-  return findings.filter((f) => f.frame === frame).map((f) => `${f.severity} ${f.rule}: ${f.message} (${f.rfc.doc} §${f.rfc.section})`).join('\n');
+  return (findingsByFrame.get(frame) ?? []).map((f) => `${f.severity} ${f.rule}: ${f.message} (${f.rfc.doc} §${f.rfc.section})`).join('\n');
 }
 
 /** Notes when the first rows arrived (npm run bench:vscode reads it). */
@@ -261,11 +272,7 @@ function render(): void {
   }
   rowsLayer.replaceChildren(...rows);
   if (cache.size > 20000) for (const k of [...cache.keys()].slice(0, cache.size - 10000)) cache.delete(k);
-  counts.textContent = `${total.toLocaleString()} packets${done ? '' : '…'}${findings.length ? ` · ${countBy('error')} errors, ${countBy('warning')} warnings` : ''}`;
-}
-
-function countBy(sev: string): number {
-  return findings.filter((f) => f.severity === sev).length;
+  counts.textContent = `${total.toLocaleString()} packets${done ? '' : '…'}${findingCount ? ` · ${severities.error} errors, ${severities.warning} warnings` : ''}`;
 }
 
 let scrollFrame = 0;
@@ -421,34 +428,56 @@ function renderHex(offset?: number, length?: number): void {
 }
 
 // ---------- connections and findings ----------
+/** A button that asks the host for the next page of a list, saying how many are left. */
+function moreButton(kind: 'connections' | 'findings', loaded: number, count: number, page: number): HTMLElement {
+  const b = x(ui.button, { appearance: 'secondary', class: 'more', id: `more-${kind}` }, `Show ${Math.min(page, count - loaded).toLocaleString()} more (${loaded.toLocaleString()} of ${count.toLocaleString()} shown)`);
+  b.addEventListener('click', () => {
+    if (asked[kind] === loaded) return;
+    asked[kind] = loaded;
+    vscode.postMessage({ type: kind === 'connections' ? 'getConnections' : 'getFindings', from: loaded });
+  });
+  return b;
+}
+
 function renderConnections(): void {
   if (!connections.length) { connList.replaceChildren(h('p', { class: 'muted' }, done ? 'No MPTCP connection in this capture.' : 'Reading…')); return; }
-  connList.replaceChildren(...connections.map((c) => {
-    const card = h('div', { class: 'conn', role: 'button', tabindex: '0', 'data-connection': String(c.id), title: 'Show only this connection' });
-    const n = c.findings;
-    card.append(
-      h('div', { class: 'conn-title' }, `Connection ${c.id} · ${c.version === null ? 'version ?' : `v${c.version}`}${c.partial ? ' · partial' : ''}`,
-        n.error ? h('span', { class: 'sev sev-error' }, ` ✖ ${n.error}`) : '', n.warning ? h('span', { class: 'sev sev-warning' }, ` ▲ ${n.warning}`) : ''),
-      h('div', { class: 'kv' }, `client ${c.client.address ?? '?'}  key ${c.client.key ?? '?'}  token ${c.client.token ?? '?'}`),
-      h('div', { class: 'kv' }, `server ${c.server.address ?? '?'}  key ${c.server.key ?? '?'}  token ${c.server.token ?? '?'}`),
-      ...c.subflows.map((s) => h('div', { class: 'subflow', 'data-subflow': String(s.tcpStream) }, `sf ${s.tcpStream} ${s.kind} ${s.client} → ${s.server}${s.backup ? ' backup' : ''} · ${s.packets} pkts · ${s.bytes.toLocaleString()} B${s.rtt ? ` · RTT ${s.rtt.meanMs} ms` : ''}`)),
-      h('div', { class: 'kv stats' }, statsText(c)),
-      h('div', { class: 'kv muted' }, c.ended),
-    );
-    const copy = x(ui.button, { appearance: 'icon', title: 'Copy keys', 'aria-label': `Copy the keys of connection ${c.id}` }, '⧉');
-    copy.addEventListener('click', (e) => { e.stopPropagation(); vscode.postMessage({ type: 'copyKeys', connection: c.id }); });
-    card.querySelector('.conn-title')!.append(copy);
-    const choose = (e: Event) => {
-      const sf = (e.target as HTMLElement).closest('.subflow') as HTMLElement | null;
-      state.filter = { ...readFilters(), connection: c.id };
-      if (sf) state.filter.subflow = Number(sf.dataset.subflow); else delete state.filter.subflow;
-      fillConnectionFilters();
-      applyFilter(state.filter);
-    };
-    card.addEventListener('click', choose);
-    card.addEventListener('keydown', (e) => { if (e.key === 'Enter') choose(e); });
-    return card;
-  }));
+  connList.replaceChildren(...connections.map(connectionCard));
+  if (connections.length < connectionCount) connList.append(moreButton('connections', connections.length, connectionCount, CONNECTION_PAGE));
+}
+
+function connectionCard(c: ConnectionInfo): HTMLElement {
+  const card = h('div', { class: 'conn', role: 'button', tabindex: '0', 'data-connection': String(c.id), title: 'Show only this connection' });
+  const n = c.findings;
+  card.append(
+    h('div', { class: 'conn-title' }, `Connection ${c.id} · ${c.version === null ? 'version ?' : `v${c.version}`}${c.partial ? ' · partial' : ''}`,
+      n.error ? h('span', { class: 'sev sev-error' }, ` ✖ ${n.error}`) : '', n.warning ? h('span', { class: 'sev sev-warning' }, ` ▲ ${n.warning}`) : ''),
+    h('div', { class: 'kv' }, `client ${c.client.address ?? '?'}  key ${c.client.key ?? '?'}  token ${c.client.token ?? '?'}`),
+    h('div', { class: 'kv' }, `server ${c.server.address ?? '?'}  key ${c.server.key ?? '?'}  token ${c.server.token ?? '?'}`),
+    ...c.subflows.map((s) => h('div', { class: 'subflow', 'data-subflow': String(s.tcpStream) }, `sf ${s.tcpStream} ${s.kind} ${s.client} → ${s.server}${s.backup ? ' backup' : ''} · ${s.packets} pkts · ${s.bytes.toLocaleString()} B${s.rtt ? ` · RTT ${s.rtt.meanMs} ms` : ''}`)),
+    h('div', { class: 'kv stats' }, statsText(c)),
+    h('div', { class: 'kv muted' }, c.ended),
+  );
+  const copy = x(ui.button, { appearance: 'icon', title: 'Copy keys', 'aria-label': `Copy the keys of connection ${c.id}` }, '⧉');
+  copy.addEventListener('click', (e) => { e.stopPropagation(); vscode.postMessage({ type: 'copyKeys', connection: c.id }); });
+  card.querySelector('.conn-title')!.append(copy);
+  const choose = (e: Event) => {
+    const sf = (e.target as HTMLElement).closest('.subflow') as HTMLElement | null;
+    state.filter = { ...readFilters(), connection: c.id };
+    if (sf) state.filter.subflow = Number(sf.dataset.subflow); else delete state.filter.subflow;
+    fillConnectionFilters();
+    applyFilter(state.filter);
+  };
+  card.addEventListener('click', choose);
+  card.addEventListener('keydown', (e) => { if (e.key === 'Enter') choose(e); });
+  return card;
+}
+
+function addFindings(more: Finding[]): void {
+  for (const f of more) {
+    findings.push(f);
+    const at = findingsByFrame.get(f.frame);
+    if (at) at.push(f); else findingsByFrame.set(f.frame, [f]);
+  }
 }
 
 function statsText(c: ConnectionInfo): string {
@@ -459,16 +488,19 @@ function statsText(c: ConnectionInfo): string {
 
 function renderFindings(): void {
   if (!findings.length) { findingList.replaceChildren(h('p', { class: 'muted' }, done ? 'No findings.' : 'Reading…')); return; }
-  findingList.replaceChildren(...findings.map((f) => {
-    const item = h('div', { class: `finding sev-${f.severity}`, role: 'listitem', tabindex: '0', 'data-frame': String(f.frame), 'data-rule': f.rule },
-      h('span', { class: `sev sev-${f.severity}` }, f.severity === 'error' ? '✖' : f.severity === 'warning' ? '▲' : 'ℹ'),
-      h('span', { class: 'f-frame' }, ` frame ${f.frame} `), h('span', { class: 'f-rule' }, f.rule), h('div', { class: 'f-msg' }, f.message),
-      h('a', { href: f.rfc.url, class: 'rfc' }, `${f.rfc.doc} §${f.rfc.section}`));
-    const go = (e: Event) => { if ((e.target as HTMLElement).tagName !== 'A') void reveal(f.frame); };
-    item.addEventListener('click', go);
-    item.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(e); });
-    return item;
-  }));
+  findingList.replaceChildren(...findings.map(findingItem));
+  if (findings.length < findingCount) findingList.append(moreButton('findings', findings.length, findingCount, FINDING_PAGE));
+}
+
+function findingItem(f: Finding): HTMLElement {
+  const item = h('div', { class: `finding sev-${f.severity}`, role: 'listitem', tabindex: '0', 'data-frame': String(f.frame), 'data-rule': f.rule },
+    h('span', { class: `sev sev-${f.severity}` }, f.severity === 'error' ? '✖' : f.severity === 'warning' ? '▲' : 'ℹ'),
+    h('span', { class: 'f-frame' }, ` frame ${f.frame} `), h('span', { class: 'f-rule' }, f.rule), h('div', { class: 'f-msg' }, f.message),
+    h('a', { href: f.rfc.url, class: 'rfc' }, `${f.rfc.doc} §${f.rfc.section}`));
+  const go = (e: Event) => { if ((e.target as HTMLElement).tagName !== 'A') void reveal(f.frame); };
+  item.addEventListener('click', go);
+  item.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(e); });
+  return item;
 }
 
 async function reveal(frame: number): Promise<void> {
@@ -534,7 +566,13 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
     }
     case 'summary':
       connections = m.connections;
-      findings = m.findings;
+      connectionCount = m.connectionCount;
+      findings = [];
+      findingsByFrame = new Map();
+      addFindings(m.findings);
+      findingCount = m.findingCount;
+      severities = m.severities;
+      asked = { connections: -1, findings: -1 };
       // the count before it says whether all is through (a filter may still be going on)
       progress.hidden = done;
       fillConnectionFilters();
@@ -547,6 +585,19 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
         banner.className = 'banner warn';
         banner.textContent = m.problems.map((p) => `${p.message} (byte offset ${p.offset}); packets before it were read.`).join(' ');
       }
+      render();
+      break;
+    case 'connections':
+      if (m.from !== connections.length) break; // a page already taken (or of an earlier summary)
+      connections = connections.concat(m.connections);
+      fillConnectionFilters();
+      fillVizConnections();
+      renderConnections();
+      break;
+    case 'findings':
+      if (m.from !== findings.length) break;
+      addFindings(m.findings);
+      renderFindings();
       render();
       break;
     case 'details':

@@ -2,7 +2,7 @@
  * What the host answers to each viewer message, without VS Code: the extension wires it to a
  * webview, the tests to a page in Chromium. Messages are validated first; anything else is ignored.
  */
-import { parseFromWebview, type HostMessage } from './protocol.ts';
+import { CONNECTION_PAGE, FINDING_PAGE, parseFromWebview, type HostMessage } from './protocol.ts';
 import type { CaptureSession } from './session.ts';
 
 export interface DocumentView {
@@ -32,6 +32,17 @@ export function countMessage(doc: DocumentView, firstRows = 0): HostMessage {
 /** rows sent with the count to a webview that starts: the page the viewer would ask for first */
 export const FIRST_ROWS = 200;
 
+/** The summary of a finished analysis: totals, and the first page of connections and of findings. */
+export function summaryMessage(s: CaptureSession): HostMessage {
+  const severities = { error: 0, warning: 0, info: 0 };
+  for (const f of s.findings) severities[f.severity]++;
+  return {
+    type: 'summary', connections: s.connections.slice(0, CONNECTION_PAGE), connectionCount: s.connections.length,
+    findings: s.findings.slice(0, FINDING_PAGE), findingCount: s.findings.length, severities,
+    problems: s.problems, packets: s.index.count, suppressed: 0,
+  };
+}
+
 /**
  * The messages that bring a (new or reloaded) webview up to date; with `firstRows`, the count brings
  * that many rows from the top along.
@@ -41,7 +52,7 @@ export function stateMessages(doc: DocumentView, firstRows = 0): HostMessage[] {
   const out: HostMessage[] = [{ type: 'init', file: doc.displayName, state: doc.state }];
   out.push(countMessage(doc, firstRows));
   if (doc.state === 'loading') out.push({ type: 'progress', ...doc.progress });
-  if (doc.state === 'done') out.push({ type: 'summary', connections: s.connections, findings: s.findings, problems: s.problems, packets: s.index.count, suppressed: 0 });
+  if (doc.state === 'done') out.push(summaryMessage(s));
   if (doc.state === 'error' && doc.error) out.push({ type: 'error', message: doc.error.message, retry: doc.error.retry });
   return out;
 }
@@ -79,6 +90,12 @@ export function handleWebviewMessage(doc: DocumentView, raw: unknown, post: (m: 
     case 'export': actions.exportPicture?.(m.kind, m.name, m.data); break;
     case 'openTrace': actions.openTrace(m.frame); break;
     case 'copyKeys': actions.copyKeys(m.connection); break;
+    case 'getConnections':
+      if (doc.state === 'done') post({ type: 'connections', from: m.from, connections: s.connections.slice(m.from, m.from + CONNECTION_PAGE) });
+      break;
+    case 'getFindings':
+      if (doc.state === 'done') post({ type: 'findings', from: m.from, findings: s.findings.slice(m.from, m.from + FINDING_PAGE) });
+      break;
     case 'retry': actions.retry(); break;
     default: break;
   }

@@ -71,12 +71,23 @@ export interface DetailNode {
   children?: DetailNode[];
 }
 
+/** connections and findings a page of the viewer's lists holds (the summary brings the first) */
+export const CONNECTION_PAGE = 100;
+export const FINDING_PAGE = 500;
+
 export type HostMessage =
   | { type: 'init'; file: string; state: 'loading' | 'done' | 'error' }
   | { type: 'progress'; packets: number; bytesRead: number; totalBytes: number }
   /** `rows`: the first rows under this filter, sent with the count when a webview starts (no round trip) */
   | { type: 'count'; total: number; filterId: number; done: boolean; rows?: Row[] }
-  | { type: 'summary'; connections: ConnectionInfo[]; findings: Finding[]; problems: Array<{ offset: number; frame: number; message: string }>; packets: number; suppressed: number }
+  /**
+   * The first page of connections and of findings (a busy capture has tens of thousands of each:
+   * the rest come a page at a time, asked for with getConnections / getFindings), their totals,
+   * and the findings by severity.
+   */
+  | { type: 'summary'; connections: ConnectionInfo[]; connectionCount: number; findings: Finding[]; findingCount: number; severities: { error: number; warning: number; info: number }; problems: Array<{ offset: number; frame: number; message: string }>; packets: number; suppressed: number }
+  | { type: 'connections'; from: number; connections: ConnectionInfo[] }
+  | { type: 'findings'; from: number; findings: Finding[] }
   | { type: 'rows'; requestId: number; filterId: number; start: number; rows: Row[] }
   | { type: 'details'; requestId: number; frame: number; tree: DetailNode[]; bytes: number[] }
   | { type: 'reveal'; frame: number }
@@ -94,6 +105,9 @@ export type WebviewMessage =
   | { type: 'export'; kind: 'svg' | 'png'; name: string; data: string }
   | { type: 'openTrace'; frame: number }
   | { type: 'copyKeys'; connection: number }
+  /** the next page of the connection or finding list, from the `from`th */
+  | { type: 'getConnections'; from: number }
+  | { type: 'getFindings'; from: number }
   | { type: 'retry' };
 
 const MAX_PAGE = 2000;
@@ -130,6 +144,9 @@ export function parseFromWebview(m: unknown, packets: number): WebviewMessage | 
     case 'copyKeys':
       if (!isInt(o.connection)) return undefined;
       return { type: 'copyKeys', connection: o.connection };
+    case 'getConnections': case 'getFindings':
+      if (!isInt(o.from)) return undefined;
+      return { type: o.type, from: o.from };
     case 'setFilter': {
       const f = o.filter as Record<string, unknown> | undefined;
       if (typeof f !== 'object' || f === null) return undefined;
