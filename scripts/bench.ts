@@ -2,7 +2,8 @@
 // same large real capture, in one run, and measures decoding alone (reader, dissector, tracker) at
 // 100 k, 1 M and 5 M packets and the standard-input path. Prints medians of time and peak memory.
 // Then the extension host's pipeline (dist/bench-viewer.js): first rows, done, host memory, scrolling;
-// and the largest capture opened within a memory limit smaller than it (a cgroup, as root).
+// a capture of 30,000 short connections against tshark, and the largest capture opened within a
+// memory limit smaller than it (a cgroup, as root).
 //   npm run bench [-- --runs 3] [-- --capture FILE] [-- --memory-limit MIB]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -159,6 +160,29 @@ console.log(`  ${viewerLine}`);
 const scrollLine = `After the analysis (host, median of ${RUNS}): a page of 50 rows at a random place ${vm('pageMedianMs')} ms (99th percentile ${vm('pageP99Ms')} ms), a subflow filter over all rows ${vm('filterMs')} ms, the first connection's data-sequence plot ${vm('plotMs')} ms.`;
 console.log(`  ${scrollLine}`);
 
+// a busy server's capture: tens of thousands of short connections (per-connection state, not per
+// packet), made with scripts/capture-many.py as root; ours and tshark taking turns again
+const MANY = path.join(BENCH_DIR, 'many-30000.pcap');
+let manyLine = '';
+if (!fs.existsSync(MANY) && process.getuid?.() === 0 && opt('capture', '') === '') {
+  console.log(`making the capture: scripts/capture-many.py ${MANY} --conns 30000`);
+  spawnSync('python3', [path.join(ROOT, 'scripts', 'capture-many.py'), MANY, '--conns', '30000'], { stdio: 'inherit' });
+}
+if (fs.existsSync(MANY)) {
+  const summary = JSON.parse(execFileSync(process.execPath, [CLI, 'summary', MANY, '--json'], { encoding: 'utf8', maxBuffer: 1 << 30 }));
+  const ourMany: Sample[] = [];
+  const theirMany: Sample[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    ourMany.push(timed([process.execPath, CLI, 'check', '--format', 'json', MANY]));
+    if (haveTshark) theirMany.push(timed(['tshark', '-r', MANY, '-q', '-z', 'expert,warn']));
+  }
+  const o = summarize('many connections: mptcp-lens check --format json', ourMany);
+  const t = haveTshark ? summarize('many connections: tshark -q -z expert,warn', theirMany) : undefined;
+  const v = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bench-viewer.js'), MANY], { encoding: 'utf8' })) as (typeof viewer)[number];
+  manyLine = `Many connections: ${path.basename(MANY)} (${summary.packets.toLocaleString()} packets, ${summary.connections.length.toLocaleString()} MPTCP connections, ${summary.tcpStreams.toLocaleString()} TCP streams): check --format json ${o.seconds.toFixed(2)} s and ${o.peakMiB.toFixed(0)} MiB${t ? `, tshark ${t.seconds.toFixed(2)} s and ${t.peakMiB.toFixed(0)} MiB (${(t.seconds / o.seconds).toFixed(1)}× faster)` : ''}; extension host pipeline: analysis done after ${(v.doneMs / 1000).toFixed(2)} s, host peak ${v.hostPeakMiB} MiB.`;
+  console.log(`  ${manyLine}`);
+} else console.log(`  no many-connection capture (${MANY}; as root: python3 scripts/capture-many.py ${MANY} --conns 30000): skipped`);
+
 // a capture larger than the memory the extension gets: host and analysis process together in a
 // memory cgroup smaller than the capture and than its index
 const LIMIT_MIB = Number(opt('memory-limit', '160'));
@@ -176,4 +200,5 @@ if (limited) {
 console.log('\n' + rows.join('\n'));
 if (ratio) console.log(`\n${ratio}`);
 console.log(`\n${viewerLine}\n\n${scrollLine}`);
+if (manyLine) console.log(`\n${manyLine}`);
 if (limitLine) console.log(`\n${limitLine}`);
