@@ -70,6 +70,7 @@ export class CaptureDocument implements vscode.CustomDocument {
           this.changed.fire('chunk');
           break;
         case 'progress': this.progress = { packets: m.packets, bytesRead: m.bytesRead, totalBytes: m.totalBytes }; this.changed.fire('progress'); break;
+        case 'connections': this.session.addConnections(m.connections); break;
         case 'done':
           finished = true;
           this.session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams);

@@ -9,7 +9,7 @@ import { CaptureError } from '../src/errors.ts';
 import * as fs from 'node:fs';
 import { PacketIndex, transferList } from '../src/viewer/index.ts';
 import { analyzeForViewer } from '../src/viewer/analyze.ts';
-import type { WorkerMessage, WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { postResult, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { decodedTrace } from '../src/viewer/trace.ts';
 
 function post(m: WorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -43,7 +43,7 @@ port?.on('message', (req: WorkerRequest) => {
       post({ type: 'chunkFile', position: at, n });
     },
     onProgress: (packets, bytesRead, totalBytes) => post({ type: 'progress', packets, bytesRead, totalBytes }),
-  }).then((result) => post({ type: 'done', result }), fail).finally(() => { if (indexFd !== undefined) fs.closeSync(indexFd); });
+  }).then((result) => postResult(result, (m) => post(m)), fail).finally(() => { if (indexFd !== undefined) fs.closeSync(indexFd); });
 });
 // a child process leaves when its parent does
 if (!parentPort && process.send) process.on('disconnect', () => process.exit(0));

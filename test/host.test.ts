@@ -389,3 +389,37 @@ test('the summary holds the first page of connections and findings; the rest com
   send({ type: 'getConnections', from: 0 });
   assert.deepEqual(got, []);
 });
+
+test('the analysis child sends a busy capture\'s connections in slices ahead of done; the session has them all, in order', async () => {
+  const { CaptureSession } = await import('../src/viewer/session.ts');
+  const { CONNECTIONS_PER_MESSAGE, forkAnalysis, takeRows } = await import('../src/viewer/analysisProcess.ts');
+  const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
+  type Msg = import('../src/viewer/analysisProcess.ts').WorkerMessage;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-host-'));
+  const file = path.join(dir, 'synacks.pcap');
+  const bytes = await repeatFrame(fixture('kernel', 'basic.pcap'), 2, 2500);
+  fs.writeFileSync(file, bytes);
+  try {
+    const session = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+    const sizes: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const child = forkAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit');
+      child.on('message', (m: Msg) => {
+        if (m.type === 'connections') sizes.push(m.connections.length);
+        if (takeRows(session, m, undefined)) return;
+        if (m.type === 'done') {
+          sizes.push(m.result.connections.length);
+          session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams);
+          child.kill();
+          resolve();
+        } else if (m.type === 'failed') reject(new Error(m.message));
+      });
+      child.send({ type: 'analyze', file, config: {} });
+    });
+    assert.equal(CONNECTIONS_PER_MESSAGE, 1000);
+    assert.deepEqual(sizes, [1000, 1000, 500], 'two slices, the rest with done');
+    const direct = await analyzeForViewer({ file }, { onChunk: () => {} });
+    assert.equal(session.connections.length, 2500);
+    assert.deepEqual(session.connections, direct.connections);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { CheckerConfig } from '../check/checker.ts';
 import type { ViewerAnalysis } from './analyze.ts';
 import type { Columns } from './index.ts';
+import type { ConnectionInfo } from './protocol.ts';
 import type { CaptureSession } from './session.ts';
 
 export type WorkerRequest =
@@ -22,6 +23,8 @@ export type WorkerMessage =
   /** rows written to the request's indexFile at `position` (PacketIndex.writeChunk) */
   | { type: 'chunkFile'; position: number; n: number }
   | { type: 'progress'; packets: number; bytesRead: number; totalBytes: number }
+  /** connections ahead of 'done', CONNECTIONS_PER_MESSAGE at a time (the last of them in 'done') */
+  | { type: 'connections'; connections: ConnectionInfo[] }
   | { type: 'done'; result: ViewerAnalysis }
   | { type: 'trace'; text: string; lines: number; truncated: boolean }
   | { type: 'failed'; message: string; userError: boolean };
@@ -77,9 +80,28 @@ export function createIndexFile(): IndexFile {
   }
 }
 
-/** Adds the rows a 'chunk' or 'chunkFile' message brings to the session; false for any other message. */
+/**
+ * Connections a message of the analysis process carries at most: tens of thousands in the one
+ * 'done' message made the extension host hold the message and its objects at once (252 MiB for
+ * 30,000 connections).
+ */
+export const CONNECTIONS_PER_MESSAGE = 1000;
+
+/** Sends a finished analysis: its connections a slice at a time, then the rest with 'done'. */
+export function postResult(result: ViewerAnalysis, post: (m: WorkerMessage) => void): void {
+  const all = result.connections;
+  let i = 0;
+  for (; all.length - i > CONNECTIONS_PER_MESSAGE; i += CONNECTIONS_PER_MESSAGE) post({ type: 'connections', connections: all.slice(i, i + CONNECTIONS_PER_MESSAGE) });
+  post({ type: 'done', result: { ...result, connections: i ? all.slice(i) : all } });
+}
+
+/**
+ * Adds what a message brings to the session before the analysis is done: rows ('chunk',
+ * 'chunkFile') or connections; false for any other message.
+ */
 export function takeRows(session: CaptureSession, m: WorkerMessage, index: IndexFile | undefined): boolean {
-  if (m.type === 'chunk') session.appendChunk(m.cols, m.n);
+  if (m.type === 'connections') session.addConnections(m.connections);
+  else if (m.type === 'chunk') session.appendChunk(m.cols, m.n);
   else if (m.type === 'chunkFile') {
     if (!index) throw new Error('rows in an index file, but none was given');
     session.appendChunkFromFile(index.fd, m.position, m.n);

@@ -57,6 +57,7 @@ export class CaptureSession {
     this.findingsByFrame.clear();
     this.severities.clear();
     this.connections = [];
+    this.arriving = [];
     this.problems = [];
     this.diagrams = [];
     this.first = undefined;
@@ -85,10 +86,19 @@ export class CaptureSession {
     return { ...d, plot: dsnPlot(this.index, connection) };
   }
 
+  /** connections the analysis sent ahead of its end (a busy capture's do not fit one message) */
+  private arriving: ConnectionInfo[] = [];
+
+  addConnections(connections: ConnectionInfo[]): void {
+    for (const c of connections) this.arriving.push(c);
+  }
+
+  /** The end of the analysis: its findings, its connections (after those added), problems and diagrams. */
   finish(findings: Finding[], connections: ConnectionInfo[], problems: CaptureSession['problems'], diagrams: CaptureSession['diagrams'] = []): void {
     this.diagrams = diagrams;
     this.findings = findings;
-    this.connections = connections;
+    this.connections = this.arriving.length ? this.arriving.concat(connections) : connections;
+    this.arriving = [];
     this.problems = problems;
     this.findingsByFrame.clear();
     this.severities.clear();
