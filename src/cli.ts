@@ -141,7 +141,10 @@ async function cmdSummary(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
   const file = oneFile(positionals, 'summary');
   const a = await analyze(file, {});
-  out.line(values.json ? JSON.stringify(summaryJson(a), null, 2) : summaryText(a));
+  if (values.json) {
+    writeJson(summaryJson(a, true), (s) => out.write(s));
+    out.write('\n');
+  } else out.line(summaryText(a));
   out.flush();
   reportProblems(a);
   return 0;

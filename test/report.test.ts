@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { checkCapture } from '../src/analyze.ts';
+import { analyzeFile, checkCapture } from '../src/analyze.ts';
+import { summaryJson } from '../src/format/summary.ts';
 import { LazyArray, writeJson } from '../src/format/jsonStream.ts';
 import { captureJson, reportJson } from '../src/format/report.ts';
 import { fixture } from './fixtures.ts';
@@ -44,4 +45,15 @@ test('the report of real captures, written connection by connection, equals JSON
   assert.equal(cli.stdout, whole + '\n');
   // one capture alone is the same object the report holds
   assert.equal(JSON.stringify(captureJson(captures[1].capture, captures[1].findings)), JSON.stringify(report.captures[1]));
+});
+
+test('summary --json, written a connection at a time, equals JSON.stringify of the summary', async () => {
+  const file = fixture('fresh', 'many-40.pcap');
+  const a = await analyzeFile(file);
+  const whole = JSON.stringify(summaryJson(a), null, 2);
+  assert.equal(written(summaryJson(a, true)).text, whole);
+  const cli = spawnSync(process.execPath, [path.join(__dirname, '..', 'dist', 'cli.js'), 'summary', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  assert.equal(cli.status, 0);
+  assert.equal(cli.stdout, whole + '\n');
+  assert.equal(JSON.parse(whole).connections.length, 40);
 });

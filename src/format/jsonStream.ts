@@ -54,7 +54,10 @@ function writeElement(v: unknown, write: (s: string) => void, depth: number): vo
   write(depth && s.includes('\n') ? s.replace(/\n/g, pad(depth)) : s);
 }
 
-/** whether a plain object or array has a LazyArray somewhere inside */
+/**
+ * whether a plain object or array has a LazyArray within three levels (one deeper is still written
+ * right, by JSON.stringify through its toJSON, only not in pieces)
+ */
 function holdsLazy(v: unknown, level = 0): boolean {
   if (v === null || typeof v !== 'object' || level > 3) return false;
   if (v instanceof LazyArray) return true;

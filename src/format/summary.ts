@@ -5,6 +5,7 @@
 import type { Analysis } from '../analyze.ts';
 import type { MptcpConnection, TcpStream } from '../mptcp/model.ts';
 import { endpoint } from './decode.ts';
+import { LazyArray } from './jsonStream.ts';
 
 const ms = (seconds: number) => Math.round(seconds * 1e6) / 1000;
 
@@ -91,7 +92,24 @@ export function connectionJson(c: MptcpConnection) {
   };
 }
 
-export function summaryJson(a: Analysis) {
+/**
+ * The summary as JSON. `lazy`: its connections as a LazyArray, made one at a time when the summary
+ * is written with writeJson (a busy capture has tens of thousands).
+ */
+export function summaryJson(a: Analysis): ReturnType<typeof summaryDoc> & { connections: Array<ReturnType<typeof connectionJson>> };
+export function summaryJson(a: Analysis, lazy: true): ReturnType<typeof summaryDoc> & { connections: LazyArray<MptcpConnection, ReturnType<typeof connectionJson>> };
+export function summaryJson(a: Analysis, lazy = false) {
+  const t = a.tracker;
+  const doc = summaryDoc(a);
+  // the keys in the order they are written
+  return {
+    file: doc.file, format: doc.format, packets: doc.packets, tcpStreams: doc.tcpStreams, nonFirstFragments: doc.nonFirstFragments, problems: doc.problems,
+    connections: lazy ? new LazyArray(t.connections, connectionJson) : t.connections.map(connectionJson),
+    fallbacks: doc.fallbacks,
+  };
+}
+
+function summaryDoc(a: Analysis) {
   const t = a.tracker;
   return {
     file: a.file,
@@ -101,7 +119,6 @@ export function summaryJson(a: Analysis) {
     /** IPv4/IPv6 fragments after the first: they hold no TCP header, so they are skipped */
     nonFirstFragments: t.nonFirstFragments,
     problems: a.scan.problems,
-    connections: t.connections.map(connectionJson),
     fallbacks: t.streams.filter((s) => s.fallbackAtSynAck !== undefined && !s.conn).map((s) => ({ tcpStream: s.id, frame: s.fallbackAtSynAck, client: endpoint(s.a.addr, s.a.port), server: endpoint(s.b.addr, s.b.port) })),
   };
 }

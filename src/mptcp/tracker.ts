@@ -42,8 +42,7 @@ class Facts implements PacketFacts {
 
 /** `v - base` as a Number (exact within 2^53 of the base, which a capture never leaves). */
 export const relativeTo = (v: bigint, base: bigint): number => Number(BigInt.asIntN(64, v - base));
-/** data segments awaiting their ACK, per direction, at most */
-/** segments in flight per direction at most, for RTT samples; the ring starts at INFLIGHT_FIRST */
+/** data segments awaiting their ACK per direction at most, for RTT samples; the ring starts at INFLIGHT_FIRST */
 const INFLIGHT = 64;
 const INFLIGHT_FIRST = 4;
 const newInflight = (): Inflight => ({

@@ -4,7 +4,7 @@ import type { CheckerConfig } from '../check/checker.ts';
 import type { Finding } from '../check/types.ts';
 import type { MptcpConnection } from '../mptcp/model.ts';
 import type { Tracker } from '../mptcp/tracker.ts';
-import { summaryJson } from '../format/summary.ts';
+import { connectionJson } from '../format/summary.ts';
 import { PacketIndex, type Columns } from './index.ts';
 import type { ConnectionInfo } from './protocol.ts';
 import { buildLadder, buildTimeline, type Ladder, type Timeline } from '../viz/model.ts';
@@ -30,8 +30,8 @@ export interface ViewerAnalysis {
   suppressed: number;
 }
 
-export function connectionInfos(tracker: Tracker, findings: Finding[], file: string, scan: Parameters<typeof summaryJson>[0]['scan']): ConnectionInfo[] {
-  const summary = summaryJson({ file, scan, tracker });
+export function connectionInfos(tracker: Tracker, findings: Finding[]): ConnectionInfo[] {
+  const connections = tracker.connections.map(connectionJson);
   // findings by connection in one pass (a busy capture has tens of thousands of each)
   const byConnection = new Map<number, Record<Finding['severity'], number>>();
   for (const f of findings) {
@@ -40,7 +40,7 @@ export function connectionInfos(tracker: Tracker, findings: Finding[], file: str
     if (!n) byConnection.set(f.connection, (n = { error: 0, warning: 0, info: 0 }));
     n[f.severity]++;
   }
-  return summary.connections.map((c, i) => {
+  return connections.map((c, i) => {
     const conn: MptcpConnection = tracker.connections[i];
     const counts = byConnection.get(c.id) ?? { error: 0, warning: 0, info: 0 };
     return {
@@ -79,12 +79,11 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
     },
   });
   flush();
-  const file = 'file' in input ? input.file : input.name;
   return {
     packets: r.scan.packets,
     diagrams: r.tracker.connections.slice(0, MAX_DIAGRAMS).map((c) => ({ ladder: buildLadder(r.tracker, c, r.findings), timeline: buildTimeline(c) })),
     findings: r.findings,
-    connections: connectionInfos(r.tracker, r.findings, file, r.scan),
+    connections: connectionInfos(r.tracker, r.findings),
     problems: r.scan.problems,
     suppressed: [...r.suppressed.values()].reduce((a, b) => a + b, 0),
   };
