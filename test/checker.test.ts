@@ -8,6 +8,7 @@ import type { CheckedCapture } from '../src/analyze.ts';
 import type { Finding } from '../src/check/types.ts';
 import { captureFixtures, fixture } from './fixtures.ts';
 import { check, dropFrames, duplicateFrame, optionOffset, rewriteFrame } from './helpers.ts';
+import { PerKey } from '../src/check/util.ts';
 
 const BASIC = fixture('kernel', 'basic.pcap');
 
@@ -360,4 +361,15 @@ test('--rule settings: off silences a rule, a level overrides its severity', asy
   assert.deepEqual(of(off, 'capable-key-mismatch'), []);
   const warn = await check('x', bytes, { rules: { 'capable-key-mismatch': 'warning' } });
   assert.equal(fired(warn, 'capable-key-mismatch', 3).severity, 'warning');
+});
+
+test('rule state per stream or connection: one state per id, entries in the order they were made', () => {
+  const st = new PerKey<{ id: number }, { n: number }>(() => ({ n: 0 }));
+  const a = { id: 5 }, b = { id: 2 }, far = { id: 70_000 };
+  st.get(a).n++;
+  st.get(b).n += 2;
+  st.get(far).n += 3;
+  st.get(a).n++;
+  assert.deepEqual([...st.entries()].map(([k, v]) => [k.id, v.n]), [[5, 2], [2, 2], [70_000, 3]]);
+  assert.equal(st.get({ id: 5 }), st.get(a), 'by id: the same stream or connection');
 });

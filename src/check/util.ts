@@ -12,24 +12,32 @@ export function describeStream(s: TcpStream): string {
   return `subflow ${s.id} (${fmt(s.a.addr, s.a.port)} -> ${fmt(s.b.addr, s.b.port)})`;
 }
 
-/** Rule state per object (a connection, a stream), created on first use. */
-export class PerKey<K extends object, T> {
-  private map = new Map<K, T>();
-  // the last two keys asked for: packets of a few subflows interleave
-  private k0: K | undefined;
-  private v0: T | undefined;
-  private k1: K | undefined;
-  private v1: T | undefined;
+/**
+ * Rule state per connection or stream, created on first use. Kept by the key's id (streams and
+ * connections are numbered densely from 0 within a tracker, and a rule sees one tracker's): an array
+ * index, where a Map hashed its keys (7 % of the time for a capture of 30,000 connections). Entries
+ * come in the order their state was made.
+ */
+export class PerKey<K extends { id: number }, T> {
+  private readonly values: Array<T | undefined> = [];
+  private readonly order: K[] = [];
   constructor(private readonly make: () => T) {}
   get(k: K): T {
-    if (k === this.k0) return this.v0!;
-    if (k === this.k1) { const v = this.v1!; this.k1 = this.k0; this.v1 = this.v0; this.k0 = k; this.v0 = v; return v; }
-    let v = this.map.get(k);
-    if (v === undefined) { v = this.make(); this.map.set(k, v); }
-    this.k1 = this.k0; this.v1 = this.v0; this.k0 = k; this.v0 = v;
+    const id = k.id;
+    const values = this.values;
+    let v = id < values.length ? values[id] : undefined;
+    if (v === undefined) {
+      // grown one by one, so that a far id never turns the array into a dictionary
+      while (values.length <= id) values.push(undefined);
+      v = this.make();
+      values[id] = v;
+      this.order.push(k);
+    }
     return v;
   }
-  entries() { return this.map.entries(); }
+  *entries(): IterableIterator<[K, T]> {
+    for (const k of this.order) yield [k, this.values[k.id]!];
+  }
 }
 
 /** Per-connection state for a rule. */
