@@ -101,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
   }
 
   async function copyKeys(doc: CaptureDocument, connection?: number): Promise<void> {
-    const conns = doc.session.connections;
+    const conns = doc.session.connections.all();
     if (!conns.length) { void vscode.window.showInformationMessage('MPTCP Lens: no MPTCP connection in this capture.'); return; }
     let c = conns.find((x) => x.id === connection);
     if (!c) {
@@ -160,7 +160,7 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
       if (!target) return;
       const s = doc.session;
       const body = target.path.endsWith('.json')
-        ? { file: doc.displayName, packets: s.index.count, connections: s.connections, findings: s.findings }
+        ? { file: doc.displayName, packets: s.index.count, connections: s.connections.all(), findings: s.findings }
         : reportSarif([{ file: doc.displayName, findings: s.findings, offsets: (fr) => (fr >= 1 && fr <= s.index.count ? s.index.get('offset', fr - 1) : undefined) }], String(context.extension.packageJSON.version));
       await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(body, null, 2)));
       void vscode.window.showInformationMessage(`MPTCP Lens: ${s.findings.length} findings written to ${target.path.split('/').pop()}.`);
@@ -176,7 +176,7 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
   const versionOf = (uri: vscode.Uri, line: string): number | undefined => {
     const doc = findDoc(captureOfTrace(uri));
     const m = /mptcp (\d+) sf/.exec(line);
-    return m && doc ? doc.session.connections.find((c) => c.id === Number(m[1]))?.version ?? undefined : undefined;
+    return m && doc ? doc.session.connections.get(Number(m[1]))?.version ?? undefined : undefined;
   };
   context.subscriptions.push(
     vscode.languages.registerHoverProvider({ scheme: TRACE_SCHEME }, {

@@ -32,8 +32,8 @@ test('the session streams in chunks and rows come back from the file by offset',
   const r20 = s.rows(19, 1)[0];
   assert.equal(r20.options, 'DSS ack=1 dsn=16385 ssn=16385 len=16384');
   assert.equal(r20.relDsn, '16385');
-  assert.equal(s.connections[0].server.key, '0x8c08771553a46fbd');
-  assert.deepEqual(s.connections[0].findings, { error: 1, warning: 0, info: 0 });
+  assert.equal(s.connections.get(0)!.server.key, '0x8c08771553a46fbd');
+  assert.deepEqual(s.connections.get(0)!.findings, { error: 1, warning: 0, info: 0 });
 });
 
 test('filters: connection, subflow, option, severity, findings only, text', async () => {
@@ -420,6 +420,27 @@ test('the analysis child sends a busy capture\'s connections in slices ahead of 
     assert.deepEqual(sizes, [1000, 1000, 500], 'two slices, the rest with done');
     const direct = await analyzeForViewer({ file }, { onChunk: () => {} });
     assert.equal(session.connections.length, 2500);
-    assert.deepEqual(session.connections, direct.connections);
+    assert.deepEqual(session.connections.all(), direct.connections, 'through deflated pages and back');
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('the host keeps connections deflated a page at a time; every fixture\'s come back equal, by id and by slice', async () => {
+  const { ConnectionList, CONNECTIONS_PER_PAGE } = await import('../src/viewer/connections.ts');
+  const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
+  const { captureFixtures } = await import('./fixtures.ts');
+  const all = [];
+  for (const file of captureFixtures()) all.push(...(await analyzeForViewer({ file }, { onChunk: () => {} })).connections);
+  // every fixture's connections four times over (more than two pages), numbered as the host has
+  // them: the nth added is connection n
+  const infos = [...all, ...all, ...all, ...all].map((c, id) => ({ ...c, id }));
+  assert.ok(infos.length > 2 * CONNECTIONS_PER_PAGE, `${infos.length} connections`);
+  const list = new ConnectionList();
+  list.push(...infos.slice(0, 150));
+  list.push(...infos.slice(150));
+  assert.equal(list.length, infos.length);
+  assert.deepEqual(list.all(), infos);
+  assert.deepEqual(list.slice(95, 205), infos.slice(95, 205));
+  assert.deepEqual(list.get(CONNECTIONS_PER_PAGE), infos[CONNECTIONS_PER_PAGE]);
+  assert.deepEqual(list.get(infos.length - 1), infos[infos.length - 1], 'from the page still being filled');
+  for (const bad of [-1, infos.length, 1.5, NaN]) assert.equal(list.get(bad), undefined);
 });

@@ -102,7 +102,7 @@ test('multi.pcap: a ladder, a timeline and a plot for each of the three connecti
     const capable = v.ladder.arrows.filter((a) => a.label.startsWith('MP_CAPABLE'));
     assert.deepEqual(capable.map((a) => a.label), ['MP_CAPABLE SYN', 'MP_CAPABLE SYN/ACK', 'MP_CAPABLE ACK', 'MP_CAPABLE ACK+data']);
     // the ladder's keys are the connection's
-    const info = s.connections[c];
+    const info = s.connections.get(c)!;
     assert.ok(capable[1].detail.includes(`token ${info.server.token}`));
     assert.equal(v.timeline.bars.length, info.subflows.length);
     const data = [...Array(s.index.count).keys()].filter((i) => s.index.get('conn', i) === c && s.index.get('side', i) === 0 && s.index.get('payload', i) > 0);

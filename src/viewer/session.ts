@@ -13,6 +13,7 @@ import type { ConnectionInfo, DetailNode, Filter } from './protocol.ts';
 import type { Ladder, Timeline } from '../viz/model.ts';
 import { dsnPlot, type DsnPlot } from '../viz/series.ts';
 import { formatRow, redecode, searchText, type Row } from './rows.ts';
+import { ConnectionList } from './connections.ts';
 
 export type ByteReader = (offset: number, length: number) => Buffer;
 
@@ -28,7 +29,8 @@ export class CaptureSession {
   /** the worst finding's severity rank by row (rows without findings are not in it) */
   private severities = new Map<number, number>();
   findingsByFrame = new Map<number, Finding[]>();
-  connections: ConnectionInfo[] = [];
+  /** the analysis' connections, once it is done (held deflated, a page unpacked at a time) */
+  connections = new ConnectionList();
   problems: Array<{ offset: number; frame: number; message: string }> = [];
   done = false;
   filter: Filter = {};
@@ -56,8 +58,8 @@ export class CaptureSession {
     this.findings = [];
     this.findingsByFrame.clear();
     this.severities.clear();
-    this.connections = [];
-    this.arriving = [];
+    this.connections = new ConnectionList();
+    this.arriving = new ConnectionList();
     this.problems = [];
     this.diagrams = [];
     this.first = undefined;
@@ -87,18 +89,19 @@ export class CaptureSession {
   }
 
   /** connections the analysis sent ahead of its end (a busy capture's do not fit one message) */
-  private arriving: ConnectionInfo[] = [];
+  private arriving = new ConnectionList();
 
   addConnections(connections: ConnectionInfo[]): void {
-    for (const c of connections) this.arriving.push(c);
+    this.arriving.push(...connections);
   }
 
   /** The end of the analysis: its findings, its connections (after those added), problems and diagrams. */
   finish(findings: Finding[], connections: ConnectionInfo[], problems: CaptureSession['problems'], diagrams: CaptureSession['diagrams'] = []): void {
     this.diagrams = diagrams;
     this.findings = findings;
-    this.connections = this.arriving.length ? this.arriving.concat(connections) : connections;
-    this.arriving = [];
+    this.arriving.push(...connections);
+    this.connections = this.arriving;
+    this.arriving = new ConnectionList();
     this.problems = problems;
     this.findingsByFrame.clear();
     this.severities.clear();
@@ -261,7 +264,7 @@ export class CaptureSession {
     const { frame, options } = redecode(p, i, bytes);
     const c = p.cols;
     const j = i - p.start;
-    const conn = this.connections.find((x) => x.id === c.conn[j]);
+    const conn = this.connections.get(c.conn[j]);
     const nan = (v: number) => (Number.isNaN(v) ? undefined : String(v));
     const tree = buildDetails({
       frame, options, conn, side: c.side[j], subflow: c.stream[j],
