@@ -303,6 +303,7 @@ test('a busy capture: connections and findings a page at a time, totals from the
   await page.locator('#more-connections').click();
   await page.waitForFunction(() => document.querySelectorAll('#connections .conn').length === 200);
   assert.equal(await page.locator('#connections .conn').nth(199).getAttribute('data-connection'), '199');
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.connection), '100', 'the keyboard goes on from the first new one');
   assert.equal(await page.locator('#filter-connection vscode-option').count(), 201);
   assert.equal(await page.locator('#findings .finding').count(), 500);
   await page.locator('#tab-findings').click();

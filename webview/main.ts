@@ -587,19 +587,26 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       }
       render();
       break;
-    case 'connections':
+    case 'connections': {
       if (m.from !== connections.length) break; // a page already taken (or of an earlier summary)
+      const wasOnMore = document.activeElement?.id === 'more-connections';
       connections = connections.concat(m.connections);
       fillConnectionFilters();
       fillVizConnections();
       renderConnections();
+      // the keyboard goes on from the first of the new ones, not from the top of the page
+      if (wasOnMore) (connList.children[m.from] as HTMLElement | undefined)?.focus();
       break;
-    case 'findings':
+    }
+    case 'findings': {
       if (m.from !== findings.length) break;
+      const wasOnMore = document.activeElement?.id === 'more-findings';
       addFindings(m.findings);
       renderFindings();
       render();
+      if (wasOnMore) (findingList.children[m.from] as HTMLElement | undefined)?.focus();
       break;
+    }
     case 'details':
       if (m.requestId === detailsRequest) renderDetails(m.tree, m.bytes);
       break;
