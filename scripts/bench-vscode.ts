@@ -1,16 +1,22 @@
-// npm run bench:vscode [-- FILE]: opens a large capture in a real VS Code (code-server, see
+// npm run bench:vscode [-- FILE] [-- --runs N]: opens a large capture in a real VS Code (code-server, see
 // scripts/setup-e2e.sh) and prints when the first row shows, when the analysis is done, and the
 // extension host's resident memory. The default capture is the one `npm run bench` makes. It opens
 // the capture twice, each time once the machine is idle (VS Code activates its built-in extensions
 // after the window loads, for seconds on two cores): the first open activates the extension, the
-// second (the same capture under another name, the first still open) finds it active.
+// second (the same capture under another name, the first still open) finds it active. With --runs N
+// it does so in N fresh editors and ends with the range and median of all the opens.
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { launch } from '../test/browser.ts';
 const ROOT = path.join(__dirname, '..');
-const CAPTURE = path.resolve(process.argv[2] ?? path.join(ROOT, '.bench', 'multi-large.pcap'));
+const args = process.argv.slice(2);
+const RUNS = args.includes('--runs') ? Math.max(1, Number(args[args.indexOf('--runs') + 1]) || 1) : 1;
+const fileArg = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs');
+const CAPTURE = path.resolve(fileArg ?? path.join(ROOT, '.bench', 'multi-large.pcap'));
+/** every open's figures, for the summary of several runs */
+const opens: Array<{ first: number; done: number; rss: number }> = [];
 const CS = path.join(process.env.CODE_SERVER_DIR ?? '/opt/mptcp-lens-e2e/code-server', 'node_modules', '.bin', 'code-server');
 /** The extension host's resident memory (the largest, should there be more than one). */
 const extensionHostMiB = () => Math.round(Number(execFileSync('sh', ['-c', `ps -eo rss,args | grep -i extensionHost | grep -v grep | awk '{print $1}' | sort -n | tail -1`]).toString().trim()) / 1024);
@@ -49,7 +55,7 @@ async function machineIdle(): Promise<void> {
   }
 }
 
-(async () => {
+async function run(): Promise<void> {
   const tmp = fs.mkdtempSync('/tmp/bigvs-');
   const ws = path.join(tmp, 'ws'); fs.mkdirSync(ws);
   fs.symlinkSync(CAPTURE, path.join(ws, 'large.pcap'));
@@ -93,7 +99,9 @@ async function machineIdle(): Promise<void> {
       const after = editorCpu();
       const use = new Map<string, number>();
       for (const [pid, p] of after) use.set(p.name, (use.get(p.name) ?? 0) + p.ticks - (before.get(pid)?.ticks ?? 0));
-      console.log(`${label}: webview page up ${webview} ms, first row ${first} ms, analysis done ${done} ms, extension host RSS ${extensionHostMiB()} MiB`);
+      const rss = extensionHostMiB();
+      opens.push({ first, done, rss });
+      console.log(`${label}: webview page up ${webview} ms, first row ${first} ms, analysis done ${done} ms, extension host RSS ${rss} MiB`);
       console.log(`  processor time from the double-click to done: ${[...use].filter(([, v]) => v >= 5).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / 100).toFixed(2)} s`).join(', ')}`);
       // inside the webview, from its navigation: our script and style arriving, the page built, the first rows
       const inside = await view.evaluate(() => ({
@@ -111,4 +119,20 @@ async function machineIdle(): Promise<void> {
     await open('large-again.pcap', 'second open (the extension active, the first capture still open)');
     await browser.close();
   } finally { if (srv.pid) try { process.kill(-srv.pid, 'SIGKILL'); } catch {} fs.rmSync(tmp, { recursive: true, force: true }); }
+}
+
+(async () => {
+  for (let r = 1; r <= RUNS; r++) {
+    if (RUNS > 1) console.log(`run ${r} of ${RUNS}`);
+    await run();
+  }
+  if (RUNS > 1) {
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const span = (k: 'first' | 'done' | 'rss', unit: (v: number) => string) => {
+      const xs = opens.map((o) => o[k]);
+      return `${unit(Math.min(...xs))}–${unit(Math.max(...xs))} (median ${unit(median(xs))})`;
+    };
+    const sec = (v: number) => (v / 1000).toFixed(2) + ' s';
+    console.log(`${opens.length} opens: first row ${span('first', sec)}, analysis done ${span('done', sec)}, extension host ${span('rss', (v) => `${v} MiB`)}`);
+  }
 })();
