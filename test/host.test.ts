@@ -435,8 +435,8 @@ test('the host keeps connections deflated a page at a time; every fixture\'s com
   const infos = [...all, ...all, ...all, ...all].map((c, id) => ({ ...c, id }));
   assert.ok(infos.length > 2 * CONNECTIONS_PER_PAGE, `${infos.length} connections`);
   const list = new ConnectionList();
-  list.push(...infos.slice(0, 150));
-  list.push(...infos.slice(150));
+  list.push(infos.slice(0, 150));
+  list.push(infos.slice(150));
   assert.equal(list.length, infos.length);
   assert.deepEqual(list.all(), infos);
   assert.deepEqual(list.slice(95, 205), infos.slice(95, 205));

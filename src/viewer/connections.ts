@@ -19,8 +19,11 @@ export class ConnectionList {
     return this.count;
   }
 
-  /** Adds connections in id order (connection n is the nth added). */
-  push(...list: ConnectionInfo[]): void {
+  /**
+   * Adds connections in id order (connection n is the nth added). An array, not spread arguments:
+   * a capture's 200,000 would overflow the stack as arguments.
+   */
+  push(list: readonly ConnectionInfo[]): void {
     for (const c of list) {
       this.tail.push(c);
       this.count++;

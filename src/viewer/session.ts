@@ -92,14 +92,14 @@ export class CaptureSession {
   private arriving = new ConnectionList();
 
   addConnections(connections: ConnectionInfo[]): void {
-    this.arriving.push(...connections);
+    this.arriving.push(connections);
   }
 
   /** The end of the analysis: its findings, its connections (after those added), problems and diagrams. */
   finish(findings: Finding[], connections: ConnectionInfo[], problems: CaptureSession['problems'], diagrams: CaptureSession['diagrams'] = []): void {
     this.diagrams = diagrams;
     this.findings = findings;
-    this.arriving.push(...connections);
+    this.arriving.push(connections);
     this.connections = this.arriving;
     this.arriving = new ConnectionList();
     this.problems = problems;
