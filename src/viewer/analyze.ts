@@ -2,7 +2,6 @@
 import { checkCapture } from '../analyze.ts';
 import type { CheckerConfig } from '../check/checker.ts';
 import type { Finding } from '../check/types.ts';
-import type { MptcpConnection } from '../mptcp/model.ts';
 import type { Tracker } from '../mptcp/tracker.ts';
 import { connectionJson } from '../format/summary.ts';
 import { PacketIndex, type Columns } from './index.ts';
@@ -31,7 +30,6 @@ export interface ViewerAnalysis {
 }
 
 export function connectionInfos(tracker: Tracker, findings: Finding[]): ConnectionInfo[] {
-  const connections = tracker.connections.map(connectionJson);
   // findings by connection in one pass (a busy capture has tens of thousands of each)
   const byConnection = new Map<number, Record<Finding['severity'], number>>();
   for (const f of findings) {
@@ -40,8 +38,8 @@ export function connectionInfos(tracker: Tracker, findings: Finding[]): Connecti
     if (!n) byConnection.set(f.connection, (n = { error: 0, warning: 0, info: 0 }));
     n[f.severity]++;
   }
-  return connections.map((c, i) => {
-    const conn: MptcpConnection = tracker.connections[i];
+  return tracker.connections.map((conn) => {
+    const c = connectionJson(conn);
     const counts = byConnection.get(c.id) ?? { error: 0, warning: 0, info: 0 };
     return {
       id: c.id, version: c.version, partial: c.partial, checksums: c.checksums, client: c.client, server: c.server, ended: c.ended, stats: c.stats,
