@@ -263,31 +263,44 @@ test('the index read back by page from the file equals the one sent in messages,
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
-test('the analysis child process (dist/worker.js): rows through the index file and through messages agree', async () => {
-  const fs = await import('node:fs');
-  const { CaptureSession } = await import('../src/viewer/session.ts');
-  const { createIndexFile, forkAnalysis, takeRows } = await import('../src/viewer/analysisProcess.ts');
+/**
+ * Analyses `file` in the real analysis child process (dist/worker.js) into `session`, as
+ * CaptureDocument does: rows (through `index` when given) and connections as they come, the rest
+ * at 'done'. `see` is shown every message first.
+ */
+async function analyseInChild(session: import('../src/viewer/session.ts').CaptureSession, file: string,
+  index: import('../src/viewer/analysisProcess.ts').IndexFile | undefined, see: (m: import('../src/viewer/analysisProcess.ts').WorkerMessage) => void = () => {}): Promise<void> {
+  const { forkAnalysis, takeRows } = await import('../src/viewer/analysisProcess.ts');
   type Msg = import('../src/viewer/analysisProcess.ts').WorkerMessage;
-  type IndexFile = import('../src/viewer/analysisProcess.ts').IndexFile;
-  const worker = path.join(__dirname, '..', 'dist', 'worker.js');
-  const file = fixture('kernel', 'multi.pcap');
-  const bytes = fs.readFileSync(file);
-  const run = (index?: IndexFile) => new Promise<{ session: InstanceType<typeof CaptureSession>; kinds: Set<string> }>((resolve, reject) => {
-    const session = new CaptureSession((o, n) => bytes.subarray(o, o + n));
-    const kinds = new Set<string>();
-    const child = forkAnalysis(worker, 'inherit');
+  await new Promise<void>((resolve, reject) => {
+    const child = forkAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit');
     child.on('message', (m: Msg) => {
-      kinds.add(m.type);
+      see(m);
       if (takeRows(session, m, index)) return;
       if (m.type === 'done') {
         session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams);
         child.kill();
-        resolve({ session, kinds });
+        resolve();
       } else if (m.type === 'failed') reject(new Error(m.message));
     });
     child.on('error', reject);
     child.send({ type: 'analyze', file, config: {}, indexFile: index?.path });
   });
+}
+
+test('the analysis child process (dist/worker.js): rows through the index file and through messages agree', async () => {
+  const fs = await import('node:fs');
+  const { CaptureSession } = await import('../src/viewer/session.ts');
+  const { createIndexFile } = await import('../src/viewer/analysisProcess.ts');
+  type IndexFile = import('../src/viewer/analysisProcess.ts').IndexFile;
+  const file = fixture('kernel', 'multi.pcap');
+  const bytes = fs.readFileSync(file);
+  const run = async (index?: IndexFile) => {
+    const session = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+    const kinds = new Set<string>();
+    await analyseInChild(session, file, index, (m) => kinds.add(m.type));
+    return { session, kinds };
+  };
   const index = createIndexFile();
   try {
     const viaFile = await run(index);
@@ -392,9 +405,8 @@ test('the summary holds the first page of connections and findings; the rest com
 
 test('the analysis child sends a busy capture\'s connections in slices ahead of done; the session has them all, in order', async () => {
   const { CaptureSession } = await import('../src/viewer/session.ts');
-  const { CONNECTIONS_PER_MESSAGE, forkAnalysis, takeRows } = await import('../src/viewer/analysisProcess.ts');
+  const { CONNECTIONS_PER_MESSAGE } = await import('../src/viewer/analysisProcess.ts');
   const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
-  type Msg = import('../src/viewer/analysisProcess.ts').WorkerMessage;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-host-'));
   const file = path.join(dir, 'synacks.pcap');
   const bytes = await repeatFrame(fixture('kernel', 'basic.pcap'), 2, 2500);
@@ -402,19 +414,9 @@ test('the analysis child sends a busy capture\'s connections in slices ahead of 
   try {
     const session = new CaptureSession((o, n) => bytes.subarray(o, o + n));
     const sizes: number[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const child = forkAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit');
-      child.on('message', (m: Msg) => {
-        if (m.type === 'connections') sizes.push(m.connections.length);
-        if (takeRows(session, m, undefined)) return;
-        if (m.type === 'done') {
-          sizes.push(m.result.connections.length);
-          session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams);
-          child.kill();
-          resolve();
-        } else if (m.type === 'failed') reject(new Error(m.message));
-      });
-      child.send({ type: 'analyze', file, config: {} });
+    await analyseInChild(session, file, undefined, (m) => {
+      if (m.type === 'connections') sizes.push(m.connections.length);
+      if (m.type === 'done') sizes.push(m.result.connections.length);
     });
     assert.equal(CONNECTIONS_PER_MESSAGE, 1000);
     assert.deepEqual(sizes, [1000, 1000, 500], 'two slices, the rest with done');
