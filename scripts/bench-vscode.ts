@@ -5,6 +5,12 @@
 // after the window loads, for seconds on two cores): the first open activates the extension, the
 // second (the same capture under another name, the first still open) finds it active. With --runs N
 // it does so in N fresh editors and ends with the range and median of all the opens.
+//
+// With --floor it also installs a second, minimal extension (written here, in the temporary
+// directory) whose custom editor shows one row and nothing else, and opens it the same way: once with
+// the row in the page's HTML, once with the row sent by the extension host after the page's script
+// says it is ready (the least any viewer fed by its extension host can do). That is VS Code's own
+// time to a custom editor's first row on this machine: the floor under our first-row figure.
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -13,10 +19,51 @@ import { launch } from '../test/browser.ts';
 const ROOT = path.join(__dirname, '..');
 const args = process.argv.slice(2);
 const RUNS = args.includes('--runs') ? Math.max(1, Number(args[args.indexOf('--runs') + 1]) || 1) : 1;
+const FLOOR = args.includes('--floor');
 const fileArg = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs');
 const CAPTURE = path.resolve(fileArg ?? path.join(ROOT, '.bench', 'multi-large.pcap'));
 /** every open's figures, for the summary of several runs */
 const opens: Array<{ first: number; done: number; rss: number }> = [];
+/** the minimal extension's opens: time to its row, with the row in the HTML or sent by the host */
+const floors: { static: number[]; message: number[] } = { static: [], message: [] };
+
+/**
+ * A minimal custom-editor extension for `*.floorstatic` and `*.floormessage` files, packaged as a
+ * .vsix: its page's title is the file's name and it shows `.rows .row[data-frame="1"]`, either in the
+ * HTML VS Code is given or once the host answers the page's 'ready' with the row's text.
+ */
+function floorExtension(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
+    name: 'floor', publisher: 'bench', version: '0.0.1', license: 'MIT', engines: { vscode: '^1.100.0' },
+    main: './extension.js', activationEvents: [],
+    contributes: { customEditors: [{ viewType: 'bench.floor', displayName: 'Floor', priority: 'default', selector: [{ filenamePattern: '*.floorstatic' }, { filenamePattern: '*.floormessage' }] }] },
+  }));
+  fs.writeFileSync(path.join(dir, 'LICENSE'), 'MIT\n');
+  fs.writeFileSync(path.join(dir, 'extension.js'), `
+const vscode = require('vscode');
+exports.activate = (context) => {
+  context.subscriptions.push(vscode.window.registerCustomEditorProvider('bench.floor', {
+    openCustomDocument: (uri) => ({ uri, dispose() {} }),
+    resolveCustomEditor: (doc, panel) => {
+      const name = doc.uri.path.split('/').pop();
+      const nonce = String(Math.random()).slice(2);
+      const row = '<div class="rows"><div class="row" data-frame="1">1 10.0.0.1 → 10.0.0.2 MP_CAPABLE</div></div>';
+      if (name.endsWith('.floorstatic')) {
+        panel.webview.html = '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \\'none\\'"><title>' + name + '</title></head><body>' + row + '</body></html>';
+        return;
+      }
+      panel.webview.options = { enableScripts: true };
+      panel.webview.onDidReceiveMessage((m) => { if (m === 'ready') panel.webview.postMessage({ row }); });
+      panel.webview.html = '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \\'none\\'; script-src \\'nonce-' + nonce + '\\'"><title>' + name + '</title></head><body><script nonce="' + nonce + '">const api = acquireVsCodeApi(); addEventListener("message", (e) => { document.body.innerHTML = e.data.row; }); api.postMessage("ready");</script></body></html>';
+    },
+  }, { supportsMultipleEditorsPerDocument: true }));
+};
+`);
+  const vsix = dir + '.vsix';
+  execFileSync(process.execPath, [ROOT + '/node_modules/@vscode/vsce/vsce', 'package', '--allow-missing-repository', '--skip-license', '-o', vsix], { cwd: dir, stdio: 'pipe' });
+  return vsix;
+}
 const CS = path.join(process.env.CODE_SERVER_DIR ?? '/opt/mptcp-lens-e2e/code-server', 'node_modules', '.bin', 'code-server');
 /** The extension host's resident memory (the largest, should there be more than one). */
 const extensionHostMiB = () => Math.round(Number(execFileSync('sh', ['-c', `ps -eo rss,args | grep -i extensionHost | grep -v grep | awk '{print $1}' | sort -n | tail -1`]).toString().trim()) / 1024);
@@ -60,11 +107,13 @@ async function run(): Promise<void> {
   const ws = path.join(tmp, 'ws'); fs.mkdirSync(ws);
   fs.symlinkSync(CAPTURE, path.join(ws, 'large.pcap'));
   fs.symlinkSync(CAPTURE, path.join(ws, 'large-again.pcap'));
+  if (FLOOR) for (const f of ['floor.floorstatic', 'floor.floormessage', 'floor-again.floorstatic', 'floor-again.floormessage']) fs.symlinkSync(CAPTURE, path.join(ws, f));
   const env = { ...process.env, XDG_CONFIG_HOME: tmp + '/c', XDG_DATA_HOME: tmp + '/d', XDG_CACHE_HOME: tmp + '/k' };
   const vsix = tmp + '/x.vsix';
   execFileSync(process.execPath, [ROOT + '/node_modules/@vscode/vsce/vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: ROOT, stdio: 'pipe' });
   fs.writeFileSync(tmp + '/cfg.yaml', 'auth: none\n');
   execFileSync(CS, ['--config', tmp + '/cfg.yaml', '--user-data-dir', tmp + '/u', '--extensions-dir', tmp + '/e', '--install-extension', vsix], { env, stdio: 'pipe' });
+  if (FLOOR) execFileSync(CS, ['--config', tmp + '/cfg.yaml', '--user-data-dir', tmp + '/u', '--extensions-dir', tmp + '/e', '--install-extension', floorExtension(tmp + '/floor')], { env, stdio: 'pipe' });
   fs.mkdirSync(tmp + '/u/User', { recursive: true });
   fs.writeFileSync(tmp + '/u/User/settings.json', JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false }));
   const port = await new Promise<number>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
@@ -117,6 +166,22 @@ async function run(): Promise<void> {
     await view.waitForSelector('.rows .row.selected[data-frame]:not([data-frame="1"])', { timeout: 30_000 });
     console.log(`last frame selected: ${await view.locator('.rows .row.selected').getAttribute('data-frame')}`);
     await open('large-again.pcap', 'second open (the extension active, the first capture still open)');
+    if (FLOOR) {
+      // the minimal extension: first opens activate it, second opens find it active
+      for (const [name, kind] of [['floor.floorstatic', 'static'], ['floor.floormessage', 'message'], ['floor-again.floorstatic', 'static'], ['floor-again.floormessage', 'message']] as const) {
+        await machineIdle();
+        const t0 = Date.now();
+        await page.locator(`.explorer-folders-view .monaco-list-row:has-text("${name}")`).dblclick();
+        const view = await pageOf(name);
+        const webview = Date.now() - t0;
+        await view.waitForSelector('.rows .row[data-frame="1"]', { timeout: 60_000 });
+        const row = Date.now() - t0;
+        floors[kind].push(row);
+        console.log(`minimal custom editor, ${name} (row ${kind === 'static' ? 'in the HTML' : 'sent by the host'}): webview page up ${webview} ms, row ${row} ms`);
+        // as after our first open: the keyboard's focus left inside the page before the next open
+        if (name === 'floor.floormessage') { await view.locator('.rows .row[data-frame="1"]').click(); await page.keyboard.press('End'); }
+      }
+    }
     await browser.close();
   } finally { if (srv.pid) try { process.kill(-srv.pid, 'SIGKILL'); } catch {} fs.rmSync(tmp, { recursive: true, force: true }); }
 }
@@ -133,6 +198,8 @@ async function run(): Promise<void> {
       return `${unit(Math.min(...xs))}–${unit(Math.max(...xs))} (median ${unit(median(xs))})`;
     };
     const sec = (v: number) => (v / 1000).toFixed(2) + ' s';
+    const span2 = (xs: number[]) => `${sec(Math.min(...xs))}–${sec(Math.max(...xs))} (median ${sec(median(xs))})`;
+    if (FLOOR) console.log(`minimal custom editor, ${floors.static.length} opens each: row in the HTML ${span2(floors.static)}, row sent by the host ${span2(floors.message)}`);
     console.log(`${opens.length} opens: first row ${span('first', sec)}, analysis done ${span('done', sec)}, extension host ${span('rss', (v) => `${v} MiB`)}`);
   }
 })();
