@@ -1,10 +1,12 @@
 /** The custom read-only editor for captures: one webview per editor, fed page by page. */
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { CheckerConfig } from '../src/check/checker.ts';
 import { countMessage, handleWebviewMessage, stateMessages } from '../src/viewer/host.ts';
 import type { HostMessage } from '../src/viewer/protocol.ts';
 import { CaptureDocument } from './captureDocument.ts';
+import { inlineBundle, viewerHtml } from './viewerHtml.ts';
 
 export const VIEW_TYPE = 'mptcpLens.captureViewer';
 const LARGE_FILE = 32 * 1024 * 1024;
@@ -136,32 +138,22 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
     else send();
   }
 
+  /** the page's script and style, read once (null: link them as files) */
+  private bundle: { script: string; style: string } | null | undefined;
+
   private html(webview: vscode.Webview, dist: vscode.Uri, doc: CaptureDocument): string {
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    const title = doc.displayName.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta property="csp-nonce" content="${nonce}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>${title}</title>
-</head>
-<body>
-<div id="app" role="application" aria-label="MPTCP capture viewer"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    const script = vscode.Uri.joinPath(dist, 'webview.js');
+    const style = vscode.Uri.joinPath(dist, 'webview.css');
+    if (this.bundle === undefined) {
+      try {
+        this.bundle = dist.scheme === 'file' ? inlineBundle(fs.readFileSync(script.fsPath, 'utf8'), fs.readFileSync(style.fsPath, 'utf8')) : null;
+      } catch {
+        this.bundle = null;
+      }
+    }
+    return viewerHtml({
+      nonce: crypto.randomBytes(16).toString('base64'), cspSource: webview.cspSource, title: doc.displayName,
+      scriptUri: webview.asWebviewUri(script).toString(), styleUri: webview.asWebviewUri(style).toString(), bundle: this.bundle,
+    });
   }
 }

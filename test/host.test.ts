@@ -12,6 +12,7 @@ import { hoverMarkdown, traceHover } from '../src/viewer/hover.ts';
 import { CONNECTION_PAGE, FINDING_PAGE, parseFromWebview, type DetailNode, type HostMessage } from '../src/viewer/protocol.ts';
 import { fixture } from './fixtures.ts';
 import { repeatFrame, viewerSession } from './helpers.ts';
+import { inlineBundle, viewerHtml } from '../extension/viewerHtml.ts';
 
 const SAMPLE = path.join(__dirname, '..', 'samples', 'key-mismatch.pcap');
 
@@ -445,4 +446,31 @@ test('the host keeps connections deflated a page at a time; every fixture\'s com
   assert.deepEqual(list.get(CONNECTIONS_PER_PAGE), infos[CONNECTIONS_PER_PAGE]);
   assert.deepEqual(list.get(infos.length - 1), infos[infos.length - 1], 'from the page still being filled');
   for (const bad of [-1, infos.length, 1.5, NaN]) assert.equal(list.get(bad), undefined);
+});
+
+test('the viewer page: strict CSP, the bundle written in under the nonce, or linked when it could end its element', () => {
+  const script = fs.readFileSync(path.join(__dirname, '..', 'dist', 'webview.js'), 'utf8');
+  const style = fs.readFileSync(path.join(__dirname, '..', 'dist', 'webview.css'), 'utf8');
+  assert.match(script, /\n\/\/# sourceMappingURL=webview\.js\.map\s*$/);
+  const bundle = inlineBundle(script, style)!;
+  assert.ok(bundle, 'the built bundle can be written into the page');
+  assert.ok(!bundle.script.includes('sourceMappingURL'), 'the source-map comment (relative to the file) is dropped');
+  const base = { nonce: 'n0nce', cspSource: 'https://x.vscode-cdn.net', scriptUri: 'https://x.vscode-cdn.net/dist/webview.js', styleUri: 'https://x.vscode-cdn.net/dist/webview.css', title: 'a<b>&"c.pcap' };
+  const html = viewerHtml({ ...base, bundle });
+  const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)![1];
+  assert.equal(csp, "default-src 'none'; img-src https://x.vscode-cdn.net data:; style-src https://x.vscode-cdn.net 'nonce-n0nce'; font-src https://x.vscode-cdn.net; script-src 'nonce-n0nce'");
+  assert.ok(!html.includes('unsafe-inline') && !html.includes('src="https://x.vscode-cdn.net/dist/webview.js"'));
+  // the page's one script and one style are the bundle's, each under the nonce
+  assert.deepEqual([...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]), [' nonce="n0nce"']);
+  assert.deepEqual([...html.matchAll(/<style([^>]*)>/g)].map((m) => m[1]), [' nonce="n0nce"']);
+  assert.equal(html.length, html.indexOf('<script nonce="n0nce">') + '<script nonce="n0nce">'.length + bundle.script.length + '</script>\n</body>\n</html>'.length);
+  assert.match(html, /<title>a&#60;b&#62;&#38;&#34;c\.pcap<\/title>/);
+  // a bundle that could close its element early is linked as files instead
+  for (const [s, c] of [['x="</script>"', ''], ['x="<script>"', ''], ['', 'a{content:"</style>"}']]) {
+    assert.equal(inlineBundle(s, c), null);
+    const linked = viewerHtml({ ...base, bundle: inlineBundle(s, c) });
+    assert.match(linked, /<script nonce="n0nce" src="https:\/\/x\.vscode-cdn\.net\/dist\/webview\.js"><\/script>/);
+    assert.match(linked, /<link rel="stylesheet" href="https:\/\/x\.vscode-cdn\.net\/dist\/webview\.css">/);
+    assert.ok(!linked.includes('<style'));
+  }
 });

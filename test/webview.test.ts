@@ -13,6 +13,7 @@ import { browserMissing, launch } from './browser.ts';
 import { repeatFrame, rewriteFrame, viewerSession } from './helpers.ts';
 import { fixture } from './fixtures.ts';
 import { analyzeForViewer } from '../src/viewer/analyze.ts';
+import { inlineBundle, viewerHtml } from '../extension/viewerHtml.ts';
 
 const ROOT = path.join(__dirname, '..');
 const SAMPLE = path.join(ROOT, 'samples', 'key-mismatch.pcap');
@@ -39,11 +40,16 @@ interface Harness { page: Page; doc: DocumentView; saved: () => Promise<unknown>
 /** Opens the webview bundle in a page whose host is `doc`, optionally with saved state. */
 async function open(doc: DocumentView, state?: unknown): Promise<Harness> {
   const html = path.join(dir, `h${Math.random().toString(36).slice(2)}.html`);
-  fs.writeFileSync(html, `<!DOCTYPE html><html><head><meta charset="utf-8"><style>${THEME}</style>
-<link rel="stylesheet" href="file://${ROOT}/dist/webview.css"></head><body><div id="app"></div>
-<script>window.__state = ${JSON.stringify(state ?? null)};
+  // the page exactly as the extension gives it to VS Code (its CSP, the bundle written in), with the
+  // theme's variables and a stand-in for VS Code's webview API put after the CSP under its nonce
+  const nonce = 'test-nonce';
+  const bundle = inlineBundle(fs.readFileSync(path.join(ROOT, 'dist/webview.js'), 'utf8'), fs.readFileSync(path.join(ROOT, 'dist/webview.css'), 'utf8'));
+  assert.ok(bundle, 'the bundle can be written into the page');
+  const page0 = viewerHtml({ nonce, cspSource: "'self'", title: doc.displayName, scriptUri: 'webview.js', styleUri: 'webview.css', bundle });
+  fs.writeFileSync(html, page0.replace('<meta name="viewport"', `<style nonce="${nonce}">${THEME}</style>
+<script nonce="${nonce}">window.__state = ${JSON.stringify(state ?? null)};
 function acquireVsCodeApi() { return { postMessage: (m) => window.hostPost(JSON.stringify(m)), getState: () => window.__state, setState: (s) => { window.__state = s; } }; }</script>
-<script src="file://${ROOT}/dist/webview.js"></script></body></html>`);
+<meta name="viewport"`));
   const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
