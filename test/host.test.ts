@@ -270,11 +270,12 @@ test('the index read back by page from the file equals the one sent in messages,
  * at 'done'. `see` is shown every message first.
  */
 async function analyseInChild(session: import('../src/viewer/session.ts').CaptureSession, file: string,
-  index: import('../src/viewer/analysisProcess.ts').IndexFile | undefined, see: (m: import('../src/viewer/analysisProcess.ts').WorkerMessage) => void = () => {}): Promise<void> {
+  index: import('../src/viewer/analysisProcess.ts').IndexFile | undefined, see: (m: import('../src/viewer/analysisProcess.ts').WorkerMessage) => void = () => {},
+  started?: import('node:child_process').ChildProcess): Promise<void> {
   const { forkAnalysis, takeRows } = await import('../src/viewer/analysisProcess.ts');
   type Msg = import('../src/viewer/analysisProcess.ts').WorkerMessage;
   await new Promise<void>((resolve, reject) => {
-    const child = forkAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit');
+    const child = started ?? forkAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit');
     child.on('message', (m: Msg) => {
       see(m);
       if (takeRows(session, m, index)) return;
@@ -322,6 +323,51 @@ test('the analysis child process (dist/worker.js): rows through the index file a
     assert.deepEqual(viaFile.session.rows(0, 192), viaMessages.session.rows(0, 192));
   } finally { index.close(); }
   assert.equal(fs.existsSync(path.dirname(index.path)), false, 'closing the index file removes it and its folder');
+});
+
+test('the spare analysis process: started ahead, taken by the next capture and working; a dead spare is replaced', async () => {
+  const { CaptureSession } = await import('../src/viewer/session.ts');
+  const { SpareAnalysis } = await import('../src/viewer/analysisProcess.ts');
+  const fs = await import('node:fs');
+  const exited = (c: import('node:child_process').ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+  const file = fixture('kernel', 'multi.pcap');
+  const bytes = fs.readFileSync(file);
+  const spares = new SpareAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit');
+  try {
+    assert.equal(spares.pid, undefined);
+    spares.prepare();
+    const first = spares.pid!;
+    assert.ok(first > 0);
+    spares.prepare(); // one spare at a time
+    assert.equal(spares.pid, first);
+    const child = spares.take();
+    assert.equal(child.pid, first, 'the capture gets the process started ahead');
+    assert.equal(spares.pid, undefined);
+    const session = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+    await analyseInChild(session, file, undefined, () => {}, child);
+    assert.equal(session.index.count, 192);
+    assert.equal(session.connections.length, 3);
+    await exited(child);
+    // a spare that died is not handed out: take() starts a new process
+    spares.prepare();
+    const dead = spares.pid!;
+    assert.notEqual(dead, first);
+    process.kill(dead, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    const fresh = spares.take();
+    assert.ok(fresh.pid !== dead && fresh.pid !== first);
+    const again = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+    await analyseInChild(again, file, undefined, () => {}, fresh);
+    assert.equal(again.index.count, 192);
+    // dispose ends the spare and starts no other
+    spares.prepare();
+    const last = spares.pid!;
+    spares.dispose();
+    spares.prepare();
+    assert.equal(spares.pid, undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.throws(() => process.kill(last, 0), /ESRCH/);
+  } finally { spares.dispose(); }
 });
 
 test('an analysis stopped half way (Cancel kills the child): the rows it indexed stay readable from the unlinked file', async () => {
