@@ -5,7 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { CheckerConfig } from '../src/check/checker.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
-import { createIndexFile, forkAnalysis, takeRows, type IndexFile, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { timingMark } from './timing.ts';
+import { createIndexFile, takeRows, type IndexFile, type SpareAnalysis, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 
 export type DocState = 'loading' | 'done' | 'error';
 
@@ -21,7 +22,7 @@ export class CaptureDocument implements vscode.CustomDocument {
   readonly onChange = this.changed.event;
   private disposed = false;
 
-  constructor(readonly uri: vscode.Uri, private readonly extensionUri: vscode.Uri, private readonly config: () => CheckerConfig) {
+  constructor(readonly uri: vscode.Uri, private readonly processes: SpareAnalysis, private readonly config: () => CheckerConfig) {
     this.session = new CaptureSession((offset, length) => this.read(offset, length));
     this.session.onFilterProgress = () => { if (!this.disposed) this.changed.fire('filter'); };
   }
@@ -57,9 +58,11 @@ export class CaptureDocument implements vscode.CustomDocument {
     }
     // A child process, not a worker thread: its heap is not counted in the extension host, and it
     // can be stopped at once when the user cancels (the analysis loop does not yield).
-    const worker = forkAnalysis(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath);
+    const worker = this.processes.take();
+    timingMark('analysis-forked', this.displayName);
     this.worker = worker;
     let finished = false;
+    let first = true;
     worker.on('message', (m: WorkerMessage) => {
       if (this.disposed || worker !== this.worker) return;
       switch (m.type) {
@@ -67,12 +70,14 @@ export class CaptureDocument implements vscode.CustomDocument {
         case 'chunkFile':
           try { takeRows(this.session, m, this.index); }
           catch (err) { finished = true; this.fail(`the analysis index could not be read: ${(err as Error).message}`, true); worker.kill(); break; }
+          if (first) { first = false; timingMark('first-rows-indexed', this.displayName); }
           this.changed.fire('chunk');
           break;
         case 'progress': this.progress = { packets: m.packets, bytesRead: m.bytesRead, totalBytes: m.totalBytes }; this.changed.fire('progress'); break;
         case 'connections': this.session.addConnections(m.connections); break;
         case 'done':
           finished = true;
+          timingMark('analysis-done', this.displayName);
           this.session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams);
           this.state = 'done';
           this.changed.fire('done');
@@ -89,6 +94,8 @@ export class CaptureDocument implements vscode.CustomDocument {
     });
     worker.on('error', (err) => { if (!finished && worker === this.worker) { finished = true; this.fail(`the analysis stopped: ${err.message.split('\n')[0]}`, true); } });
     worker.on('exit', (code, signal) => {
+      // the next capture's analysis process, started once this one has ended (not beside it)
+      setTimeout(() => this.processes.prepare(), 500).unref();
       if (finished || worker !== this.worker || this.disposed) return;
       finished = true;
       if (this.cancelled) this.fail(`the analysis was cancelled after ${this.session.index.count.toLocaleString('en-US')} packets`, true);

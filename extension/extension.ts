@@ -10,10 +10,12 @@ import { reportSarif } from '../src/format/report.ts';
 import type { CaptureDocument } from './captureDocument.ts';
 import { captureOfTrace, TRACE_SCHEME, TraceProvider, traceUri } from './trace.ts';
 import { CaptureViewerProvider, VIEW_TYPE } from './viewerProvider.ts';
+import { timingMark } from './timing.ts';
 
 const SEVERITY = { error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information } as const;
 
 export function activate(context: vscode.ExtensionContext): { provider: CaptureViewerProvider } {
+  timingMark('activate', '');
   const diagnostics = vscode.languages.createDiagnosticCollection('mptcp-lens');
   const traceDiagnostics = vscode.languages.createDiagnosticCollection('mptcp-lens-trace');
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);

@@ -6,7 +6,9 @@ import type { CheckerConfig } from '../src/check/checker.ts';
 import { countMessage, handleWebviewMessage, stateMessages } from '../src/viewer/host.ts';
 import type { HostMessage } from '../src/viewer/protocol.ts';
 import { CaptureDocument } from './captureDocument.ts';
+import { SpareAnalysis } from '../src/viewer/analysisProcess.ts';
 import { inlineBundle, viewerHtml } from './viewerHtml.ts';
+import { timingMark } from './timing.ts';
 
 export const VIEW_TYPE = 'mptcpLens.captureViewer';
 const LARGE_FILE = 32 * 1024 * 1024;
@@ -27,10 +29,18 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
   readonly documents = new Set<CaptureDocument>();
   active: { doc: CaptureDocument; panel: vscode.WebviewPanel } | undefined;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly config: () => CheckerConfig, private readonly hooks: ViewerHooks) {}
+  /** the analysis process for the next capture, started ahead (the first when the extension starts) */
+  private readonly processes: SpareAnalysis;
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly config: () => CheckerConfig, private readonly hooks: ViewerHooks) {
+    this.processes = new SpareAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath);
+    this.processes.prepare();
+    context.subscriptions.push({ dispose: () => this.processes.dispose() });
+  }
 
   async openCustomDocument(uri: vscode.Uri): Promise<CaptureDocument> {
-    const doc = new CaptureDocument(uri, this.context.extensionUri, this.config);
+    const doc = new CaptureDocument(uri, this.processes, this.config);
+    timingMark('open-document', doc.displayName);
     this.documents.add(doc);
     doc.onChange((what) => {
       if (what === 'done') this.hooks.onDocumentDone(doc);
@@ -66,6 +76,7 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
   }
 
   resolveCustomEditor(doc: CaptureDocument, panel: vscode.WebviewPanel): void {
+    timingMark('resolve-editor', doc.displayName);
     let set = this.panels.get(doc);
     if (!set) { set = new Set(); this.panels.set(doc, set); }
     set.add(panel);
@@ -73,12 +84,15 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
     panel.webview.html = this.html(panel.webview, dist, doc);
     const post = (m: HostMessage) => void panel.webview.postMessage(m);
-    panel.webview.onDidReceiveMessage((raw: unknown) => handleWebviewMessage(doc, raw, post, {
-      openTrace: (frame) => this.hooks.openTrace(doc, frame),
-      copyKeys: (connection) => this.hooks.copyKeys(doc, connection),
-      exportPicture: (kind, name, data) => this.hooks.exportPicture(doc, kind, name, data),
-      retry: () => void doc.load(),
-    }));
+    panel.webview.onDidReceiveMessage((raw: unknown) => {
+      if ((raw as { type?: unknown } | null)?.type === 'ready') timingMark('webview-ready', doc.displayName);
+      handleWebviewMessage(doc, raw, post, {
+        openTrace: (frame) => this.hooks.openTrace(doc, frame),
+        copyKeys: (connection) => this.hooks.copyKeys(doc, connection),
+        exportPicture: (kind, name, data) => this.hooks.exportPicture(doc, kind, name, data),
+        retry: () => void doc.load(),
+      });
+    });
     panel.onDidChangeViewState(() => {
       if (panel.active) { this.active = { doc, panel }; this.hooks.onActiveChanged(doc); }
       else if (this.active?.panel === panel) { this.active = undefined; this.hooks.onActiveChanged(undefined); }

@@ -11,6 +11,7 @@ import { PacketIndex, transferList } from '../src/viewer/index.ts';
 import { analyzeForViewer } from '../src/viewer/analyze.ts';
 import { postResult, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { decodedTrace } from '../src/viewer/trace.ts';
+import { timingMark } from './timing.ts';
 
 function post(m: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   if (parentPort) parentPort.postMessage(m, transfer);
@@ -29,6 +30,8 @@ port?.on('message', (req: WorkerRequest) => {
     return;
   }
   const input = req.type === 'analyze' ? { file: req.file } : { bytes: req.bytes, name: req.name };
+  const name = req.type === 'analyze' ? req.file.split('/').pop()! : req.name;
+  timingMark('analysis-started', name);
   let indexFd: number | undefined;
   let position = 0;
   try {
@@ -43,7 +46,7 @@ port?.on('message', (req: WorkerRequest) => {
       post({ type: 'chunkFile', position: at, n });
     },
     onProgress: (packets, bytesRead, totalBytes) => post({ type: 'progress', packets, bytesRead, totalBytes }),
-  }).then((result) => postResult(result, (m) => post(m)), fail).finally(() => { if (indexFd !== undefined) fs.closeSync(indexFd); });
+  }).then((result) => { timingMark('analysis-finished', name); postResult(result, (m) => post(m)); }, fail).finally(() => { if (indexFd !== undefined) fs.closeSync(indexFd); });
 });
 // a child process leaves when its parent does
 if (!parentPort && process.send) process.on('disconnect', () => process.exit(0));

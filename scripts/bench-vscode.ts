@@ -20,6 +20,8 @@ const ROOT = path.join(__dirname, '..');
 const args = process.argv.slice(2);
 const RUNS = args.includes('--runs') ? Math.max(1, Number(args[args.indexOf('--runs') + 1]) || 1) : 1;
 const FLOOR = args.includes('--floor');
+/** --trace: a Chromium trace of the first open, summed by process and kind of work */
+const TRACE = args.includes('--trace');
 const fileArg = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs');
 const CAPTURE = path.resolve(fileArg ?? path.join(ROOT, '.bench', 'multi-large.pcap'));
 /** every open's figures, for the summary of several runs */
@@ -102,13 +104,54 @@ async function machineIdle(): Promise<void> {
   }
 }
 
+/**
+ * Prints, per Chromium process of a trace (the workbench's renderer, the webview's, the browser...),
+ * the time in its top-level tasks and in the main kinds of work inside them (inclusive: script can
+ * contain a forced layout), and script time by source.
+ */
+function summariseTrace(trace: { traceEvents: Array<{ name: string; ph: string; pid: number; tid: number; dur?: number; args?: any; cat: string }> }): void {
+  const names = new Map<number, string>();
+  const mainThreads = new Set<string>();
+  for (const e of trace.traceEvents) {
+    if (e.ph !== 'M') continue;
+    if (e.name === 'process_name') names.set(e.pid, e.args.name);
+    if (e.name === 'process_labels') names.set(e.pid, `${names.get(e.pid) ?? ''} ${e.args.labels}`);
+    if (e.name === 'thread_name' && e.args.name === 'CrRendererMain') mainThreads.add(`${e.pid}:${e.tid}`);
+  }
+  // frames by id: the workbench, VS Code's webview host frames and our page in them
+  const frameUrl = new Map<string, string>();
+  for (const e of trace.traceEvents) {
+    const frames = e.args?.data?.frames ?? (e.args?.data?.frame && e.args?.data?.url ? [e.args.data] : []);
+    for (const f of frames) if (f.frame && f.url) frameUrl.set(f.frame, String(f.url).includes('/webview/') || String(f.url).startsWith('vscode-webview') ? (String(f.url).includes('fake.html') || f.name === 'pending-frame' ? 'webview page' : 'webview host') : String(f.url).includes('workbench') || /:\d+\/\?folder/.test(String(f.url)) ? 'workbench' : String(f.url).slice(0, 40));
+  }
+  const kinds = ['RunTask', 'FunctionCall', 'EvaluateScript', 'v8.compile', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'ParseHTML', 'MajorGC', 'MinorGC', 'FireAnimationFrame', 'HitTest', 'TimerFire', 'EventDispatch'];
+  const by = new Map<string, Map<string, number>>();
+  for (const e of trace.traceEvents) {
+    if (e.ph !== 'X' || !e.dur || !kinds.includes(e.name)) continue;
+    const key = `${names.get(e.pid) ?? 'process'} (${e.pid})${mainThreads.has(`${e.pid}:${e.tid}`) ? ' main thread' : ''}`;
+    const m = by.get(key) ?? new Map<string, number>(); by.set(key, m);
+    m.set(e.name, (m.get(e.name) ?? 0) + e.dur / 1000);
+    const frame = e.args?.data?.frame ?? e.args?.beginData?.frame;
+    if (frame && frameUrl.has(frame)) m.set(`  ${frameUrl.get(frame)}: ${e.name}`, (m.get(`  ${frameUrl.get(frame)}: ${e.name}`) ?? 0) + e.dur / 1000);
+    if (e.name === 'FunctionCall' || e.name === 'EvaluateScript') {
+      const url = String(e.args?.data?.url ?? '').replace(/\?.*$/, '').split('/').slice(-2).join('/') || '(no url)';
+      m.set(`  script ${url}`, (m.get(`  script ${url}`) ?? 0) + e.dur / 1000);
+    }
+  }
+  for (const [k, m] of [...by].sort((a, b) => (b[1].get('RunTask') ?? 0) - (a[1].get('RunTask') ?? 0))) {
+    if ((m.get('RunTask') ?? 0) < 20) continue;
+    console.log(`  trace: ${k}: ${[...m].filter(([, v]) => v >= 10).sort((a, b) => b[1] - a[1]).map(([n, v]) => `${n} ${Math.round(v)} ms`).join(', ')}`);
+  }
+}
+
 async function run(): Promise<void> {
   const tmp = fs.mkdtempSync('/tmp/bigvs-');
   const ws = path.join(tmp, 'ws'); fs.mkdirSync(ws);
   fs.symlinkSync(CAPTURE, path.join(ws, 'large.pcap'));
   fs.symlinkSync(CAPTURE, path.join(ws, 'large-again.pcap'));
   if (FLOOR) for (const f of ['floor.floorstatic', 'floor.floormessage', 'floor-again.floorstatic', 'floor-again.floormessage']) fs.symlinkSync(CAPTURE, path.join(ws, f));
-  const env = { ...process.env, XDG_CONFIG_HOME: tmp + '/c', XDG_DATA_HOME: tmp + '/d', XDG_CACHE_HOME: tmp + '/k' };
+  const timing = tmp + '/timing.log'; // the extension's timing marks (extension/timing.ts)
+  const env = { ...process.env, XDG_CONFIG_HOME: tmp + '/c', XDG_DATA_HOME: tmp + '/d', XDG_CACHE_HOME: tmp + '/k', MPTCP_LENS_TIMING: timing };
   const vsix = tmp + '/x.vsix';
   execFileSync(process.execPath, [ROOT + '/node_modules/@vscode/vsce/vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: ROOT, stdio: 'pipe' });
   fs.writeFileSync(tmp + '/cfg.yaml', 'auth: none\n');
@@ -133,8 +176,9 @@ async function run(): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    const open = async (name: string, label: string) => {
+    const open = async (name: string, label: string, trace = false) => {
       await machineIdle();
+      if (trace) await browser.startTracing(undefined, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'v8'] });
       const before = editorCpu();
       const t0 = Date.now();
       await page.locator(`.explorer-folders-view .monaco-list-row:has-text("${name}")`).dblclick();
@@ -146,6 +190,7 @@ async function run(): Promise<void> {
       await view.waitForSelector('#counts:not(:has-text("…"))', { timeout: 120_000 });
       const done = Date.now() - t0;
       const after = editorCpu();
+      if (trace) summariseTrace(JSON.parse((await browser.stopTracing()).toString()));
       const use = new Map<string, number>();
       for (const [pid, p] of after) use.set(p.name, (use.get(p.name) ?? 0) + p.ticks - (before.get(pid)?.ticks ?? 0));
       const rss = extensionHostMiB();
@@ -158,9 +203,13 @@ async function run(): Promise<void> {
         marks: performance.getEntriesByType('mark').filter((e) => e.name.startsWith('mptcp-lens:')).map((e) => `${e.name.slice(11)} ${Math.round(e.startTime)} ms`),
       }));
       console.log(`  in the webview: ${[...inside.resources, ...inside.marks].join(', ')}`);
+      // the extension's own marks (extension host and analysis process), from the double-click
+      const marks = (fs.existsSync(timing) ? fs.readFileSync(timing, 'utf8') : '').split('\n').map((l) => l.split(' '))
+        .filter(([ms, , file]) => Number(ms) >= t0 && (file === name || file === ''));
+      console.log(`  in the extension: ${marks.map(([ms, mark]) => `${mark} ${Number(ms) - t0} ms`).join(', ')}`);
       return view;
     };
-    const view = await open('large.pcap', 'first open (the extension activates)');
+    const view = await open('large.pcap', 'first open (the extension activates)', TRACE);
     await view.locator('.rows .row[data-frame="1"]').click();
     await page.keyboard.press('End');
     await view.waitForSelector('.rows .row.selected[data-frame]:not([data-frame="1"])', { timeout: 30_000 });
@@ -170,6 +219,7 @@ async function run(): Promise<void> {
       // the minimal extension: first opens activate it, second opens find it active
       for (const [name, kind] of [['floor.floorstatic', 'static'], ['floor.floormessage', 'message'], ['floor-again.floorstatic', 'static'], ['floor-again.floormessage', 'message']] as const) {
         await machineIdle();
+        const before = editorCpu();
         const t0 = Date.now();
         await page.locator(`.explorer-folders-view .monaco-list-row:has-text("${name}")`).dblclick();
         const view = await pageOf(name);
@@ -177,7 +227,11 @@ async function run(): Promise<void> {
         await view.waitForSelector('.rows .row[data-frame="1"]', { timeout: 60_000 });
         const row = Date.now() - t0;
         floors[kind].push(row);
-        console.log(`minimal custom editor, ${name} (row ${kind === 'static' ? 'in the HTML' : 'sent by the host'}): webview page up ${webview} ms, row ${row} ms`);
+        // what the workbench alone costs in processor time over the first 3 s of an open
+        await new Promise((r) => setTimeout(r, Math.max(0, t0 + 3000 - Date.now())));
+        const use = new Map<string, number>();
+        for (const [pid, p] of editorCpu()) use.set(p.name, (use.get(p.name) ?? 0) + p.ticks - (before.get(pid)?.ticks ?? 0));
+        console.log(`minimal custom editor, ${name} (row ${kind === 'static' ? 'in the HTML' : 'sent by the host'}): webview page up ${webview} ms, row ${row} ms; processor time in its first 3 s: ${[...use].filter(([, v]) => v >= 5).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / 100).toFixed(2)} s`).join(', ')}`);
         // as after our first open: the keyboard's focus left inside the page before the next open
         if (name === 'floor.floormessage') { await view.locator('.rows .row[data-frame="1"]').click(); await page.keyboard.press('End'); }
       }
