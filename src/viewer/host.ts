@@ -34,8 +34,7 @@ export const FIRST_ROWS = 200;
 
 /** The summary of a finished analysis: totals, and the first page of connections and of findings. */
 export function summaryMessage(s: CaptureSession): HostMessage {
-  const severities = { error: 0, warning: 0, info: 0 };
-  for (const f of s.findings) severities[f.severity]++;
+  const severities = { ...s.severityCounts };
   return {
     type: 'summary', connections: s.connections.slice(0, CONNECTION_PAGE), connectionCount: s.connections.length,
     findings: s.findings.slice(0, FINDING_PAGE), findingCount: s.findings.length, severities,

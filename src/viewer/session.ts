@@ -58,6 +58,7 @@ export class CaptureSession {
     this.findings = [];
     this.findingsByFrame.clear();
     this.severities.clear();
+    this.severityCounts = { error: 0, warning: 0, info: 0 };
     this.connections = new ConnectionList();
     this.arriving = new ConnectionList();
     this.problems = [];
@@ -105,15 +106,21 @@ export class CaptureSession {
     this.problems = problems;
     this.findingsByFrame.clear();
     this.severities.clear();
+    const counts = { error: 0, warning: 0, info: 0 };
     for (const f of findings) {
+      counts[f.severity]++;
       const l = this.findingsByFrame.get(f.frame);
       if (l) l.push(f); else this.findingsByFrame.set(f.frame, [f]);
       const i = f.frame - 1;
       if (i >= 0 && i < this.index.count) this.severities.set(i, Math.max(this.severities.get(i) ?? 0, severityRank[f.severity]));
     }
+    this.severityCounts = counts;
     this.done = true;
     if (this.matches) this.setFilter(this.filter);
   }
+
+  /** findings by severity, counted once at the end of the analysis */
+  severityCounts = { error: 0, warning: 0, info: 0 };
 
   private bytesOf(p: Page, i: number): Buffer {
     return this.readBytes(p.cols.offset[i - p.start], p.cols.caplen[i - p.start]);
