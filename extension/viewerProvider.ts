@@ -43,8 +43,9 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
     timingMark('open-document', doc.displayName);
     this.documents.add(doc);
     doc.onChange((what) => {
-      if (what === 'done') this.hooks.onDocumentDone(doc);
+      // the viewer first, then the Problems panel and the status bar (all go to the same busy renderer)
       this.broadcast(doc, what);
+      if (what === 'done') { timingMark('done-posted', doc.displayName); this.hooks.onDocumentDone(doc); }
     });
     void doc.load();
     void this.notifyLarge(doc);
