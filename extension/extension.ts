@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { CheckerConfig } from '../src/check/checker.ts';
-import { findingToDiagnostic, ruleSettings } from '../src/viewer/diagnostics.ts';
+import { diagnosticFindings, findingToDiagnostic, ruleSettings } from '../src/viewer/diagnostics.ts';
 import { hoverMarkdown, traceHover } from '../src/viewer/hover.ts';
 import { reportSarif } from '../src/format/report.ts';
 import type { CaptureDocument } from './captureDocument.ts';
@@ -36,13 +36,24 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
       .map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(trace, new vscode.Position(r.frame - 1, 0)), r.message));
     return diag;
   };
+  /** The diagnostics of a capture (or its trace): at most MAX_DIAGNOSTICS, then one that says how many more. */
+  const diagnosticsOf = (doc: CaptureDocument, trace: vscode.Uri, onTrace: boolean) => {
+    const { shown, more } = diagnosticFindings(doc.session.findings);
+    const out = shown.map((f) => toDiagnostic(f, trace, onTrace));
+    if (more) {
+      const d = new vscode.Diagnostic(new vscode.Range(more.line, 0, more.line, onTrace ? 10000 : 0), more.message, vscode.DiagnosticSeverity.Information);
+      d.source = 'MPTCP Lens';
+      out.push(d);
+    }
+    return out;
+  };
   const setTraceDiagnostics = (doc: CaptureDocument) => {
     const trace = traceUri(doc.uri);
-    traceDiagnostics.set(trace, doc.session.findings.map((f) => toDiagnostic(f, trace, true)));
+    traceDiagnostics.set(trace, diagnosticsOf(doc, trace, true));
   };
   const setDiagnostics = (doc: CaptureDocument) => {
     const trace = traceUri(doc.uri);
-    diagnostics.set(doc.uri, doc.session.findings.map((f) => toDiagnostic(f, trace, false)));
+    diagnostics.set(doc.uri, diagnosticsOf(doc, trace, false));
     // the decoded trace carries the same diagnostics on its lines while it is open
     if (vscode.workspace.textDocuments.some((t) => t.uri.toString() === trace.toString())) setTraceDiagnostics(doc);
   };

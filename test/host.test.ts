@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { BYTES_PER_PACKET, PacketIndex } from '../src/viewer/index.ts';
-import { findingToDiagnostic, ruleSettings } from '../src/viewer/diagnostics.ts';
+import { diagnosticFindings, findingToDiagnostic, ruleSettings } from '../src/viewer/diagnostics.ts';
 import { handleWebviewMessage, type DocumentView } from '../src/viewer/host.ts';
 import { hoverMarkdown, traceHover } from '../src/viewer/hover.ts';
 import { CONNECTION_PAGE, FINDING_PAGE, parseFromWebview, type DetailNode, type HostMessage } from '../src/viewer/protocol.ts';
@@ -431,6 +431,23 @@ test('the summary holds the first page of connections and findings; the rest com
   assert.deepEqual(summary.findings, session.findings.slice(0, FINDING_PAGE));
   assert.equal(summary.severities.error + summary.severities.warning + summary.severities.info, 1201);
   assert.equal(summary.severities.warning, session.findings.filter((f) => f.severity === 'warning').length);
+  // the Problems panel: 999 of the 1,201 findings, errors first, each kind in capture order, and a
+  // line saying how many more and where they all are (VS Code shows at most 1,000 a file)
+  const { shown, more } = diagnosticFindings(session.findings);
+  assert.equal(shown.length, 999);
+  assert.equal(more?.count, 202);
+  assert.equal(more?.message, "202 more findings are not listed here (the Problems panel takes 1,000 a file): the capture viewer's Findings pane and `mptcp-lens check` list all 1,201");
+  const rank = { error: 0, warning: 1, info: 2 };
+  for (let i = 1; i < shown.length; i++) {
+    const [a, b] = [shown[i - 1], shown[i]];
+    assert.ok(rank[a.severity] < rank[b.severity] || (a.severity === b.severity && session.findings.indexOf(a) < session.findings.indexOf(b)), `order at ${i}`);
+  }
+  // here: one warning (frame 2's token collision) among 1,200 information findings; it comes first
+  assert.equal(shown[0].rule, 'token-collision');
+  assert.deepEqual(shown.slice(1), session.findings.filter((f) => f.severity === 'info').slice(0, 998));
+  assert.equal(more?.line, shown[998].frame - 1);
+  assert.deepEqual(diagnosticFindings(session.findings, 1201).shown, session.findings);
+  assert.equal(diagnosticFindings(session.findings, 1201).more, undefined);
   got.length = 0;
   send({ type: 'getConnections', from: 1150 });
   send({ type: 'getFindings', from: 1000 });
