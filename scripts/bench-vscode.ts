@@ -176,27 +176,37 @@ async function run(): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    const open = async (name: string, label: string, trace = false) => {
+    /**
+     * Once the machine is idle, double-clicks `name` in the explorer: when VS Code's page for it is up
+     * (it has its title) and when that shows frame 1's row, from the double-click.
+     */
+    const openTimed = async (name: string, trace = false) => {
       await machineIdle();
       if (trace) await browser.startTracing(undefined, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'v8'] });
       const before = editorCpu();
       const t0 = Date.now();
       await page.locator(`.explorer-folders-view .monaco-list-row:has-text("${name}")`).dblclick();
-      // when VS Code has made the editor's webview and our page in it has started
       const view = await pageOf(name);
       const webview = Date.now() - t0;
       await view.waitForSelector('.rows .row[data-frame="1"]', { timeout: 60_000 });
-      const first = Date.now() - t0;
+      return { view, t0, before, webview, first: Date.now() - t0 };
+    };
+    /** the editor's processor time since `before`, by process, as text */
+    const cpuSince = (before: ReturnType<typeof editorCpu>) => {
+      const use = new Map<string, number>();
+      for (const [pid, p] of editorCpu()) use.set(p.name, (use.get(p.name) ?? 0) + p.ticks - (before.get(pid)?.ticks ?? 0));
+      return [...use].filter(([, v]) => v >= 5).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / 100).toFixed(2)} s`).join(', ');
+    };
+    const open = async (name: string, label: string, trace = false) => {
+      const { view, t0, before, webview, first } = await openTimed(name, trace);
       await view.waitForSelector('#counts:not(:has-text("…"))', { timeout: 120_000 });
       const done = Date.now() - t0;
-      const after = editorCpu();
+      const cpu = cpuSince(before);
       if (trace) summariseTrace(JSON.parse((await browser.stopTracing()).toString()));
-      const use = new Map<string, number>();
-      for (const [pid, p] of after) use.set(p.name, (use.get(p.name) ?? 0) + p.ticks - (before.get(pid)?.ticks ?? 0));
       const rss = extensionHostMiB();
       opens.push({ first, done, rss });
       console.log(`${label}: webview page up ${webview} ms, first row ${first} ms, analysis done ${done} ms, extension host RSS ${rss} MiB`);
-      console.log(`  processor time from the double-click to done: ${[...use].filter(([, v]) => v >= 5).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / 100).toFixed(2)} s`).join(', ')}`);
+      console.log(`  processor time from the double-click to done: ${cpu}`);
       // inside the webview, from its navigation: our script and style arriving, the page built, the first rows
       const inside = await view.evaluate(() => ({
         resources: performance.getEntriesByType('resource').map((e) => `${e.name.split('/').pop()!.split('?')[0]} ${Math.round(e.startTime)}–${Math.round((e as unknown as { responseEnd: number }).responseEnd)} ms`),
@@ -218,20 +228,11 @@ async function run(): Promise<void> {
     if (FLOOR) {
       // the minimal extension: first opens activate it, second opens find it active
       for (const [name, kind] of [['floor.floorstatic', 'static'], ['floor.floormessage', 'message'], ['floor-again.floorstatic', 'static'], ['floor-again.floormessage', 'message']] as const) {
-        await machineIdle();
-        const before = editorCpu();
-        const t0 = Date.now();
-        await page.locator(`.explorer-folders-view .monaco-list-row:has-text("${name}")`).dblclick();
-        const view = await pageOf(name);
-        const webview = Date.now() - t0;
-        await view.waitForSelector('.rows .row[data-frame="1"]', { timeout: 60_000 });
-        const row = Date.now() - t0;
+        const { view, t0, before, webview, first: row } = await openTimed(name);
         floors[kind].push(row);
         // what the workbench alone costs in processor time over the first 3 s of an open
         await new Promise((r) => setTimeout(r, Math.max(0, t0 + 3000 - Date.now())));
-        const use = new Map<string, number>();
-        for (const [pid, p] of editorCpu()) use.set(p.name, (use.get(p.name) ?? 0) + p.ticks - (before.get(pid)?.ticks ?? 0));
-        console.log(`minimal custom editor, ${name} (row ${kind === 'static' ? 'in the HTML' : 'sent by the host'}): webview page up ${webview} ms, row ${row} ms; processor time in its first 3 s: ${[...use].filter(([, v]) => v >= 5).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / 100).toFixed(2)} s`).join(', ')}`);
+        console.log(`minimal custom editor, ${name} (row ${kind === 'static' ? 'in the HTML' : 'sent by the host'}): webview page up ${webview} ms, row ${row} ms; processor time in its first 3 s: ${cpuSince(before)}`);
         // as after our first open: the keyboard's focus left inside the page before the next open
         if (name === 'floor.floormessage') { await view.locator('.rows .row[data-frame="1"]').click(); await page.keyboard.press('End'); }
       }
