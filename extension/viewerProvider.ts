@@ -86,13 +86,15 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
     panel.webview.html = this.html(panel.webview, dist, doc);
     const post = (m: HostMessage) => void panel.webview.postMessage(m);
     panel.webview.onDidReceiveMessage((raw: unknown) => {
-      if ((raw as { type?: unknown } | null)?.type === 'ready') timingMark('webview-ready', doc.displayName);
+      const ready = (raw as { type?: unknown } | null)?.type === 'ready';
+      if (ready) timingMark('webview-ready', doc.displayName);
       handleWebviewMessage(doc, raw, post, {
         openTrace: (frame) => this.hooks.openTrace(doc, frame),
         copyKeys: (connection) => this.hooks.copyKeys(doc, connection),
         exportPicture: (kind, name, data) => this.hooks.exportPicture(doc, kind, name, data),
         retry: () => void doc.load(),
       });
+      if (ready) timingMark('ready-answered', doc.displayName);
     });
     panel.onDidChangeViewState(() => {
       if (panel.active) { this.active = { doc, panel }; this.hooks.onActiveChanged(doc); }
