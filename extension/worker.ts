@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { CaptureError } from '../src/errors.ts';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { PacketIndex, transferList } from '../src/viewer/index.ts';
 import { analyzeForViewer } from '../src/viewer/analyze.ts';
 import { postResult, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
@@ -30,7 +31,7 @@ port?.on('message', (req: WorkerRequest) => {
     return;
   }
   const input = req.type === 'analyze' ? { file: req.file } : { bytes: req.bytes, name: req.name };
-  const name = req.type === 'analyze' ? req.file.split('/').pop()! : req.name;
+  const name = req.type === 'analyze' ? path.basename(req.file) : req.name; // as CaptureDocument.displayName
   timingMark('analysis-started', name);
   let indexFd: number | undefined;
   let position = 0;
