@@ -2,6 +2,7 @@
  * mptcp-lens: decode and check Multipath TCP captures from a terminal or CI.
  * Exit status: 0 success, 1 error-severity findings (check), 2 unreadable input or bad usage.
  */
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { analyzeFile, analyzeStream, checkCapture, type Analysis, type AnalyzeOptions, type CheckedCapture } from './analyze.ts';
 import { findRule, type CheckerConfig, type RuleSetting } from './check/checker.ts';
@@ -37,6 +38,8 @@ class UsageError extends Error {}
 const out = {
   buf: [] as string[],
   size: 0,
+  /** standard output's descriptor when it is a pipe written directly (see blockingPipe) */
+  fd: undefined as number | undefined,
   line(s: string) {
     this.write(s);
     this.write('\n');
@@ -48,11 +51,49 @@ const out = {
     if (this.size > 1 << 16) this.flush();
   },
   flush() {
-    if (this.buf.length) process.stdout.write(this.buf.join(''));
+    if (!this.buf.length) return;
+    const text = this.buf.join('');
     this.buf = [];
     this.size = 0;
+    if (this.fd === undefined) process.stdout.write(text);
+    else writeAll(this.fd, Buffer.from(text));
   },
 };
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `b`, waiting for the reader. A reader that went away (`| head`) makes this throw
+ * EPIPE here and now, which ends the command at once rather than after decoding the rest for nobody.
+ */
+function writeAll(fd: number, b: Buffer): void {
+  for (let o = 0; o < b.length;) {
+    try {
+      o += fs.writeSync(fd, b, o);
+    } catch (err) {
+      // the descriptor was left non-blocking after all: wait a millisecond for the reader
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+/**
+ * Standard output to a pipe is written synchronously, waiting for the reader. Node writes it
+ * asynchronously and queues whatever the reader has not taken yet, while our pass over a capture
+ * never stops to let it drain: `mptcp-lens decode big.pcap | less` held the whole output in memory
+ * (500 MB queued for 500 MB written; nodejs/node#6379), and `| head` learned of the closed pipe only
+ * after the whole capture. As tsc does for its output (microsoft/TypeScript#22389), the pipe is made
+ * blocking; we then write it ourselves, so that a write error is thrown where it happens. Files are
+ * written synchronously by Node already, and terminals on Linux and macOS.
+ */
+function blockingPipe(): number | undefined {
+  if (process.stdout.isTTY) return undefined;
+  const handle = (process.stdout as unknown as { _handle?: { setBlocking?: (b: boolean) => number } })._handle;
+  if (typeof handle?.setBlocking !== 'function') return undefined;
+  handle.setBlocking(true);
+  return 1;
+}
 
 function progress(file: string): AnalyzeOptions['onProgress'] {
   if (!process.stderr.isTTY) return undefined;
@@ -240,13 +281,13 @@ export async function main(argv: string[]): Promise<number> {
       default: throw new UsageError(`unknown command ${cmd}`);
     }
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
     out.flush();
     if (err instanceof CaptureError) { process.stderr.write(`mptcp-lens: ${err.message}\n`); return 2; }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
       process.stderr.write(`mptcp-lens: ${(err as Error).message.split('\n')[0]}\n${USAGE.split('\n')[0]}\n`);
       return 2;
     }
-    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
     // A bug of ours: still one line, never a stack trace.
     process.stderr.write(`mptcp-lens: internal error: ${(err as Error)?.message ?? String(err)} (please report it with the capture)\n`);
     return 2;
@@ -254,6 +295,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  out.fd = blockingPipe();
   process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); });
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

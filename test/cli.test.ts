@@ -1,6 +1,6 @@
 // The built CLI (dist/cli.js), as a user runs it: exit codes, one-line errors, formats, stdin.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -178,4 +178,70 @@ test('summary --json: keys, tokens, IDSNs, subflows and signalling', () => {
 test('docs/rules.md is the catalogue generated from the rules', () => {
   assert.equal(fs.readFileSync(path.join(__dirname, '..', 'docs', 'rules.md'), 'utf8'), ruleCatalogueMarkdown());
   assert.equal(run(['rules']).out.trim().split('\n').length, 33);
+});
+
+/** A capture made of kernel/multi.pcap's records again and again, `times` over (real packets, more of them). */
+function repeatedCapture(times: number): string {
+  const src = fs.readFileSync(fixture('kernel', 'multi.pcap'));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lens-pipe-')), `multi-x${times}.pcap`);
+  const records = src.subarray(24);
+  fs.writeFileSync(file, Buffer.concat([src.subarray(0, 24), ...Array.from({ length: times }, () => records)]));
+  return file;
+}
+
+/** Bytes the process has read so far (Linux /proc), or undefined elsewhere. */
+function bytesRead(pid: number): number | undefined {
+  try {
+    return Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+  } catch {
+    return undefined;
+  }
+}
+
+test('decode into a pipe its reader does not empty: the CLI waits for it, not reading on and queueing the output in memory', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  const file = repeatedCapture(60);
+  const size = fs.statSync(file).size;
+  const child = spawn(process.execPath, [CLI, 'decode', '--no-findings', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.pause();
+  try {
+    // wait until the child stops reading (blocked in a write to the full pipe)
+    let before = -1;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = bytesRead(child.pid!);
+      if (now === undefined || (now === before && i >= 4)) break;
+      before = now;
+    }
+    assert.equal(child.exitCode, null, 'still running: waiting for the reader');
+    const read = bytesRead(child.pid!);
+    if (read !== undefined) assert.ok(read < size / 2, `read ${read} bytes of a ${size}-byte capture while its output waited`);
+    // now read it all: every frame, in order
+    let lines = 0;
+    let last = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => { lines += d.split('\n').length - 1; last = d; });
+    child.stdout.resume();
+    const code = await new Promise((r) => child.on('close', r));
+    assert.equal(code, 0);
+    assert.equal(err, '');
+    const packets = Number(/^\s*(\d+) /.exec(last.trimEnd().split('\n').at(-1)!)![1]);
+    assert.equal(lines, packets);
+    assert.equal(packets, 60 * 192);
+  } finally {
+    child.kill();
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+});
+
+test('decode | head: the CLI stops at the closed pipe, exit 0, nothing on stderr', () => {
+  const file = repeatedCapture(20);
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" decode "${file}" | head -n 2; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /^\s*1 +0\.000000 /);
+  assert.equal(lines[2], 'status 0');
+  assert.equal(r.stderr, '');
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
 });
