@@ -131,6 +131,9 @@ interface PcapngIface {
   tsBase: number;
   tsExp: number;
   tsOffset: number;
+  /** 10^tsExp and 10^(9 - tsExp), worked out once (a power per packet was an eighth of the pass) */
+  unit: number;
+  nsPerUnit: number;
 }
 
 function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: ScanOptions): ScanResult {
@@ -148,8 +151,9 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
   let first = true;
   const limit = opts.limit ?? Infinity;
 
-  const u32 = (o: number) => (le ? win.buf.readUInt32LE(o) : win.buf.readUInt32BE(o));
-  const u16 = (o: number) => (le ? win.buf.readUInt16LE(o) : win.buf.readUInt16BE(o));
+  // plain byte reads (see wire/bytes.ts): every read lies within a block already in the window
+  const u32 = (o: number) => (le ? le32(win.buf, o) : be32(win.buf, o));
+  const u16 = (o: number) => { const b = win.buf; return le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1]; };
 
   while (pos < size && res.packets < limit) {
     if (win.ensure(pos, 12) < 12) {
@@ -177,8 +181,9 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
     } else if (first) {
       throw new CaptureError(name, 'pcapng file does not start with a section header', 0);
     }
-    const type = u32(o);
-    const len = u32(o + 4);
+    let b = win.buf;
+    const type = le ? le32(b, o) : be32(b, o);
+    const len = le ? le32(b, o + 4) : be32(b, o + 4);
     if (len < 12 || len % 4 !== 0 || len > MAX_RECORD_LENGTH + 1024 * 64) {
       if (first) throw new CaptureError(name, `pcapng section header has an impossible length ${len}`, pos + 4);
       problem(res, opts, pos, res.packets + 1, `block with an impossible length ${len}; the rest of the file is not read`);
@@ -192,7 +197,8 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
       break;
     }
     o = pos - win.base;
-    const trailer = u32(o + len - 4);
+    b = win.buf;
+    const trailer = le ? le32(b, o + len - 4) : be32(b, o + len - 4);
     if (trailer !== len) {
       problem(res, opts, pos, res.packets + 1, `block trailing length ${trailer} disagrees with its leading length ${len}`);
       // Go on only if what follows the leading length looks like a block.
@@ -208,7 +214,7 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
     switch (type) {
       case BT_IDB: {
         if (bodyLen < 8) { problem(res, opts, pos, res.packets + 1, 'interface description block too short'); break; }
-        const iface: PcapngIface = { linkType: u16(body), snaplen: u32(body + 4), tsBase: 10, tsExp: 6, tsOffset: 0 };
+        const iface: PcapngIface = { linkType: u16(body), snaplen: u32(body + 4), tsBase: 10, tsExp: 6, tsOffset: 0, unit: 1e6, nsPerUnit: 1e3 };
         // options: if_tsresol (9), if_tsoffset (14)
         let p = body + 8;
         const end = body + bodyLen;
@@ -221,6 +227,8 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
             const v = win.buf[p + 4];
             iface.tsBase = v & 0x80 ? 2 : 10;
             iface.tsExp = v & 0x7f;
+            iface.unit = 10 ** iface.tsExp;
+            iface.nsPerUnit = 10 ** (9 - iface.tsExp);
           } else if (code === 14 && olen >= 8) {
             const hi = u32(p + 4 + (le ? 4 : 0));
             const lo = u32(p + 4 + (le ? 0 : 4));
@@ -236,13 +244,13 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
       case BT_EPB:
       case BT_PB: {
         if (bodyLen < 20) { problem(res, opts, pos, res.packets + 1, 'packet block too short'); break; }
-        const ifId = type === BT_EPB ? u32(body) : u16(body);
+        const ifId = type === BT_EPB ? (le ? le32(b, body) : be32(b, body)) : u16(body);
         const iface = ifaces[ifId];
         if (!iface) { problem(res, opts, pos, res.packets + 1, `packet block names interface ${ifId}, which was not described`); break; }
-        const hi = u32(body + 4);
-        const lo = u32(body + 8);
-        let caplen = u32(body + 12);
-        const origlen = u32(body + 16);
+        const hi = le ? le32(b, body + 4) : be32(b, body + 4);
+        const lo = le ? le32(b, body + 8) : be32(b, body + 8);
+        let caplen = le ? le32(b, body + 12) : be32(b, body + 12);
+        const origlen = le ? le32(b, body + 16) : be32(b, body + 16);
         if (caplen > bodyLen - 20) {
           problem(res, opts, pos, res.packets + 1, `packet block captured length ${caplen} exceeds its block`);
           caplen = bodyLen - 20;
@@ -294,10 +302,10 @@ function setTimestamp(rec: CaptureRecord, iface: PcapngIface, hi: number, lo: nu
   if (iface.tsBase === 10 && iface.tsExp <= 9 && hi < 0x200000) {
     // fits in a double exactly (< 2^53)
     const v = hi * 4294967296 + lo;
-    const unit = 10 ** iface.tsExp;
+    const unit = iface.unit;
     const sec = Math.floor(v / unit);
     rec.tsSec = sec + iface.tsOffset;
-    rec.tsNsec = (v - sec * unit) * 10 ** (9 - iface.tsExp);
+    rec.tsNsec = (v - sec * unit) * iface.nsPerUnit;
     return;
   }
   const v = (BigInt(hi) << 32n) | BigInt(lo);
