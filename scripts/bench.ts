@@ -22,9 +22,9 @@ const CLI = path.join(ROOT, 'dist', 'cli.js');
 const MPTCP_CAPTURE = path.join(ROOT, '..', 'shared', 'tools', 'mptcp-capture');
 
 /** Makes a real capture of the multi scenario with `bytes` per client, unless it exists. */
-function ensureCapture(file: string, bytes: number, required: boolean): boolean {
+function ensureCapture(file: string, bytes: number, required: boolean, scenario = 'multi'): boolean {
   if (fs.existsSync(file)) return true;
-  const cmd = `${MPTCP_CAPTURE} multi ${file} --bytes ${bytes} --pace 0 --snaplen 128 --no-offload`;
+  const cmd = `${MPTCP_CAPTURE} ${scenario} ${file} --bytes ${bytes} --pace 0 --snaplen 128 --no-offload`;
   if (process.getuid?.() !== 0 || !fs.existsSync(MPTCP_CAPTURE)) {
     if (!required) return false;
     console.error(`bench: no capture at ${file}. Make one (as root, with the kernel's MPTCP):\n  ${cmd}\nor pass --capture FILE.`);
@@ -32,7 +32,7 @@ function ensureCapture(file: string, bytes: number, required: boolean): boolean 
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   console.log(`making the capture: ${cmd}`);
-  execFileSync(MPTCP_CAPTURE, ['multi', file, '--bytes', String(bytes), '--pace', '0', '--snaplen', '128', '--no-offload'], { stdio: 'inherit' });
+  execFileSync(MPTCP_CAPTURE, [scenario, file, '--bytes', String(bytes), '--pace', '0', '--snaplen', '128', '--no-offload'], { stdio: 'inherit' });
   return true;
 }
 
@@ -158,6 +158,12 @@ if (fs.existsSync(ng)) {
   const s = runMany('decode only, 1,000,000 packets, pcapng', [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), ng]);
   row('decoding only, the same as pcapng (editcap -F pcapng)', 1_000_000, s);
 } else console.log('  editcap is not installed: no pcapng row (apt-get install tshark)');
+// an IPv6 capture of about a million packets (the kernel's ipv6 scenario: both paths over IPv6)
+const V6 = path.join(BENCH_DIR, 'ipv6-1m.pcap');
+if (opt('capture', '') === '' && ensureCapture(V6, 1_200_000_000, false, 'ipv6')) {
+  const s = runMany('decode only, IPv6', [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), V6]);
+  row('decoding only, an IPv6 capture', packetCount(V6), s);
+} else console.log(`  no IPv6 capture (${V6}; as root: ${MPTCP_CAPTURE} ipv6 ${V6} --bytes 1200000000 --pace 0 --snaplen 128 --no-offload): skipped`);
 // the extension host's side of opening the capture (no VS Code): the analysis child process hands
 // the index over through a file; first rows, analysis done, host peak memory
 const viewer: Array<{ firstRowsMs: number; doneMs: number; hostPeakMiB: number; indexMiB: number; pageMedianMs: number; pageP99Ms: number; filterMs: number; plotMs: number }> = [];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { addAddrHmac, deriveFromKey, dssChecksum, joinHmacAck, joinHmacSynAck, OnesSum } from '../src/mptcp/crypto.ts';
+import { ipv6ToString } from '../src/wire/address.ts';
 import { mptcpFieldLayout, parseMptcpOption } from '../src/wire/mptcp.ts';
 import { fixture } from './fixtures.ts';
 import { packetsOf } from './helpers.ts';
@@ -127,4 +128,33 @@ test('lengths are checked against subtype, version, flags and direction', () => 
   assert.ok(v0.kind === 'ADD_ADDR' && v0.layout === 0 && v0.ipVer === 4 && v0.address === '10.0.0.1' && v0.addressId === 7);
   const v1 = parseMptcpOption(aa, 0, 8, 8, { ...ack, version: 1 });
   assert.ok(v1.kind === 'ADD_ADDR' && v1.layout === 1 && v1.echo === false && v1.lengthProblem);
+});
+
+test('IPv6 text: RFC 5952 as the WHATWG URL parser writes it, and the same through the cache, colliding slots too', () => {
+  // 4,000 addresses in a table of 1,024 slots: many share a slot, each is written again after others
+  let seed = 0x2545f491;
+  const rnd = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return seed >>> 0; };
+  const addrs: Buffer[] = [];
+  for (let n = 0; n < 4000; n++) {
+    const a = Buffer.alloc(16);
+    for (let i = 0; i < 16; i += 4) a.writeUInt32BE(rnd(), i);
+    // zero runs of every length and place, as real addresses have them
+    const start = rnd() % 8, len = rnd() % 9;
+    a.fill(0, 2 * start, Math.min(16, 2 * (start + len)));
+    addrs.push(a);
+  }
+  addrs.push(Buffer.from('20010db8000000000000000000000001', 'hex'), Buffer.alloc(16), Buffer.from('fe800000000000000000000000000001', 'hex'));
+  const expected = addrs.map((a) => new URL(`http://[${[...Array(8).keys()].map((i) => a.readUInt16BE(2 * i).toString(16)).join(':')}]/`).hostname.slice(1, -1));
+  for (let round = 0; round < 2; round++) {
+    addrs.forEach((a, i) => assert.equal(ipv6ToString(a, 0), expected[i], `address ${i}, round ${round}`));
+  }
+  assert.equal(ipv6ToString(addrs[4000], 0), '2001:db8::1');
+  assert.equal(ipv6ToString(addrs[4001], 0), '::');
+  // an IPv4-mapped address keeps its dotted tail (RFC 5952 §5), which the URL parser does not write
+  const mapped = Buffer.from('00000000000000000000ffffc0000280', 'hex');
+  assert.equal(ipv6ToString(mapped, 0), '::ffff:192.0.2.128');
+  assert.equal(ipv6ToString(mapped, 0), '::ffff:192.0.2.128');
+  // at an offset inside a frame
+  const frame = Buffer.concat([Buffer.alloc(8, 0xaa), addrs[4002]]);
+  assert.equal(ipv6ToString(frame, 8), 'fe80::1');
 });

@@ -12,8 +12,31 @@ export function ipv4ToString(b: Uint8Array, o: number): string {
   return s;
 }
 
-/** RFC 5952 text of the IPv6 address at `o` (longest zero run compressed, lower case). */
+/** slots of the IPv6 text cache: a slot holds one address, its four 32-bit words and its text */
+const V6_SLOTS = 1024;
+const v6Words = new Int32Array(V6_SLOTS * 4);
+const v6Text: Array<string | undefined> = new Array(V6_SLOTS).fill(undefined);
+const word = (b: Uint8Array, o: number): number => (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+
+/**
+ * RFC 5952 text of the IPv6 address at `o` (longest zero run compressed, lower case). A capture holds
+ * few addresses and each packet two: the text is cached in a small table indexed by a hash of the
+ * address (made afresh for every packet it was 30 % of decoding an IPv6 capture, and each new string
+ * made the tracker compare addresses character by character).
+ */
 export function ipv6ToString(b: Uint8Array, o: number): string {
+  const w0 = word(b, o), w1 = word(b, o + 4), w2 = word(b, o + 8), w3 = word(b, o + 12);
+  const slot = Math.imul(w0 ^ Math.imul(w1, 31) ^ Math.imul(w2, 961) ^ Math.imul(w3, 29791), 0x9e3779b1) >>> 22; // top 10 bits
+  const i = slot * 4;
+  const cached = v6Text[slot];
+  if (cached !== undefined && v6Words[i] === w0 && v6Words[i + 1] === w1 && v6Words[i + 2] === w2 && v6Words[i + 3] === w3) return cached;
+  const text = formatIpv6(b, o);
+  v6Words[i] = w0; v6Words[i + 1] = w1; v6Words[i + 2] = w2; v6Words[i + 3] = w3;
+  v6Text[slot] = text;
+  return text;
+}
+
+function formatIpv6(b: Uint8Array, o: number): string {
   const words: number[] = [];
   for (let i = 0; i < 8; i++) words.push((b[o + 2 * i] << 8) | b[o + 2 * i + 1]);
   // IPv4-mapped ::ffff:a.b.c.d
