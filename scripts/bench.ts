@@ -164,6 +164,21 @@ if (opt('capture', '') === '' && ensureCapture(V6, 1_200_000_000, false, 'ipv6')
   const s = runMany('decode only, IPv6', [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), V6]);
   row('decoding only, an IPv6 capture', packetCount(V6), s);
 } else console.log(`  no IPv6 capture (${V6}; as root: ${MPTCP_CAPTURE} ipv6 ${V6} --bytes 1200000000 --pace 0 --snaplen 128 --no-offload): skipped`);
+// DSS checksums negotiated and the whole payload captured: every mapping's checksum is verified
+const CK = path.join(BENCH_DIR, 'checksum-full.pcap');
+if (opt('capture', '') === '' && ensureCaptureFull(CK)) {
+  const s = runMany('decode only, checksums verified', [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), CK]);
+  row(`decoding only, DSS checksums verified over whole payloads (${(fs.statSync(CK).size / 1e6).toFixed(0)} MB)`, packetCount(CK), s);
+} else console.log(`  no checksum capture (${CK}; as root: ${MPTCP_CAPTURE} checksum ${CK} --bytes 400000000 --pace 0 --no-offload): skipped`);
+
+/** The checksum scenario with whole payloads (no snaplen), made when root. */
+function ensureCaptureFull(file: string): boolean {
+  if (fs.existsSync(file)) return true;
+  if (process.getuid?.() !== 0 || !fs.existsSync(MPTCP_CAPTURE)) return false;
+  console.log(`making the capture: ${MPTCP_CAPTURE} checksum ${file} --bytes 400000000 --pace 0 --no-offload`);
+  execFileSync(MPTCP_CAPTURE, ['checksum', file, '--bytes', '400000000', '--pace', '0', '--no-offload'], { stdio: 'inherit' });
+  return true;
+}
 // the extension host's side of opening the capture (no VS Code): the analysis child process hands
 // the index over through a file; first rows, analysis done, host peak memory
 const viewer: Array<{ firstRowsMs: number; doneMs: number; hostPeakMiB: number; indexMiB: number; pageMedianMs: number; pageP99Ms: number; filterMs: number; plotMs: number }> = [];
