@@ -35,28 +35,41 @@ Exit status: 0 success, 1 error findings (check), 2 unreadable input or bad usag
 
 class UsageError extends Error {}
 
+/**
+ * Standard output, gathered as UTF-8 bytes in one buffer and written in large pieces. Text goes
+ * straight into the buffer (Buffer.write): joining the pieces as strings was most of the cost of
+ * `decode`, since its lines hold a "→" and V8 joins such two-byte strings about ten times slower
+ * than one-byte ones (1.2 s of strings joined for 150 MB; 0.12 s written into a buffer).
+ */
 const out = {
-  buf: [] as string[],
-  size: 0,
+  buf: Buffer.allocUnsafe(1 << 17),
+  pos: 0,
   /** standard output's descriptor when it is a pipe written directly (see blockingPipe) */
   fd: undefined as number | undefined,
   line(s: string) {
     this.write(s);
-    this.write('\n');
+    if (this.pos >= this.buf.length) this.flush();
+    this.buf[this.pos++] = 0x0a;
   },
   /** text without a line end (pieces of a JSON report) */
   write(s: string) {
-    this.buf.push(s);
-    this.size += s.length;
-    if (this.size > 1 << 16) this.flush();
+    // a UTF-16 unit takes at most three bytes of UTF-8
+    if (this.pos + 3 * s.length > this.buf.length) {
+      this.flush();
+      if (3 * s.length > this.buf.length) { this.emit(Buffer.from(s)); return; }
+    }
+    this.pos += this.buf.write(s, this.pos);
   },
   flush() {
-    if (!this.buf.length) return;
-    const text = this.buf.join('');
-    this.buf = [];
-    this.size = 0;
-    if (this.fd === undefined) process.stdout.write(text);
-    else writeAll(this.fd, Buffer.from(text));
+    if (this.pos === 0) return;
+    const bytes = this.buf.subarray(0, this.pos);
+    this.pos = 0;
+    // process.stdout may keep what it is given until later (a terminal on Windows): a copy then
+    this.emit(this.fd === undefined ? Buffer.from(bytes) : bytes);
+  },
+  emit(bytes: Buffer) {
+    if (this.fd === undefined) process.stdout.write(bytes);
+    else writeAll(this.fd, bytes);
   },
 };
 

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import Ajv from 'ajv-draft-04';
 import { ruleCatalogueMarkdown } from '../src/format/report.ts';
 import { fixture, GOLDEN_FIELDS, goldenPath } from './fixtures.ts';
+import { repeatFrame } from './helpers.ts';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 const SAMPLE = path.join(__dirname, '..', 'samples', 'key-mismatch.pcap');
@@ -244,4 +245,21 @@ test('decode | head: the CLI stops at the closed pipe, exit 0, nothing on stderr
   assert.equal(lines[2], 'status 0');
   assert.equal(r.stderr, '');
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
+});
+
+test('check --format sarif with 1,201 findings: a report larger than the output buffer arrives whole', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-sarif-'));
+  const file = path.join(dir, 'synacks.pcap');
+  // 1,200 partial connections from the SYN/ACK of a real capture, repeated (as in host.test.ts)
+  fs.writeFileSync(file, await repeatFrame(fixture('kernel', 'basic.pcap'), 2, 1200));
+  try {
+    const r = run(['check', '--format', 'sarif', file]);
+    assert.ok(r.out.length > 1 << 18, `${r.out.length} bytes: more than the CLI's output buffer holds`);
+    assert.ok(r.out.endsWith('}\n'));
+    const sarif = JSON.parse(r.out);
+    assert.equal(sarif.runs[0].results.length, 1201);
+    assert.equal(r.err, '');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
