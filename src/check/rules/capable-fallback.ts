@@ -25,6 +25,11 @@ export const capableFallback: Rule = {
         const x = st.get(s);
         if (x.reported) return;
         const flags = t.flags;
+        // the direction's last DSS again, no SYN, FIN or RST, the third ACK already judged: nothing
+        // below can fire (that DSS was looked at when first seen; data without options needs none)
+        const rep = facts.repeatedDss?.option;
+        if (rep !== undefined && facts.options.length === 1 && facts.options[0] === rep && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0
+            && (x.thirdAckChecked || !x.synAckCapable) && !(rep.flags & 0x04 && rep.dataLevelLength === 0)) return;
         if (flags & TH_FIN || flags & TH_RST) x.finSeen = true;
         if (flags & TH_SYN && flags & TH_ACK) {
           if (hasCapable(facts.options)) x.synAckCapable = frame.frame;
