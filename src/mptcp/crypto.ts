@@ -100,7 +100,7 @@ export class OnesSum {
     }
     const words = (end - i) >>> 2;
     if (words >= 8) {
-      // at most 64 KiB a piece in a capture, 2^32 each word: far below 2^53
+      // a piece lies within one record (at most 256 KiB), each word below 2^32: far below 2^53
       const view = new DataView(b.buffer, b.byteOffset + i, words * 4);
       for (let k = 0; k < words * 4; k += 4) s += view.getUint32(k);
       i += words * 4;

@@ -320,7 +320,7 @@ export class Tracker {
   private findStreamSlow(f: DecodedFrame, time: number): TcpStream | undefined {
     const t = f.tcp!;
     // the 4-tuple's current stream, either way round (byPorts holds one per 4-tuple; no text key:
-    // building and hashing one for every SYN was a tenth of a busy capture's decoding)
+    // building and hashing one for every SYN cost a busy capture a few per cent of its decoding)
     let s: TcpStream | undefined;
     const fwd = this.byPorts.get(t.srcPort * 65536 + t.dstPort);
     if (fwd) for (let i = 0; i < fwd.length && !s; i++) if (fwd[i].a.addr === f.src && fwd[i].b.addr === f.dst) s = fwd[i];
