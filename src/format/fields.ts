@@ -33,16 +33,29 @@ export const WIRESHARK_DIFFERENCES = [
   },
 ] as const;
 
+/** The option fields' names, made once (a name concatenated at each use is a new string to hash). */
+const F: Record<string, string> = Object.fromEntries(SUPPORTED_FIELDS.filter((f) => f.startsWith(P)).map((f) => [f.slice(P.length), f]));
+
 const hex = (v: number, digits: number) => `0x${v.toString(16).padStart(digits, '0')}`;
 const bit = (v: number, mask: number) => ((v & mask) !== 0 ? '1' : '0');
 
-type Out = Map<string, string[]>;
+/** A line's values: only the fields asked for are kept (a frame has some 25 of them). */
+interface Out {
+  /** field name -> its column */
+  wanted: Map<string, number>;
+  values: Array<string[] | undefined>;
+}
 
 function put(out: Out, name: string, value: string): void {
-  const l = out.get(name);
+  const i = out.wanted.get(name);
+  if (i === undefined) return;
+  const l = out.values[i];
   if (l) l.push(value);
-  else out.set(name, [value]);
+  else out.values[i] = [value];
 }
+
+/** the columns of each field list used (a command uses one list for every frame) */
+const columnsOf = new WeakMap<readonly string[], Map<string, number>>();
 
 /**
  * Whether tshark 4.0's dissector reads past this option (its length too short for what the
@@ -61,86 +74,86 @@ function wiresharkThrows(o: MptcpOption): boolean {
 
 /** Adds the values tshark 4.0 shows for one MPTCP option, in its order. */
 function optionFields(out: Out, o: MptcpOption, connVersion: number | undefined): void {
-  put(out, P + 'subtype', String(o.subtype));
+  put(out, F['subtype'], String(o.subtype));
   switch (o.kind) {
     case 'MP_CAPABLE': {
-      put(out, P + 'version', String(o.version));
-      put(out, P + 'flags', hex(o.flags, 2));
-      put(out, P + 'checksumreq.flags', bit(o.flags, 0x80));
-      put(out, P + 'extensibility.flag', bit(o.flags, 0x40));
-      if (o.version === 0) put(out, P + 'sha1.flag', bit(o.flags, 0x01));
+      put(out, F['version'], String(o.version));
+      put(out, F['flags'], hex(o.flags, 2));
+      put(out, F['checksumreq.flags'], bit(o.flags, 0x80));
+      put(out, F['extensibility.flag'], bit(o.flags, 0x40));
+      if (o.version === 0) put(out, F['sha1.flag'], bit(o.flags, 0x01));
       else {
-        put(out, P + 'nomoresubflows.flag', bit(o.flags, 0x20));
-        put(out, P + 'sha256.flag', bit(o.flags, 0x01));
+        put(out, F['nomoresubflows.flag'], bit(o.flags, 0x20));
+        put(out, F['sha256.flag'], bit(o.flags, 0x01));
       }
       if (o.senderKey !== undefined && [12, 20, 22, 24].includes(o.length)) {
-        put(out, P + 'sendkey', o.senderKey.toString());
+        put(out, F['sendkey'], o.senderKey.toString());
         const d = deriveFromKey(o.senderKey, o.version);
         put(out, 'mptcp.expected_token', String(d.token));
         put(out, 'mptcp.expected_idsn', d.idsn.toString());
-        if (o.receiverKey !== undefined) put(out, P + 'recvkey', o.receiverKey.toString());
-        if (o.dataLevelLength !== undefined) put(out, P + 'datalvllen', String(o.dataLevelLength));
-        if (o.checksum !== undefined) put(out, P + 'checksum', hex(o.checksum, 4));
+        if (o.receiverKey !== undefined) put(out, F['recvkey'], o.receiverKey.toString());
+        if (o.dataLevelLength !== undefined) put(out, F['datalvllen'], String(o.dataLevelLength));
+        if (o.checksum !== undefined) put(out, F['checksum'], hex(o.checksum, 4));
       }
       return;
     }
     case 'MP_JOIN':
       if (o.length === 12 || o.length === 16) {
-        put(out, P + 'flags', hex(o.byte2, 2));
-        put(out, P + 'backup.flag', o.backup ? '1' : '0');
-        if (o.addressId !== undefined) put(out, P + 'addrid', String(o.addressId));
-        if (o.token !== undefined) put(out, P + 'recvtok', String(o.token));
-        if (o.truncatedHmac !== undefined) put(out, P + 'sendtrunchmac', o.truncatedHmac.toString());
-        if (o.nonce !== undefined) put(out, P + 'sendrand', String(o.nonce));
+        put(out, F['flags'], hex(o.byte2, 2));
+        put(out, F['backup.flag'], o.backup ? '1' : '0');
+        if (o.addressId !== undefined) put(out, F['addrid'], String(o.addressId));
+        if (o.token !== undefined) put(out, F['recvtok'], String(o.token));
+        if (o.truncatedHmac !== undefined) put(out, F['sendtrunchmac'], o.truncatedHmac.toString());
+        if (o.nonce !== undefined) put(out, F['sendrand'], String(o.nonce));
       } else if (o.length === 24 && o.hmac) {
-        put(out, P + 'sendhmac', o.hmac.toString('hex'));
+        put(out, F['sendhmac'], o.hmac.toString('hex'));
       }
       return;
     case 'DSS': {
       if (o.length < 4) return;
-      put(out, P + 'flags', hex(o.byte3, 2));
-      put(out, P + 'datafin.flag', bit(o.flags, 0x10));
-      put(out, P + 'dseqn8.flag', bit(o.flags, 0x08));
-      put(out, P + 'dseqnpresent.flag', bit(o.flags, 0x04));
-      put(out, P + 'dataack8.flag', bit(o.flags, 0x02));
-      put(out, P + 'dataackpresent.flag', bit(o.flags, 0x01));
-      if (o.dataAck !== undefined) put(out, P + 'rawdataack', o.dataAck.toString());
-      if (o.dsn !== undefined) put(out, P + 'rawdataseqno', o.dsn.toString());
-      if (o.subflowSeq !== undefined) put(out, P + 'subflowseqno', String(o.subflowSeq));
-      if (o.dataLevelLength !== undefined) put(out, P + 'datalvllen', String(o.dataLevelLength));
+      put(out, F['flags'], hex(o.byte3, 2));
+      put(out, F['datafin.flag'], bit(o.flags, 0x10));
+      put(out, F['dseqn8.flag'], bit(o.flags, 0x08));
+      put(out, F['dseqnpresent.flag'], bit(o.flags, 0x04));
+      put(out, F['dataack8.flag'], bit(o.flags, 0x02));
+      put(out, F['dataackpresent.flag'], bit(o.flags, 0x01));
+      if (o.dataAck !== undefined) put(out, F['rawdataack'], o.dataAck.toString());
+      if (o.dsn !== undefined) put(out, F['rawdataseqno'], o.dsn.toString());
+      if (o.subflowSeq !== undefined) put(out, F['subflowseqno'], String(o.subflowSeq));
+      if (o.dataLevelLength !== undefined) put(out, F['datalvllen'], String(o.dataLevelLength));
       // RFC 8684 §3.3: the checksum follows the length when negotiated (tshark 4.0 omits it).
-      if (o.checksum !== undefined && o.length === dssLength(o.flags) + 2) put(out, P + 'checksum', hex(o.checksum, 4));
+      if (o.checksum !== undefined && o.length === dssLength(o.flags) + 2) put(out, F['checksum'], hex(o.checksum, 4));
       return;
     }
     case 'ADD_ADDR':
-      if (connVersion === 0) put(out, P + 'ipver', String(o.byte2 & 0x0f));
-      else put(out, P + 'echo', bit(o.byte2, 0x01));
-      if (o.addressId !== undefined) put(out, P + 'addrid', String(o.addressId));
-      if (o.address !== undefined) put(out, o.family === 6 ? P + 'ipv6' : P + 'ipv4', o.address);
-      if (o.port !== undefined) put(out, P + 'port', String(o.port));
-      if (o.hmac !== undefined) put(out, P + 'addaddrtrunchmac', o.hmac.toString());
+      if (connVersion === 0) put(out, F['ipver'], String(o.byte2 & 0x0f));
+      else put(out, F['echo'], bit(o.byte2, 0x01));
+      if (o.addressId !== undefined) put(out, F['addrid'], String(o.addressId));
+      if (o.address !== undefined) put(out, o.family === 6 ? F['ipv6'] : F['ipv4'], o.address);
+      if (o.port !== undefined) put(out, F['port'], String(o.port));
+      if (o.hmac !== undefined) put(out, F['addaddrtrunchmac'], o.hmac.toString());
       return;
     case 'REMOVE_ADDR':
-      for (const id of o.addressIds) put(out, P + 'addrid', String(id));
+      for (const id of o.addressIds) put(out, F['addrid'], String(id));
       return;
     case 'MP_PRIO':
-      put(out, P + 'flags', hex(o.byte2, 2));
-      put(out, P + 'backup.flag', o.backup ? '1' : '0');
-      if (o.addressId !== undefined) put(out, P + 'addrid', String(o.addressId));
+      put(out, F['flags'], hex(o.byte2, 2));
+      put(out, F['backup.flag'], o.backup ? '1' : '0');
+      if (o.addressId !== undefined) put(out, F['addrid'], String(o.addressId));
       return;
     case 'MP_FAIL':
-      if (o.dsn !== undefined) put(out, P + 'rawdataseqno', o.dsn.toString());
+      if (o.dsn !== undefined) put(out, F['rawdataseqno'], o.dsn.toString());
       return;
     case 'MP_FASTCLOSE':
-      if (o.receiverKey !== undefined) put(out, P + 'recvkey', o.receiverKey.toString());
+      if (o.receiverKey !== undefined) put(out, F['recvkey'], o.receiverKey.toString());
       return;
     case 'MP_TCPRST':
-      put(out, P + 'flags', hex(o.byte2, 2));
-      put(out, P + 'flag_U.flag', bit(o.flags, 8));
-      put(out, P + 'flag_V.flag', bit(o.flags, 4));
-      put(out, P + 'flag_W.flag', bit(o.flags, 2));
-      put(out, P + 'flag_T.flag', bit(o.flags, 1));
-      if (o.reason !== undefined) put(out, P + 'rst_reason', hex(o.reason, 2));
+      put(out, F['flags'], hex(o.byte2, 2));
+      put(out, F['flag_U.flag'], bit(o.flags, 8));
+      put(out, F['flag_V.flag'], bit(o.flags, 4));
+      put(out, F['flag_W.flag'], bit(o.flags, 2));
+      put(out, F['flag_T.flag'], bit(o.flags, 1));
+      if (o.reason !== undefined) put(out, F['rst_reason'], hex(o.reason, 2));
       return;
     default:
       return;
@@ -149,7 +162,14 @@ function optionFields(out: Out, o: MptcpOption, connVersion: number | undefined)
 
 /** Builds one output line for the frame. */
 export function fieldsLine(fields: readonly string[], f: DecodedFrame, facts: PacketFacts): string {
-  const out: Out = new Map();
+  let wanted = columnsOf.get(fields);
+  if (!wanted) {
+    wanted = new Map();
+    // a field asked for twice shows in both columns
+    for (const name of fields) if (!wanted.has(name)) wanted.set(name, wanted.size);
+    columnsOf.set(fields, wanted);
+  }
+  const out: Out = { wanted, values: new Array(wanted.size).fill(undefined) };
   put(out, 'frame.number', String(f.frame));
   put(out, 'frame.time_epoch', `${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`);
   put(out, 'frame.len', String(f.origlen));
@@ -175,5 +195,5 @@ export function fieldsLine(fields: readonly string[], f: DecodedFrame, facts: Pa
     // tshark shows the MPTCP analysis only on segments that carry an MPTCP option.
     if (!aborted && facts.options.length > 0 && facts.stream?.conn) put(out, 'mptcp.stream', String(facts.stream.conn.id));
   }
-  return fields.map((name) => out.get(name)?.join(',') ?? '').join('\t');
+  return fields.map((name) => out.values[wanted.get(name)!]?.join(',') ?? '').join('\t');
 }
