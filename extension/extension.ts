@@ -37,8 +37,7 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
     return diag;
   };
   /** The diagnostics of a capture (or its trace): at most MAX_DIAGNOSTICS, then one that says how many more. */
-  const diagnosticsOf = (doc: CaptureDocument, trace: vscode.Uri, onTrace: boolean) => {
-    const { shown, more } = diagnosticFindings(doc.session.findings);
+  const diagnosticsOf = ({ shown, more }: ReturnType<typeof diagnosticFindings>, trace: vscode.Uri, onTrace: boolean) => {
     const out = shown.map((f) => toDiagnostic(f, trace, onTrace));
     if (more) {
       const d = new vscode.Diagnostic(new vscode.Range(more.line, 0, more.line, onTrace ? 10000 : 0), more.message, vscode.DiagnosticSeverity.Information);
@@ -47,15 +46,17 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
     }
     return out;
   };
-  const setTraceDiagnostics = (doc: CaptureDocument) => {
+  const setTraceDiagnostics = (doc: CaptureDocument, picked = diagnosticFindings(doc.session.findings)) => {
     const trace = traceUri(doc.uri);
-    traceDiagnostics.set(trace, diagnosticsOf(doc, trace, true));
+    traceDiagnostics.set(trace, diagnosticsOf(picked, trace, true));
   };
   const setDiagnostics = (doc: CaptureDocument) => {
     const trace = traceUri(doc.uri);
-    diagnostics.set(doc.uri, diagnosticsOf(doc, trace, false));
+    // the findings are picked once for the capture and its trace
+    const picked = diagnosticFindings(doc.session.findings);
+    diagnostics.set(doc.uri, diagnosticsOf(picked, trace, false));
     // the decoded trace carries the same diagnostics on its lines while it is open
-    if (vscode.workspace.textDocuments.some((t) => t.uri.toString() === trace.toString())) setTraceDiagnostics(doc);
+    if (vscode.workspace.textDocuments.some((t) => t.uri.toString() === trace.toString())) setTraceDiagnostics(doc, picked);
   };
 
   const updateStatus = (doc: CaptureDocument | undefined) => {
@@ -63,8 +64,7 @@ export function activate(context: vscode.ExtensionContext): { provider: CaptureV
     if (doc.state === 'loading') status.text = `$(sync~spin) MPTCP: ${doc.session.index.count.toLocaleString()} packets`;
     else if (doc.state === 'error') status.text = '$(error) MPTCP: capture unreadable';
     else {
-      const n = { error: 0, warning: 0, info: 0 };
-      for (const f of doc.session.findings) n[f.severity]++;
+      const n = doc.session.severityCounts;
       const c = doc.session.connections.length;
       status.text = `$(type-hierarchy) MPTCP: ${c} connection${c === 1 ? '' : 's'}  $(error) ${n.error}  $(warning) ${n.warning}`;
     }
