@@ -282,27 +282,41 @@ export class Tracker {
   private findStream(f: DecodedFrame, time: number): TcpStream | undefined {
     const t = f.tcp!;
     // a SYN may reuse a 4-tuple and start a new stream: only findStreamSlow decides that
-    if (!((t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0)) {
+    const synOnly = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
+    if (!synOnly) {
       // consecutive packets mostly belong to the stream of the one before: try the last two first
       let last = this.lastStream;
       for (let i = 0; i < 2 && last; i++, last = this.prevStream) {
         if (last.a.port === t.srcPort && last.b.port === t.dstPort && last.a.addr === f.src && last.b.addr === f.dst) { this.foundDir = 0; return this.remember(last); }
         if (last.b.port === t.srcPort && last.a.port === t.dstPort && last.b.addr === f.src && last.a.addr === f.dst) { this.foundDir = 1; return this.remember(last); }
       }
-      // then by port pair (a number key), checking the addresses
-      const fwd = this.byPorts.get(t.srcPort * 65536 + t.dstPort);
-      if (fwd) for (let i = 0; i < fwd.length; i++) {
-        const x = fwd[i];
-        if (x.a.addr === f.src && x.b.addr === f.dst) { this.foundDir = 0; return this.remember(x); }
-      }
-      const rev = this.byPorts.get(t.dstPort * 65536 + t.srcPort);
-      if (rev) for (let i = 0; i < rev.length; i++) {
-        const x = rev[i];
-        if (x.a.addr === f.dst && x.b.addr === f.src) { this.foundDir = 1; return this.remember(x); }
-      }
     }
-    const found = this.findStreamSlow(f, time);
+    // then by port pair (a number key), checking the addresses; a SYN goes on to findStreamSlow
+    // with what it found there
+    const s = this.byTuple(f);
+    if (s && !synOnly) return this.remember(s);
+    const found = this.findStreamSlow(f, time, s);
     return found && this.remember(found);
+  }
+
+  /**
+   * The 4-tuple's current stream, either way round, its direction in `foundDir` (byPorts holds one
+   * per 4-tuple; no text key: building and hashing one for every SYN cost a busy capture a few per
+   * cent of its decoding).
+   */
+  private byTuple(f: DecodedFrame): TcpStream | undefined {
+    const t = f.tcp!;
+    const fwd = this.byPorts.get(t.srcPort * 65536 + t.dstPort);
+    if (fwd) for (let i = 0; i < fwd.length; i++) {
+      const x = fwd[i];
+      if (x.a.addr === f.src && x.b.addr === f.dst) { this.foundDir = 0; return x; }
+    }
+    const rev = this.byPorts.get(t.dstPort * 65536 + t.srcPort);
+    if (rev) for (let i = 0; i < rev.length; i++) {
+      const x = rev[i];
+      if (x.a.addr === f.dst && x.b.addr === f.src) { this.foundDir = 1; return x; }
+    }
+    return undefined;
   }
 
   /** the current stream of each 4-tuple, by its first endpoint's port × 65536 + the second's */
@@ -317,15 +331,9 @@ export class Tracker {
   private prevStream: TcpStream | undefined;
   private foundDir: Dir = 0;
 
-  private findStreamSlow(f: DecodedFrame, time: number): TcpStream | undefined {
+  /** A SYN, or a packet of no known stream: `s` is its 4-tuple's current stream, if any. */
+  private findStreamSlow(f: DecodedFrame, time: number, s: TcpStream | undefined): TcpStream | undefined {
     const t = f.tcp!;
-    // the 4-tuple's current stream, either way round (byPorts holds one per 4-tuple; no text key:
-    // building and hashing one for every SYN cost a busy capture a few per cent of its decoding)
-    let s: TcpStream | undefined;
-    const fwd = this.byPorts.get(t.srcPort * 65536 + t.dstPort);
-    if (fwd) for (let i = 0; i < fwd.length && !s; i++) if (fwd[i].a.addr === f.src && fwd[i].b.addr === f.dst) s = fwd[i];
-    const back = s ? undefined : this.byPorts.get(t.dstPort * 65536 + t.srcPort);
-    if (back) for (let i = 0; i < back.length && !s; i++) if (back[i].a.addr === f.dst && back[i].b.addr === f.src) s = back[i];
     const syn = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
     // A new SYN with another sequence number on a used 4-tuple starts a new stream (port reuse).
     if (s && syn && s.synSeq !== undefined && s.synSeq !== t.seq) s = undefined;
