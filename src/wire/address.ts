@@ -1,8 +1,10 @@
+import { be32 } from './bytes.ts';
+
 const v4Cache = new Map<number, string>();
 
 /** Dotted-quad text of the IPv4 address at `o` (a capture holds few addresses: they are cached). */
 export function ipv4ToString(b: Uint8Array, o: number): string {
-  const key = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  const key = be32(b, o);
   let s = v4Cache.get(key);
   if (s === undefined) {
     s = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
@@ -14,9 +16,8 @@ export function ipv4ToString(b: Uint8Array, o: number): string {
 
 /** slots of the IPv6 text cache: a slot holds one address, its four 32-bit words and its text */
 const V6_SLOTS = 1024;
-const v6Words = new Int32Array(V6_SLOTS * 4);
+const v6Words = new Uint32Array(V6_SLOTS * 4);
 const v6Text: Array<string | undefined> = new Array(V6_SLOTS).fill(undefined);
-const word = (b: Uint8Array, o: number): number => (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 
 /**
  * RFC 5952 text of the IPv6 address at `o` (longest zero run compressed, lower case). A capture holds
@@ -25,7 +26,7 @@ const word = (b: Uint8Array, o: number): number => (b[o] << 24) | (b[o + 1] << 1
  * made the tracker compare addresses character by character).
  */
 export function ipv6ToString(b: Uint8Array, o: number): string {
-  const w0 = word(b, o), w1 = word(b, o + 4), w2 = word(b, o + 8), w3 = word(b, o + 12);
+  const w0 = be32(b, o), w1 = be32(b, o + 4), w2 = be32(b, o + 8), w3 = be32(b, o + 12);
   const slot = Math.imul(w0 ^ Math.imul(w1, 31) ^ Math.imul(w2, 961) ^ Math.imul(w3, 29791), 0x9e3779b1) >>> 22; // top 10 bits
   const i = slot * 4;
   const cached = v6Text[slot];
