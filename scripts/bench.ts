@@ -21,20 +21,30 @@ const CAPTURE = path.resolve(opt('capture', path.join(BENCH_DIR, 'multi-large.pc
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const MPTCP_CAPTURE = path.join(ROOT, '..', 'shared', 'tools', 'mptcp-capture');
 
-/** Makes a real capture of the multi scenario with `bytes` per client, unless it exists. */
-function ensureCapture(file: string, bytes: number, required: boolean, scenario = 'multi'): boolean {
+/**
+ * Makes a real capture of `scenario` with `bytes` per client, unless it exists: one TCP segment a
+ * packet, cut at `snaplen` bytes (null: whole packets). Returns whether the capture is there.
+ */
+function ensureCapture(file: string, bytes: number, required: boolean, scenario = 'multi', snaplen: number | null = 128): boolean {
   if (fs.existsSync(file)) return true;
-  const cmd = `${MPTCP_CAPTURE} ${scenario} ${file} --bytes ${bytes} --pace 0 --snaplen 128 --no-offload`;
+  const args = [scenario, file, '--bytes', String(bytes), '--pace', '0', ...(snaplen === null ? [] : ['--snaplen', String(snaplen)]), '--no-offload'];
+  const cmd = `${MPTCP_CAPTURE} ${args.join(' ')}`;
   if (process.getuid?.() !== 0 || !fs.existsSync(MPTCP_CAPTURE)) {
-    if (!required) return false;
+    if (!required) {
+      console.log(`  no capture at ${file} (as root: ${cmd}): skipped`);
+      return false;
+    }
     console.error(`bench: no capture at ${file}. Make one (as root, with the kernel's MPTCP):\n  ${cmd}\nor pass --capture FILE.`);
     process.exit(2);
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   console.log(`making the capture: ${cmd}`);
-  execFileSync(MPTCP_CAPTURE, [scenario, file, '--bytes', String(bytes), '--pace', '0', '--snaplen', '128', '--no-offload'], { stdio: 'inherit' });
+  execFileSync(MPTCP_CAPTURE, args, { stdio: 'inherit' });
   return true;
 }
+
+/** `dist/bench-decode.js` over a file: decoding alone, several times. */
+const decodeOnly = (what: string, file: string) => runMany(what, [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), file]);
 
 interface Sample { seconds: number; peakMiB: number; inProcessMs?: number }
 
@@ -147,7 +157,7 @@ const stdin = runMany('mptcp-lens check - (stdin, pcap-parser)', [process.execPa
 row('`mptcp-lens check -` (standard input, pcap-parser)', packets, stdin);
 for (const n of [100_000, 1_000_000, 5_000_000]) {
   const f = packetsFile(n > packets && haveBig ? BIG : CAPTURE, n);
-  const s = runMany(`decode only, ${n.toLocaleString()} packets`, [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), f]);
+  const s = decodeOnly(`decode only, ${n.toLocaleString()} packets`, f);
   row(`decoding only (reader, dissector, tracker)${n > packets && !haveBig ? ', the capture repeated' : ''}`, n, s);
 }
 // the same 1 M packets as pcapng, the format dumpcap and Wireshark write (editcap comes with tshark)
@@ -155,29 +165,18 @@ const oneM = packetsFile(CAPTURE, 1_000_000);
 const ng = oneM.replace(/\.pcap$/, '.pcapng');
 if (!fs.existsSync(ng) && spawnSync('editcap', ['-F', 'pcapng', oneM, ng]).status !== 0) fs.rmSync(ng, { force: true });
 if (fs.existsSync(ng)) {
-  const s = runMany('decode only, 1,000,000 packets, pcapng', [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), ng]);
+  const s = decodeOnly('decode only, 1,000,000 packets, pcapng', ng);
   row('decoding only, the same as pcapng (editcap -F pcapng)', 1_000_000, s);
 } else console.log('  editcap is not installed: no pcapng row (apt-get install tshark)');
 // an IPv6 capture of about a million packets (the kernel's ipv6 scenario: both paths over IPv6)
 const V6 = path.join(BENCH_DIR, 'ipv6-1m.pcap');
 if (opt('capture', '') === '' && ensureCapture(V6, 1_200_000_000, false, 'ipv6')) {
-  const s = runMany('decode only, IPv6', [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), V6]);
-  row('decoding only, an IPv6 capture', packetCount(V6), s);
-} else console.log(`  no IPv6 capture (${V6}; as root: ${MPTCP_CAPTURE} ipv6 ${V6} --bytes 1200000000 --pace 0 --snaplen 128 --no-offload): skipped`);
-// DSS checksums negotiated and the whole payload captured: every mapping's checksum is verified
+  row('decoding only, an IPv6 capture', packetCount(V6), decodeOnly('decode only, IPv6', V6));
+}
+// DSS checksums negotiated and whole packets captured: every mapping's checksum is verified
 const CK = path.join(BENCH_DIR, 'checksum-full.pcap');
-if (opt('capture', '') === '' && ensureCaptureFull(CK)) {
-  const s = runMany('decode only, checksums verified', [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), CK]);
-  row(`decoding only, DSS checksums verified over whole payloads (${(fs.statSync(CK).size / 1e6).toFixed(0)} MB)`, packetCount(CK), s);
-} else console.log(`  no checksum capture (${CK}; as root: ${MPTCP_CAPTURE} checksum ${CK} --bytes 400000000 --pace 0 --no-offload): skipped`);
-
-/** The checksum scenario with whole payloads (no snaplen), made when root. */
-function ensureCaptureFull(file: string): boolean {
-  if (fs.existsSync(file)) return true;
-  if (process.getuid?.() !== 0 || !fs.existsSync(MPTCP_CAPTURE)) return false;
-  console.log(`making the capture: ${MPTCP_CAPTURE} checksum ${file} --bytes 400000000 --pace 0 --no-offload`);
-  execFileSync(MPTCP_CAPTURE, ['checksum', file, '--bytes', '400000000', '--pace', '0', '--no-offload'], { stdio: 'inherit' });
-  return true;
+if (opt('capture', '') === '' && ensureCapture(CK, 400_000_000, false, 'checksum', null)) {
+  row(`decoding only, DSS checksums verified over whole payloads (${(fs.statSync(CK).size / 1e6).toFixed(0)} MB)`, packetCount(CK), decodeOnly('decode only, checksums verified', CK));
 }
 // the extension host's side of opening the capture (no VS Code): the analysis child process hands
 // the index over through a file; first rows, analysis done, host peak memory
