@@ -293,7 +293,7 @@ export class Tracker {
     }
     // then by port pair (a number key), checking the addresses; a SYN goes on to findStreamSlow
     // with what it found there
-    const s = this.byTuple(f);
+    const s = this.streamOfTuple(f);
     if (s && !synOnly) return this.remember(s);
     const found = this.findStreamSlow(f, time, s);
     return found && this.remember(found);
@@ -304,7 +304,7 @@ export class Tracker {
    * per 4-tuple; no text key: building and hashing one for every SYN cost a busy capture a few per
    * cent of its decoding).
    */
-  private byTuple(f: DecodedFrame): TcpStream | undefined {
+  private streamOfTuple(f: DecodedFrame): TcpStream | undefined {
     const t = f.tcp!;
     const fwd = this.byPorts.get(t.srcPort * 65536 + t.dstPort);
     if (fwd) for (let i = 0; i < fwd.length; i++) {
