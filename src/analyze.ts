@@ -11,7 +11,8 @@ import { Checker, type CheckerConfig } from './check/checker.ts';
 import type { Finding } from './check/types.ts';
 import type { CaptureRecord } from './capture/types.ts';
 import type { PacketFacts } from './mptcp/model.ts';
-import { Tracker, type TrackerLimits } from './mptcp/tracker.ts';
+import { getHeapStatistics } from 'node:v8';
+import { DEFAULT_LIMITS, Tracker, type TrackerLimits } from './mptcp/tracker.ts';
 import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
 
 export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Buffer) => void;
@@ -43,6 +44,33 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
   };
 }
 
+/**
+ * The tracker's limits for this process: DEFAULT_LIMITS, and a heap budget of HEAP_SHARE of the
+ * heap's limit, so that a capture of more connections than memory holds ends with a
+ * tracking-limit finding instead of V8 aborting with a native stack trace.
+ */
+export function processLimits(base: TrackerLimits = DEFAULT_LIMITS): TrackerLimits {
+  if (base.heap) return base;
+  const limit = getHeapStatistics().heap_size_limit;
+  // the heap's limit holds the young generation's reserve, which long-lived state never fills
+  const old = limit - YOUNG_RESERVE >= 16 * 2 ** 20 ? limit - YOUNG_RESERVE : limit / 2;
+  return { ...base, heap: { limit: old, stopAt: old * HEAP_SHARE, haltAt: old * HEAP_HALT, used: () => getHeapStatistics().used_heap_size } };
+}
+
+/**
+ * The share of the heap the tracker's streams may fill before it tracks no new one: what remains
+ * is for the findings, the output and the garbage a collection has not yet freed.
+ */
+export const HEAP_SHARE = 0.6;
+/**
+ * What V8 (Node 20, 64-bit) adds to --max-old-space-size for the young generation (three 16 MiB
+ * semi-spaces): heap_size_limit is 80 MiB with --max-old-space-size=32, 248 with 200, 4,144 by
+ * default here (4,096 + 48).
+ */
+const YOUNG_RESERVE = 48 * 2 ** 20;
+/** the share at which no packet at all is tracked any more (the tracked streams grow too) */
+export const HEAP_HALT = 0.75;
+
 export type CaptureInput = { file: string } | { stream: Readable; name: string } | { bytes: Uint8Array; name: string };
 
 /** One pass over any input with the given tracker: the readers' part shared by every entry point. */
@@ -65,17 +93,17 @@ async function run(input: CaptureInput, tracker: Tracker, opts: AnalyzeOptions):
 
 /** Analyses a capture file (pcap, pcapng, either gzip-compressed). */
 export function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  return run({ file }, new Tracker(opts.limits), opts);
+  return run({ file }, new Tracker(processLimits(opts.limits)), opts);
 }
 
 /** Analyses a classic pcap stream (standard input). */
 export function analyzeStream(stream: Readable, name: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  return run({ stream, name }, new Tracker(opts.limits), opts);
+  return run({ stream, name }, new Tracker(processLimits(opts.limits)), opts);
 }
 
 /** Analyses bytes already in memory (a virtual file system, a test). */
 export function analyzeBytes(name: string, bytes: Uint8Array, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  return run({ bytes, name }, new Tracker(opts.limits), opts);
+  return run({ bytes, name }, new Tracker(processLimits(opts.limits)), opts);
 }
 
 export interface CheckedCapture extends Analysis {
@@ -85,7 +113,7 @@ export interface CheckedCapture extends Analysis {
 
 /** Analyses a capture and runs the checker over it in the same pass. */
 export async function checkCapture(input: CaptureInput, config: CheckerConfig = {}, opts: AnalyzeOptions = {}): Promise<CheckedCapture> {
-  const tracker = new Tracker(opts.limits);
+  const tracker = new Tracker(processLimits(opts.limits));
   const checker = new Checker(tracker, config);
   const a = await run(input, tracker, {
     ...opts,

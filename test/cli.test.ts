@@ -263,3 +263,32 @@ test('check --format sarif with 1,201 findings: a report larger than the output 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('more TCP streams than the heap holds: a tracking-limit finding, never V8 running out of memory', async () => {
+  // 150,000 MP_CAPABLE SYNs, each its own stream; Node given a 32 MiB old space. Without the heap
+  // budget, V8 aborted with "JavaScript heap out of memory" and a native stack trace (signal 6).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-heap-'));
+  const file = path.join(dir, 'syns.pcap');
+  fs.writeFileSync(file, await repeatFrame(fixture('kernel', 'basic.pcap'), 1, 150_000));
+  const r = spawnSync(process.execPath, ['--max-old-space-size=32', CLI, 'check', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  fs.rmSync(dir, { recursive: true });
+  assert.equal(r.signal, null, r.stderr.slice(0, 300));
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0, 'an info finding only');
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  const m = /^.*:frame (\d+): info tracking-limit: memory ran short after ([\d,]+) TCP streams \(JavaScript heap (\d+) of its 32 MiB\): (at least )?([\d,]+) more \(([\d,]+) packets, the first at this frame\) were decoded but not tracked or checked(; from frame ([\d,]+) on \(heap (\d+) MiB\) no stream was tracked: ([\d,]+) TCP packets were decoded only)?; node's --max-old-space-size raises the limit \(RFC 8684 §3 /.exec(lines[0]);
+  assert.ok(m, lines[0]);
+  const num = (s: string) => Number(s.replace(/,/g, ''));
+  const tracked = num(m[2]);
+  // tracking stopped at a reading of the heap (every 256 new streams) past 60 % of 32 MiB
+  assert.equal(tracked % 256, 0);
+  assert.ok(tracked >= 2_560 && tracked < 150_000, `${tracked} streams tracked`);
+  assert.equal(num(m[1]), tracked + 1, 'the first stream not tracked');
+  assert.ok(num(m[3]) >= 19, 'the heap was past 60 % of its limit');
+  // every packet is a stream of its own: those not tracked before the halt, and those after it
+  const untracked = num(m[6]);
+  const decodedOnly = m[7] ? num(m[10]) : 0;
+  assert.equal(tracked + untracked + decodedOnly, 150_000);
+  assert.equal(lines[1], `${file}: 150000 packets, 0 MPTCP connections: 0 errors, 0 warnings, 1 info`);
+});

@@ -72,6 +72,57 @@ test('pathological traffic: linear, bounded, and the stream limit reported', asy
   assert.match(lim.message, /more than 1,000 TCP streams: 4,000 more \(4,000 packets, the first at this frame\) were decoded but not tracked or checked/);
 });
 
+test('the heap budget: past stopAt no new stream is tracked, past haltAt no packet, and the finding says where', async () => {
+  const { repeatFrame } = await import('./helpers.ts');
+  // 20,000 MP_CAPABLE SYNs, each a stream of its own; a heap that "grows" 1 KiB per packet
+  const bytes = await repeatFrame(fixture('kernel', 'basic.pcap'), 1, 20_000);
+  let seen = 0;
+  const heap = { limit: 64 * 2 ** 20, stopAt: 1_000 * 1024, haltAt: 10_000 * 1024, used: () => seen * 1024 };
+  const r = await checkCapture({ bytes, name: 'syns' }, {}, { limits: { maxStreams: 200_000, heap }, onPacket: () => { seen++; } });
+  assert.equal(r.scan.packets, 20_000);
+  // read every 256 new streams: 1,024 streams × 1 KiB is the first reading past 1,000 KiB
+  assert.equal(r.tracker.streams.length, 1_024);
+  const u = r.tracker.untracked!;
+  assert.deepEqual({ ...u }, {
+    limit: 1_024, firstFrame: 1_025, packets: 16_383 - 1_024, streams: 10_000, streamsAtLeast: true,
+    heap: { used: 1_024 * 1024, limit: 64 * 2 ** 20 },
+    // read every 8,192 packets: at frame 16,384, 16,383 packets × 1 KiB is past 10,000 KiB
+    halted: { frame: 16_384, packets: 20_000 - 16_383, used: 16_383 * 1024 },
+  });
+  const lim = r.findings.filter((f) => f.rule === 'tracking-limit');
+  assert.equal(lim.length, 1);
+  assert.equal(lim[0].frame, 1_025);
+  assert.deepEqual(lim[0].relatedFrames, [16_384]);
+  assert.equal(lim[0].message, "memory ran short after 1,024 TCP streams (JavaScript heap 1 of its 64 MiB): at least 10,000 more (15,359 packets, the first at this frame) were decoded but not tracked or checked; from frame 16,384 on (heap 16 MiB) no stream was tracked: 3,617 TCP packets were decoded only; node's --max-old-space-size raises the limit");
+  // without a budget of its own, a pass reads the process's heap (its limit less the young generation's reserve)
+  const { processLimits } = await import('../src/analyze.ts');
+  const own = processLimits().heap!;
+  assert.ok(own.limit > 0 && own.stopAt < own.haltAt && own.haltAt < own.limit && own.used() > 0);
+});
+
+test('at the stream limit, a 4-tuple reused by a new connection is not tracked, and its old stream takes none of its packets', async () => {
+  const { frameOffsets } = await import('./helpers.ts');
+  const src = fs.readFileSync(fixture('kernel', 'basic.pcap'));
+  // basic.pcap again, every SYN with another sequence number: the same 4-tuples, new streams
+  const again = Buffer.from(src);
+  let syns = 0;
+  for (const { offset, frame } of (await frameOffsets(again)).values()) {
+    const t = frame.tcp!;
+    if ((t.flags & 0x12) === 0x02) { again.writeUInt32BE((t.seq + 1000) >>> 0, offset + t.offset + 4); syns++; }
+  }
+  const alone = await checkCapture({ bytes: src, name: 'basic' });
+  const n = alone.tracker.streams.length;
+  assert.equal(syns, n);
+  const r = await checkCapture({ bytes: Buffer.concat([src, again.subarray(24)]), name: 'twice' }, {}, { limits: { maxStreams: n } });
+  assert.equal(r.scan.packets, 2 * alone.scan.packets);
+  assert.equal(r.tracker.streams.length, n);
+  assert.deepEqual(r.tracker.streams.map((s) => [...s.packets]), alone.tracker.streams.map((s) => [...s.packets]), 'the old streams took none of the new packets');
+  assert.deepEqual(r.findings.filter((f) => f.rule !== 'tracking-limit'), alone.findings);
+  const lim = r.findings.find((f) => f.rule === 'tracking-limit')!;
+  assert.equal(lim.frame, alone.scan.packets + 1);
+  assert.equal(lim.message, `the capture holds more than ${n} TCP streams: ${n} more (${alone.scan.packets} packets, the first at this frame) were decoded but not tracked or checked`);
+});
+
 test('IP fragments after the first are skipped and counted', async () => {
   const { rewriteFrame } = await import('./helpers.ts');
   const { summaryJson, summaryText } = await import('../src/format/summary.ts');

@@ -93,16 +93,45 @@ export interface TrackerLimits {
    * Every stream and connection keeps a few kilobytes of state, so this bounds memory.
    */
   maxStreams: number;
+  /**
+   * The JavaScript heap: no new stream is tracked once `used()` exceeds `stopAt` bytes (read every
+   * HEAP_PROBE_EVERY new streams), so that a busy capture ends with a tracking-limit finding
+   * rather than in V8 running out of memory, whatever the heap limit of the Node running it.
+   */
+  heap?: HeapBudget;
+}
+
+export interface HeapBudget {
+  /** bytes in use at which tracking of new streams stops */
+  stopAt: number;
+  /** bytes in use at which tracking stops altogether (read every HEAP_PROBE_PACKETS packets) */
+  haltAt: number;
+  /** the heap's limit (bytes), for the report */
+  limit: number;
+  /** bytes in use now */
+  used(): number;
 }
 
 export const DEFAULT_LIMITS: TrackerLimits = { maxStreams: 200_000 };
 
+/** new streams between two readings of the heap in use */
+export const HEAP_PROBE_EVERY = 256;
+/** packets between two readings of the heap in use, for HeapBudget.haltAt */
+export const HEAP_PROBE_PACKETS = 8192;
+
 /** What a limit left out. */
 export interface LimitReport {
+  /** the streams tracked (the limit reached) */
   limit: number;
   firstFrame: number;
   packets: number;
   streams: number;
+  /** the stream count was not the limit, the heap was: bytes in use and its limit when tracking stopped */
+  heap?: { used: number; limit: number };
+  /** untracked streams beyond those counted (the count of distinct 4-tuples has a bound of its own) */
+  streamsAtLeast?: boolean;
+  /** the heap's use grew on to HeapBudget.haltAt: from this frame on, no packet was tracked */
+  halted?: { frame: number; packets: number; used: number };
 }
 
 export class Tracker {
@@ -117,8 +146,46 @@ export class Tracker {
   /** set once the stream limit is reached */
   untracked: LimitReport | undefined;
   private untrackedKeys = new Set<string>();
+  /** maxStreams, lowered to the streams tracked when the heap budget ran out */
+  private streamLimit: number;
 
-  constructor(readonly limits: TrackerLimits = DEFAULT_LIMITS) {}
+  constructor(readonly limits: TrackerLimits = DEFAULT_LIMITS) {
+    this.streamLimit = limits.maxStreams;
+  }
+
+  /** set once the heap's use reached HeapBudget.haltAt: no packet is tracked any more */
+  private halted: { frame: number; packets: number; used: number } | undefined;
+
+  /**
+   * The last resort of the heap budget: the streams already tracked grow too (their mappings, data
+   * ranges, the checker's state), so when the heap's use reaches haltAt, tracking stops for every
+   * packet, and the rest of the capture is decoded only.
+   */
+  private probeHalt(frame: number): void {
+    const h = this.limits.heap!;
+    if (this.halted !== undefined) return;
+    const used = h.used();
+    if (used <= h.haltAt) return;
+    this.halted = { frame, packets: 0, used };
+    this.streamLimit = Math.min(this.streamLimit, this.streams.length);
+    const u = (this.untracked ??= { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0, heap: { used, limit: h.limit } });
+    u.heap ??= { used, limit: h.limit };
+    u.halted = this.halted;
+  }
+
+  /**
+   * Whether the heap budget is spent (read every HEAP_PROBE_EVERY new streams); once it is, no new
+   * stream is tracked for the rest of the capture, and the report says so.
+   */
+  private heapFull(frame: number): boolean {
+    const h = this.limits.heap;
+    if (!h || this.streams.length % HEAP_PROBE_EVERY !== 0) return false;
+    const used = h.used();
+    if (used <= h.stopAt) return false;
+    this.streamLimit = this.streams.length;
+    this.untracked = { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0, heap: { used, limit: h.limit } };
+    return true;
+  }
 
   /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
   process(f: DecodedFrame, data: Buffer): PacketFacts {
@@ -128,6 +195,8 @@ export class Tracker {
     const t = f.tcp;
     if (!t || t.headerLength < 20) return facts;
     this.tcpPackets++;
+    if ((this.tcpPackets & (HEAP_PROBE_PACKETS - 1)) === 0 && this.limits.heap) this.probeHalt(f.frame);
+    if (this.halted !== undefined) { this.halted.packets++; return facts; }
     const time = f.tsSec + f.tsNsec / 1e9;
     const s = this.findStream(f, time);
     if (!s) return facts; // beyond the stream limit: decoded, not tracked
@@ -336,14 +405,21 @@ export class Tracker {
     const t = f.tcp!;
     const syn = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
     // A new SYN with another sequence number on a used 4-tuple starts a new stream (port reuse).
-    if (s && syn && s.synSeq !== undefined && s.synSeq !== t.seq) s = undefined;
-    if (!s && this.streams.length >= this.limits.maxStreams) {
-      const u = (this.untracked ??= { limit: this.limits.maxStreams, firstFrame: f.frame, packets: 0, streams: 0 });
+    let reused: TcpStream | undefined;
+    if (s && syn && s.synSeq !== undefined && s.synSeq !== t.seq) { reused = s; s = undefined; }
+    if (!s && (this.streams.length >= this.streamLimit || this.heapFull(f.frame))) {
+      // the new stream of a reused 4-tuple is not tracked: the old one must not take its packets
+      if (reused) this.forget(reused);
+      const u = (this.untracked ??= { limit: this.streams.length, firstFrame: f.frame, packets: 0, streams: 0 });
       u.packets++;
       const k1 = `${f.src}|${t.srcPort}`;
       const k2 = `${f.dst}|${t.dstPort}`;
       const key = k1 < k2 ? `${k1}|${k2}` : `${k2}|${k1}`;
-      if (this.untrackedKeys.size < 1_000_000 && !this.untrackedKeys.has(key)) { this.untrackedKeys.add(key); u.streams++; }
+      // the distinct 4-tuples are counted up to a bound: fewer when the heap is what is short
+      const most = u.heap ? 10_000 : 1_000_000;
+      if (!this.untrackedKeys.has(key)) {
+        if (this.untrackedKeys.size < most) { this.untrackedKeys.add(key); u.streams++; } else u.streamsAtLeast = true;
+      }
       return undefined;
     }
     if (!s) {
@@ -376,6 +452,16 @@ export class Tracker {
     }
     this.foundDir = s.a.addr === f.src && s.a.port === t.srcPort ? 0 : 1;
     return s;
+  }
+
+  /** Takes a stream out of the 4-tuple lookup (its 4-tuple now belongs to an untracked stream). */
+  private forget(s: TcpStream): void {
+    const list = this.byPorts.get(s.a.port * 65536 + s.b.port);
+    const i = list ? list.indexOf(s) : -1;
+    if (i >= 0) list!.splice(i, 1);
+    if (this.lastStream === s) this.lastStream = this.prevStream;
+    if (this.prevStream === s || this.lastStream === s) this.prevStream = undefined;
+    if (this.lastStream === s) this.lastStream = undefined;
   }
 
   private newConnection(f: DecodedFrame, time: number, createdBy: MptcpConnection['createdBy']): MptcpConnection {

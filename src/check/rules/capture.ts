@@ -69,7 +69,7 @@ export const captureTruncated: Rule = {
 export const trackingLimit: Rule = {
   meta: {
     id: 'tracking-limit',
-    description: 'More TCP streams than the tracker keeps: the rest were decoded but not tracked or checked (says how many).',
+    description: 'More TCP streams than the tracker keeps, or than memory holds: the rest were decoded but not tracked or checked (says how many).',
     severity: 'info',
     topic: 'option',
   },
@@ -77,8 +77,20 @@ export const trackingLimit: Rule = {
     end() {
       const u = ctx.tracker.untracked;
       if (!u) return;
-      ctx.report({ frame: u.firstFrame,
-        message: `the capture holds more than ${u.limit.toLocaleString('en-US')} TCP streams: ${u.streams.toLocaleString('en-US')} more (${u.packets.toLocaleString('en-US')} packets, the first at this frame) were decoded but not tracked or checked` });
+      const n = (x: number) => x.toLocaleString('en-US');
+      const mib = (b: number) => n(Math.round(b / 2 ** 20));
+      const parts: string[] = [];
+      if (u.packets > 0) {
+        parts.push(`${u.streamsAtLeast ? 'at least ' : ''}${n(u.streams)} more (${n(u.packets)} packets, the first at this frame) were decoded but not tracked or checked`);
+      }
+      if (u.halted) {
+        parts.push(`from frame ${n(u.halted.frame)} on (heap ${mib(u.halted.used)} MiB) no stream was tracked: ${n(u.halted.packets)} TCP packets were decoded only`);
+      }
+      if (u.heap) parts.push("node's --max-old-space-size raises the limit");
+      const head = u.heap
+        ? `memory ran short after ${n(u.limit)} TCP streams (JavaScript heap ${mib(u.heap.used)} of its ${mib(u.heap.limit)} MiB)`
+        : `the capture holds more than ${n(u.limit)} TCP streams`;
+      ctx.report({ frame: u.firstFrame, relatedFrames: u.halted ? [u.halted.frame] : undefined, message: `${head}: ${parts.join('; ')}` });
     },
   }),
 };
