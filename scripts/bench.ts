@@ -167,6 +167,9 @@ if (!fs.existsSync(ng) && spawnSync('editcap', ['-F', 'pcapng', oneM, ng]).statu
 if (fs.existsSync(ng)) {
   const s = decodeOnly('decode only, 1,000,000 packets, pcapng', ng);
   row('decoding only, the same as pcapng (editcap -F pcapng)', 1_000_000, s);
+  // pcapng on standard input: our reader over the descriptor, forward only (pcap-parser reads no pcapng)
+  const ngStdin = runMany('mptcp-lens check - (stdin, pcapng)', [process.execPath, CLI, 'check', '--format', 'json', '-'], ng);
+  row('`mptcp-lens check -` (standard input, the 1 M packets as pcapng)', 1_000_000, ngStdin);
 } else console.log('  editcap is not installed: no pcapng row (apt-get install tshark)');
 // an IPv6 capture of about a million packets (the kernel's ipv6 scenario: both paths over IPv6)
 const V6 = path.join(BENCH_DIR, 'ipv6-1m.pcap');

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { openCapture } from './capture/open.ts';
 import { scanCapture, type ScanOptions, type ScanResult } from './capture/reader.ts';
-import { scanPcapStream } from './capture/stdin.ts';
+import { scanDescriptor, scanPcapStream } from './capture/stdin.ts';
 import { BufferSource } from './capture/source.ts';
 import { Checker, type CheckerConfig } from './check/checker.ts';
 import type { Finding } from './check/types.ts';
@@ -17,7 +17,7 @@ import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
 
 export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Buffer) => void;
 
-export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit' | 'onProblem'> {
+export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit' | 'onProblem' | 'beforeRead'> {
   /** tracker limits (default DEFAULT_LIMITS) */
   limits?: TrackerLimits;
   /** called for each packet in capture order; `data` is valid only during the call */
@@ -71,7 +71,7 @@ const YOUNG_RESERVE = 48 * 2 ** 20;
 /** the share at which no packet at all is tracked any more (the tracked streams grow too) */
 export const HEAP_HALT = 0.75;
 
-export type CaptureInput = { file: string } | { stream: Readable; name: string } | { bytes: Uint8Array; name: string };
+export type CaptureInput = { file: string } | { stream: Readable; name: string } | { fd: number; name: string } | { bytes: Uint8Array; name: string };
 
 /** One pass over any input with the given tracker: the readers' part shared by every entry point. */
 async function run(input: CaptureInput, tracker: Tracker, opts: AnalyzeOptions): Promise<Analysis> {
@@ -87,6 +87,7 @@ async function run(input: CaptureInput, tracker: Tracker, opts: AnalyzeOptions):
       opened.close();
     }
   }
+  if ('fd' in input) return { file: input.name, scan: await scanDescriptor(input.fd, input.name, sink, opts), tracker };
   if ('stream' in input) return { file: input.name, scan: await scanPcapStream(input.stream, input.name, sink, opts), tracker };
   return { file: input.name, scan: scanCapture(new BufferSource(input.name, input.bytes), sink, opts), tracker };
 }
@@ -99,6 +100,11 @@ export function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<An
 /** Analyses a classic pcap stream (standard input). */
 export function analyzeStream(stream: Readable, name: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
   return run({ stream, name }, new Tracker(processLimits(opts.limits)), opts);
+}
+
+/** Analyses a capture read from a file descriptor as it arrives (standard input: pcap or pcapng). */
+export function analyzeDescriptor(fd: number, name: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
+  return run({ fd, name }, new Tracker(processLimits(opts.limits)), opts);
 }
 
 /** Analyses bytes already in memory (a virtual file system, a test). */

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { analyzeFile, analyzeStream, checkCapture, type Analysis, type AnalyzeOptions, type CheckedCapture } from './analyze.ts';
+import { analyzeDescriptor, analyzeFile, checkCapture, type Analysis, type AnalyzeOptions, type CheckedCapture } from './analyze.ts';
 import { findRule, type CheckerConfig, type RuleSetting } from './check/checker.ts';
 import { RULES } from './check/rules/index.ts';
 import { severityRank, type Finding, type Severity } from './check/types.ts';
@@ -30,7 +30,8 @@ commands:
                        tshark -T fields -E occurrence=a -E aggregator=, compatible output
   rules                the rule catalogue   [--markdown] [--json]
 
-FILE may be - for a classic pcap on standard input (tcpdump -w - | mptcp-lens check -).
+FILE may be - for standard input, pcap or pcapng, read as it arrives
+(tcpdump -w - | mptcp-lens decode -, dumpcap -w - | mptcp-lens check -).
 Exit status: 0 success, 1 error findings (check), 2 unreadable input or bad usage.`;
 
 class UsageError extends Error {}
@@ -121,7 +122,8 @@ function progress(file: string): AnalyzeOptions['onProgress'] {
 }
 
 async function analyze(file: string, opts: AnalyzeOptions): Promise<Analysis> {
-  if (file === '-') return analyzeStream(process.stdin, 'standard input', opts);
+  // standard input may be a live capture: what was written goes out before waiting for more
+  if (file === '-') return analyzeDescriptor(0, 'standard input', { ...opts, beforeRead: () => out.flush() });
   return analyzeFile(file, { ...opts, onProgress: progress(file) });
 }
 
@@ -236,7 +238,7 @@ async function cmdCheck(args: string[]): Promise<number> {
     let offsets = new Float64Array(1024);
     let n = 0;
     try {
-      const capture = await checkCapture(file === '-' ? { stream: process.stdin, name: 'standard input' } : { file }, config, {
+      const capture = await checkCapture(file === '-' ? { fd: 0, name: 'standard input' } : { file }, config, {
         onProgress: file === '-' ? undefined : progress(file),
         // SARIF gives each finding's byte offset in the capture: only it needs every frame's
         onPacket: format !== 'sarif' ? undefined : (f) => {

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import Ajv from 'ajv-draft-04';
 import { ruleCatalogueMarkdown } from '../src/format/report.ts';
@@ -78,15 +79,61 @@ test('a damaged capture: what was readable is reported, and where it stopped', (
   fs.rmSync(dir, { recursive: true });
 });
 
-test('check - reads a classic pcap from standard input (pcap-parser)', () => {
+test('check - reads pcap (pcap-parser) and pcapng (our reader, forward only) from standard input', () => {
   const r = run(['check', '-'], fs.readFileSync(SAMPLE));
   assert.equal(r.code, 1);
   assert.match(r.out, /^standard input:frame 3: error capable-key-mismatch/);
   assert.equal(r.err, '', 'nothing on stderr (pcap-parser calls the deprecated Buffer(): no warning for the user)');
-  const ng = run(['check', '-'], fs.readFileSync(fixture('kernel', 'basic.pcapng')));
-  assert.equal(ng.code, 2);
-  assert.match(ng.err, /pcapng on standard input is not supported/);
+  // pcapng (dumpcap's, tshark's and Wireshark's default) used to be refused
+  const ngFile = fixture('kernel', 'basic.pcapng');
+  const ng = run(['check', '--format', 'json', '-'], fs.readFileSync(ngFile));
+  assert.equal(ng.code, 0, ng.err);
+  assert.equal(ng.err, '');
+  assert.equal(ng.out, run(['check', '--format', 'json', ngFile]).out.replaceAll(JSON.stringify(ngFile), '"standard input"'));
+  assert.equal(JSON.parse(ng.out).captures[0].packets, 72);
+  assert.equal(run(['summary', '--json', '-'], fs.readFileSync(ngFile)).out, run(['summary', '--json', ngFile]).out.replaceAll(JSON.stringify(ngFile), '"standard input"'));
+  // cut inside its last block: what came is reported, and where the input ended
+  const bytes = fs.readFileSync(ngFile);
+  // (the file ends with two interface statistics blocks of 108 bytes, after frame 72's block)
+  const cut = run(['decode', '-'], bytes.subarray(0, bytes.length - 2 * 108 - 10));
+  assert.equal(cut.code, 0);
+  assert.equal(cut.out.trim().split('\n').length, 71);
+  assert.match(cut.err, /^mptcp-lens: standard input: input ends inside a block \(\d+ of \d+ bytes\) \(at byte offset \d+, frame 72\); packets before it were read\n$/);
+  // gzip and empty input: one line each
+  const gz = run(['check', '-'], zlib.gzipSync(fs.readFileSync(fixture('kernel', 'basic.pcap'))));
+  assert.equal(gz.code, 2);
+  assert.equal(gz.err, 'mptcp-lens: standard input: gzip-compressed input is not read from standard input; decompress it into the pipe (zcat FILE | mptcp-lens …) or give the file (at byte offset 0)\n');
+  const empty = run(['check', '-'], Buffer.alloc(0));
+  assert.equal(empty.code, 2);
+  assert.equal(empty.err.split('\n').length, 2, empty.err);
 });
+
+for (const kind of ['pcapng', 'pcap'] as const) {
+  test(`decode - of a live ${kind} capture: each packet's line comes out before the next packets are written`, async () => {
+    const file = fixture('kernel', kind === 'pcap' ? 'basic.pcap' : 'basic.pcapng');
+    const bytes = fs.readFileSync(file);
+    const { analyzeBytes } = await import('../src/analyze.ts');
+    // where frame 11's record starts: frames 1-10 go first, the rest once their lines are out
+    const offs: number[] = [];
+    await analyzeBytes(kind, bytes, { onPacket: (f) => offs.push(f.dataOffset) });
+    const split = offs[10] - (kind === 'pcap' ? 16 : 28);
+    const child = spawn(process.execPath, [CLI, 'decode', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.stdin.write(bytes.subarray(0, split));
+    const deadline = Date.now() + 20_000;
+    while (out.split('\n').length - 1 < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const early = out.split('\n').length - 1;
+    child.stdin.end(bytes.subarray(split));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(early, 10, `lines out while the writer waited: ${early} (${err})`);
+    assert.equal(code, 0);
+    assert.equal(err, '');
+    assert.equal(out, run(['decode', '--no-findings', file]).out);
+  });
+}
 
 test('check --format json: captures, connections and findings', () => {
   const r = run(['check', SAMPLE, fixture('kernel', 'reject.pcap'), '--format', 'json']);

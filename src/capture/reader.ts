@@ -23,6 +23,11 @@ export interface ScanOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** stop after this many records */
   limit?: number;
+  /**
+   * A forward-only input (standard input) is about to read more, which may wait for the writer
+   * (a live capture): the CLI writes out what it has gathered, so that lines appear as packets do.
+   */
+  beforeRead?: () => void;
 }
 
 export interface ScanResult extends CaptureInfo {
@@ -139,6 +144,7 @@ interface PcapngIface {
 function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: ScanOptions): ScanResult {
   const name = src.name;
   const size = src.size;
+  const ends = size === Infinity ? 'input ends' : 'file ends';
   const res: ScanResult = {
     format: 'pcapng', bigEndian: false, gzip: false, linkTypes: [], snaplen: 0,
     packets: 0, problems: [], stoppedEarly: false,
@@ -156,9 +162,11 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
   const u16 = (o: number) => { const b = win.buf; return le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1]; };
 
   while (pos < size && res.packets < limit) {
-    if (win.ensure(pos, 12) < 12) {
+    const head = win.ensure(pos, 12);
+    if (head < 12) {
       if (first) throw new CaptureError(name, 'pcapng section header cut short', pos);
-      problem(res, opts, pos, res.packets + 1, `file ends inside a block header (${size - pos} bytes left)`);
+      if (head === 0) break; // a stream's end (a file's is pos === size)
+      problem(res, opts, pos, res.packets + 1, `${ends} inside a block header (${head} bytes left)`);
       res.stoppedEarly = true;
       break;
     }
@@ -191,8 +199,9 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
       break;
     }
     first = false;
-    if (win.ensure(pos, len) < len) {
-      problem(res, opts, pos, res.packets + 1, `file ends inside a block (${size - pos} of ${len} bytes)`);
+    const got = win.ensure(pos, len);
+    if (got < len) {
+      problem(res, opts, pos, res.packets + 1, `${ends} inside a block (${got} of ${len} bytes)`);
       res.stoppedEarly = true;
       break;
     }
@@ -202,7 +211,7 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
     if (trailer !== len) {
       problem(res, opts, pos, res.packets + 1, `block trailing length ${trailer} disagrees with its leading length ${len}`);
       // Go on only if what follows the leading length looks like a block.
-      if (!looksLikeBlock(win, pos + len, size, le)) {
+      if (!looksLikeBlock(win, pos + len, le)) {
         res.stoppedEarly = true;
         break;
       }
@@ -288,9 +297,9 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
   }
 }
 
-function looksLikeBlock(win: ChunkWindow, pos: number, size: number, le: boolean): boolean {
-  if (pos + 12 > size) return pos === size;
-  if (win.ensure(pos, 12) < 12) return false;
+function looksLikeBlock(win: ChunkWindow, pos: number, le: boolean): boolean {
+  const got = win.ensure(pos, 12);
+  if (got < 12) return got === 0; // the end of the input is fine too
   const o = pos - win.base;
   const type = le ? win.buf.readUInt32LE(o) : win.buf.readUInt32BE(o);
   const len = le ? win.buf.readUInt32LE(o + 4) : win.buf.readUInt32BE(o + 4);

@@ -3,7 +3,10 @@ import * as fs from 'node:fs';
 /** Random access to the bytes of a capture, so that any record can be re-read by offset. */
 export interface ByteSource {
   readonly name: string;
+  /** bytes in all; Infinity for a stream, whose end is where reading returns nothing */
   readonly size: number;
+  /** read forward only, each byte once (a pipe): ChunkWindow then keeps what it has not used yet */
+  readonly sequential?: boolean;
   /** Copies up to `length` bytes at `position` into `target` at `targetOffset`; returns how many. */
   readInto(target: Buffer, targetOffset: number, length: number, position: number): number;
   close(): void;
@@ -53,6 +56,66 @@ export class BufferSource implements ByteSource {
   close(): void {}
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A forward-only source over a file descriptor: standard input, a pipe (`dumpcap -w - |`), read
+ * synchronously as the scanners read files. A read returns what the pipe holds (at least a byte,
+ * or nothing at its end), so that a live capture's packets are handled as they arrive.
+ */
+export class DescriptorSource implements ByteSource {
+  readonly size = Infinity;
+  readonly sequential = true;
+  /** bytes handed out so far */
+  private pos = 0;
+  /** bytes read ahead by peek, handed out first */
+  private ahead: Buffer = Buffer.alloc(0);
+
+  constructor(readonly name: string, private readonly fd: number, private readonly beforeRead?: () => void) {}
+
+  /** The first `n` bytes (fewer at the end of the input), without consuming them. */
+  peek(n: number): Buffer {
+    while (this.ahead.length < n) {
+      const b = Buffer.allocUnsafe(n - this.ahead.length);
+      const got = this.read(b, 0, b.length);
+      if (got === 0) break;
+      this.ahead = Buffer.concat([this.ahead, b.subarray(0, got)]);
+    }
+    return this.ahead.subarray(0, n);
+  }
+
+  readInto(target: Buffer, targetOffset: number, length: number, position: number): number {
+    if (position !== this.pos) throw new Error(`${this.name}: read at ${position}, but the input is at ${this.pos} (it reads forward only)`);
+    let n: number;
+    if (this.ahead.length > 0) {
+      n = Math.min(length, this.ahead.length);
+      this.ahead.copy(target, targetOffset, 0, n);
+      this.ahead = this.ahead.subarray(n);
+    } else {
+      n = this.read(target, targetOffset, length);
+    }
+    this.pos += n;
+    return n;
+  }
+
+  private read(target: Buffer, offset: number, length: number): number {
+    this.beforeRead?.();
+    for (;;) {
+      try {
+        return fs.readSync(this.fd, target, offset, length, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EOF') return 0; // Windows: the writer closed the pipe
+        // a descriptor left non-blocking: wait a millisecond for the writer
+        if (code !== 'EAGAIN') throw err;
+        Atomics.wait(pause, 0, 0, 1);
+      }
+    }
+  }
+
+  close(): void {}
+}
+
 /**
  * A sliding window over a ByteSource: `ensure(pos, len)` makes [pos, pos+len) readable
  * in `buf` at `pos - base`, refilling in large chunks so that small records cost no syscall.
@@ -69,9 +132,45 @@ export class ChunkWindow {
   /** Returns the number of bytes available from pos, up to len (fewer only at end of file). */
   ensure(pos: number, len: number): number {
     if (pos >= this.base && pos + len <= this.base + this.filled) return len;
+    if (this.src.sequential) return this.ensureForward(pos, len);
     if (len > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(len, this.buf.length * 2));
     this.base = pos;
     this.filled = this.src.readInto(this.buf, 0, this.buf.length, pos);
+    return Math.min(len, this.filled);
+  }
+
+  /**
+   * A forward-only source: the bytes from `pos` the window holds move to its start (they cannot be
+   * read again), bytes before `pos` not yet read are skipped, and reading stops as soon as `len`
+   * bytes are there — a live capture's next packet may be seconds away.
+   */
+  private ensureForward(pos: number, len: number): number {
+    const end = this.base + this.filled;
+    if (pos < this.base) throw new Error(`${this.src.name}: window moved back from ${this.base} to ${pos} over a forward-only input`);
+    let keep = 0;
+    if (pos < end) {
+      keep = end - pos;
+      this.buf.copyWithin(0, pos - this.base, this.filled);
+    } else {
+      // skip what lies between the window's end and pos
+      for (let at = end; at < pos;) {
+        const n = this.src.readInto(this.buf, 0, Math.min(this.buf.length, pos - at), at);
+        if (n === 0) { this.base = at; this.filled = 0; return 0; }
+        at += n;
+      }
+    }
+    if (len > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(len, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, keep);
+      this.buf = bigger;
+    }
+    this.base = pos;
+    this.filled = keep;
+    while (this.filled < len) {
+      const n = this.src.readInto(this.buf, this.filled, this.buf.length - this.filled, pos + this.filled);
+      if (n === 0) break;
+      this.filled += n;
+    }
     return Math.min(len, this.filled);
   }
 }

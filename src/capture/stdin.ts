@@ -1,8 +1,39 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import * as pcapParser from 'pcap-parser';
 import { CaptureError } from '../errors.ts';
-import { MAX_RECORD_LENGTH, type ScanOptions, type ScanResult } from './reader.ts';
+import { MAX_RECORD_LENGTH, scanCapture, type ScanOptions, type ScanResult } from './reader.ts';
+import { DescriptorSource } from './source.ts';
 import type { CaptureRecord, RecordSink } from './types.ts';
+
+/**
+ * Reads a capture from a file descriptor as it arrives (standard input: `tcpdump -w - |`,
+ * `dumpcap -w - |`). Classic pcap goes through pcap-parser, which is made for streams; pcapng,
+ * which pcap-parser does not read (and which dumpcap, tshark and Wireshark write by default),
+ * through our own pcapng reader over the descriptor, forward only, a block at a time.
+ */
+export async function scanDescriptor(fd: number, name: string, sink: RecordSink, opts: ScanOptions = {}): Promise<ScanResult> {
+  const src = new DescriptorSource(name, fd, opts.beforeRead);
+  const head = src.peek(4);
+  if (head.length === 4 && head.readUInt32BE(0) === 0x0a0d0d0a) return scanCapture(src, sink, opts);
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    throw new CaptureError(name, 'gzip-compressed input is not read from standard input; decompress it into the pipe (zcat FILE | mptcp-lens …) or give the file', 0);
+  }
+  // the bytes as they come, read the same way, for pcap-parser; before each read, which may wait
+  // for a live capture's next packet, what came before is parsed and handled (setImmediate)
+  let at = 0;
+  const scratch = Buffer.allocUnsafe(1 << 20);
+  const chunks = async function* () {
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const n = src.readInto(scratch, 0, scratch.length, at);
+      if (n === 0) return;
+      at += n;
+      // a copy of what came (a pipe gives 64 KiB at a time): pcap-parser may keep a chunk's tail
+      yield Buffer.from(scratch.subarray(0, n));
+    }
+  };
+  return scanPcapStream(Readable.from(chunks(), { objectMode: false }), name, sink, opts);
+}
 
 const MAGIC_US_LE = Buffer.from([0xd4, 0xc3, 0xb2, 0xa1]);
 const MAGIC_US_BE = Buffer.from([0xa1, 0xb2, 0xc3, 0xd4]);
