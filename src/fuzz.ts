@@ -5,6 +5,8 @@
  * crash; anything slower than the limit is a hang. Deterministic for a seed.
  */
 import { checkCapture } from './analyze.ts';
+import { scanCapture } from './capture/reader.ts';
+import { BufferSource, type ByteSource } from './capture/source.ts';
 import { CaptureError } from './errors.ts';
 import { decodeJson, decodeLine } from './format/decode.ts';
 import { fieldsLine, SUPPORTED_FIELDS } from './format/fields.ts';
@@ -105,6 +107,60 @@ export function mutate(src: Buffer, rng: Rng, kind: Mutation): Buffer {
 
 export const MUTATIONS: Mutation[] = ['flip', 'cut', 'shuffle-blocks', 'mptcp-options', 'lengths', 'splice', 'zero-run'];
 
+/**
+ * The bytes as a pipe gives them: forward only, of unknown size, in pieces of 1, 3, 64, 1,000 and
+ * 65,536 bytes in turn (standard input read by DescriptorSource).
+ */
+export class PieceSource implements ByteSource {
+  readonly size = Infinity;
+  readonly sequential = true;
+  private pos = 0;
+  private turn = 0;
+  constructor(readonly name: string, private readonly bytes: Uint8Array) {}
+  readInto(target: Buffer, targetOffset: number, length: number, position: number): number {
+    if (position !== this.pos) throw new Error(`PieceSource: read at ${position}, the input is at ${this.pos}`);
+    const piece = [1, 3, 64, 1000, 65536][this.turn++ % 5];
+    const n = Math.max(0, Math.min(length, piece, this.bytes.length - position));
+    target.set(this.bytes.subarray(position, position + n), targetOffset);
+    this.pos += n;
+    return n;
+  }
+  close(): void {}
+}
+
+/**
+ * What a reader makes of the bytes: every record (frame, offset, lengths, time, interface, a sum of
+ * its bytes) and every problem, or the one-line refusal.
+ */
+function readerOutcome(src: ByteSource): string {
+  const out: string[] = [];
+  try {
+    const res = scanCapture(src, (r, data) => {
+      let sum = 0;
+      for (let i = 0; i < data.length; i++) sum = (sum * 31 + data[i]) >>> 0;
+      out.push(`${r.frame} ${r.dataOffset} ${r.caplen} ${r.origlen} ${r.tsSec}.${r.tsNsec} ${r.linkType}/${r.interfaceId} ${data.length} ${sum}`);
+    });
+    for (const p of res.problems) out.push(`problem ${p.offset} ${p.frame} ${p.message.replace('input ends', 'file ends')}`);
+    out.push(`packets ${res.packets} ${res.stoppedEarly} ${res.format} ${res.linkTypes} ${res.snaplen}`);
+  } catch (err) {
+    if (!(err instanceof CaptureError)) throw err;
+    out.push(`refused ${err.message}`);
+  }
+  return out.join('\n');
+}
+
+/** The readers over the bytes as a file and as a pipe gives them must agree record for record. */
+export function checkForwardOnly(name: string, bytes: Uint8Array): void {
+  const file = readerOutcome(new BufferSource(name, bytes));
+  const pipe = readerOutcome(new PieceSource(name, bytes));
+  if (file !== pipe) {
+    const a = file.split('\n');
+    const b = pipe.split('\n');
+    const i = a.findIndex((l, k) => l !== b[k]);
+    throw new Error(`forward-only reading differs at line ${i + 1}: file "${a[i]}", pipe "${b[i]}"`);
+  }
+}
+
 export interface FuzzOutcome { ok: boolean; userError?: string; crash?: string; ms: number }
 
 /** Runs every stage and output over one input; a CaptureError is a clean refusal, anything else a crash. */
@@ -112,6 +168,7 @@ export async function runOne(name: string, bytes: Uint8Array): Promise<FuzzOutco
   const t0 = Date.now();
   const tb = {};
   try {
+    checkForwardOnly(name, bytes);
     const r = await checkCapture({ bytes, name }, {}, {
       onPacket: (f, facts) => { fieldsLine(SUPPORTED_FIELDS, f, facts); decodeLine(f, facts, tb); JSON.stringify(decodeJson(f, facts)); },
     });

@@ -81,6 +81,7 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
     packets: 0, problems: [], stoppedEarly: false,
   };
   const maxLen = MAX_RECORD_LENGTH;
+  const ends = src.size === Infinity ? 'input ends' : 'file ends';
   const rec: CaptureRecord = { frame: 0, dataOffset: 0, caplen: 0, origlen: 0, tsSec: 0, tsNsec: 0, linkType, interfaceId: 0 };
   const size = src.size;
   let pos = 24;
@@ -89,8 +90,10 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
   while (pos < size && res.packets < limit) {
     let o = pos - win.base;
     if (pos < win.base || o + 16 > win.filled) {
-      if (win.ensure(pos, 16) < 16) {
-        problem(res, opts, pos, res.packets + 1, `file ends inside a record header (${size - pos} of 16 bytes)`);
+      const head = win.ensure(pos, 16);
+      if (head < 16) {
+        if (head === 0) break; // a stream's end (a file's is pos === size)
+        problem(res, opts, pos, res.packets + 1, `${ends} inside a record header (${head} of 16 bytes)`);
         res.stoppedEarly = true;
         break;
       }
@@ -107,8 +110,9 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
       break;
     }
     if (o + 16 + caplen > win.filled) {
-      if (win.ensure(pos + 16, caplen) < caplen) {
-        problem(res, opts, pos, res.packets + 1, `file ends inside a record (${size - pos - 16} of ${caplen} bytes)`);
+      const got = win.ensure(pos + 16, caplen);
+      if (got < caplen) {
+        problem(res, opts, pos, res.packets + 1, `${ends} inside a record (${got} of ${caplen} bytes)`);
         res.stoppedEarly = true;
         break;
       }
