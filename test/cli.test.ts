@@ -339,3 +339,22 @@ test('more TCP streams than the heap holds: a tracking-limit finding, never V8 r
   assert.equal(tracked + untracked + decodedOnly, 150_000);
   assert.equal(lines[1], `${file}: 150000 packets, 0 MPTCP connections: 0 errors, 0 warnings, 1 info`);
 });
+
+test('output that cannot be written (a full disk: /dev/full) fails with one line, not exit 0 with nothing written', { skip: !fs.existsSync('/dev/full') && 'needs /dev/full' }, () => {
+  for (const args of [['check', '--format', 'json', SAMPLE], ['decode', fixture('kernel', 'basic.pcap')], ['--version']]) {
+    const fd = fs.openSync('/dev/full', 'w');
+    const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+    fs.closeSync(fd);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, 'mptcp-lens: cannot write the output: no space left on the device\n');
+  }
+  // into a file, the same bytes as into a pipe
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-out-'));
+  const file = path.join(dir, 'report.json');
+  const fd = fs.openSync(file, 'w');
+  const r = spawnSync(process.execPath, [CLI, 'check', '--format', 'json', SAMPLE], { stdio: ['ignore', fd, 'pipe'] });
+  fs.closeSync(fd);
+  assert.equal(r.status, 1);
+  assert.equal(fs.readFileSync(file, 'utf8'), run(['check', '--format', 'json', SAMPLE]).out);
+  fs.rmSync(dir, { recursive: true });
+});
