@@ -3,7 +3,9 @@
  * see every packet as it goes. Used by the CLI, the extension's worker and the tests alike.
  */
 import type { Readable } from 'node:stream';
-import { openCapture } from './capture/open.ts';
+import * as fs from 'node:fs';
+import { describeFsError, isPipe, openCapture } from './capture/open.ts';
+import { CaptureError } from './errors.ts';
 import { scanCapture, type ScanOptions, type ScanResult } from './capture/reader.ts';
 import { scanDescriptor, scanPcapStream } from './capture/stdin.ts';
 import { BufferSource } from './capture/source.ts';
@@ -76,6 +78,20 @@ export type CaptureInput = { file: string } | { stream: Readable; name: string }
 /** One pass over any input with the given tracker: the readers' part shared by every entry point. */
 async function run(input: CaptureInput, tracker: Tracker, opts: AnalyzeOptions): Promise<Analysis> {
   const sink = pipeline(tracker, opts);
+  if ('file' in input && isPipe(input.file)) {
+    // a named pipe or <(command): read as it comes, as standard input is
+    let fd: number;
+    try {
+      fd = fs.openSync(input.file, 'r');
+    } catch (err) {
+      throw new CaptureError(input.file, describeFsError(err));
+    }
+    try {
+      return { file: input.file, scan: await scanDescriptor(fd, input.file, sink, opts), tracker };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
   if ('file' in input) {
     const opened = await openCapture(input.file);
     try {

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isPipe } from './capture/open.ts';
 import { analyzeDescriptor, analyzeFile, checkCapture, type Analysis, type AnalyzeOptions, type CheckedCapture } from './analyze.ts';
 import { findRule, type CheckerConfig, type RuleSetting } from './check/checker.ts';
 import { RULES } from './check/rules/index.ts';
@@ -30,8 +31,8 @@ commands:
                        tshark -T fields -E occurrence=a -E aggregator=, compatible output
   rules                the rule catalogue   [--markdown] [--json]
 
-FILE may be - for standard input, pcap or pcapng, read as it arrives
-(tcpdump -w - | mptcp-lens decode -, dumpcap -w - | mptcp-lens check -).
+FILE may be - for standard input, or a pipe, pcap or pcapng, read as it arrives
+(tcpdump -w - | mptcp-lens decode -, dumpcap -w - | mptcp-lens check -, check <(zcat x.pcap.gz)).
 Exit status: 0 success, 1 error findings (check), 2 unreadable input or bad usage.`;
 
 class UsageError extends Error {}
@@ -137,6 +138,7 @@ function progress(file: string): AnalyzeOptions['onProgress'] {
 async function analyze(file: string, opts: AnalyzeOptions): Promise<Analysis> {
   // standard input may be a live capture: what was written goes out before waiting for more
   if (file === '-') return analyzeDescriptor(0, 'standard input', { ...opts, beforeRead: () => out.flush() });
+  if (isPipe(file)) return analyzeFile(file, { ...opts, beforeRead: () => out.flush() });
   return analyzeFile(file, { ...opts, onProgress: progress(file) });
 }
 
@@ -180,7 +182,7 @@ async function cmdDecode(args: string[]): Promise<number> {
   // Findings are known only once the capture is read: a file is checked first, then decoded with
   // each packet's findings on its line. Standard input is read once, without them.
   const byFrame = new Map<number, Finding[]>();
-  if (file !== '-' && !values['no-findings']) {
+  if (file !== '-' && !isPipe(file) && !values['no-findings']) {
     const checked = await checkCapture({ file }, {}, { onProgress: progress(file) });
     for (const f of checked.findings) {
       const l = byFrame.get(f.frame);

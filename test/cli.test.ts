@@ -294,6 +294,45 @@ test('decode | head: the CLI stops at the closed pipe, exit 0, nothing on stderr
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
 });
 
+test('standard input into | head (pcap and pcapng): the closed pipe ends the CLI with exit 0, nothing on stderr', () => {
+  const file = repeatedCapture(20);
+  const ng = file.replace(/\.pcap$/, '.pcapng');
+  assert.equal(spawnSync('editcap', ['-F', 'pcapng', file, ng]).status, 0, 'editcap (tshark) makes the pcapng');
+  for (const f of [file, ng]) {
+    // pcap goes through pcap-parser, whose stream used to report the EPIPE as a problem of the input
+    const r = spawnSync('bash', ['-c', `cat "${f}" | "${process.execPath}" "${CLI}" decode - | head -n 2; echo "status \${PIPESTATUS[1]}"`], { encoding: 'utf8' });
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 3, r.stdout);
+    assert.equal(lines[2], 'status 0');
+    assert.equal(r.stderr, '');
+  }
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+});
+
+test('a named pipe (or bash\'s <(command)) is read once as it comes, like standard input', { skip: process.platform === 'win32' && 'mkfifo' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-fifo-'));
+  const fifo = path.join(dir, 'capture');
+  for (const [src, args] of [[fixture('kernel', 'basic.pcapng'), ['check', '--format', 'json']], [SAMPLE, ['decode']], [fixture('kernel', 'multi.pcap'), ['summary', '--json']]] as const) {
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const child = spawn(process.execPath, [CLI, ...args, fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    // the writer: the capture into the pipe, once (a second reading would wait forever)
+    await fs.promises.writeFile(fifo, fs.readFileSync(src));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    fs.rmSync(fifo);
+    assert.equal(err, '', `${args[0]}: ${err}`);
+    const fromFile = run([...args, src]);
+    assert.equal(code, fromFile.code);
+    // decode reads a pipe once: no findings pass, so its lines are those of --no-findings
+    const expected = args[0] === 'decode' ? run(['decode', '--no-findings', src]).out : fromFile.out;
+    assert.equal(out, expected.replaceAll(JSON.stringify(src).slice(1, -1), fifo));
+  }
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('check --format sarif with 1,201 findings: a report larger than the output buffer arrives whole', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-sarif-'));
   const file = path.join(dir, 'synacks.pcap');

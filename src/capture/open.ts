@@ -28,6 +28,19 @@ export function describeFsError(err: unknown): string {
 }
 
 /**
+ * Whether `file` names a pipe (a FIFO, or bash's `<(command)`, which is /dev/fd/N): read once,
+ * forward only, as standard input is — never seekable, so never opened for random access.
+ */
+export function isPipe(file: string): boolean {
+  try {
+    const st = fs.statSync(file);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Opens a capture for random access. A gzip-compressed capture (as Wireshark opens them) is
  * decompressed once into a private temporary file, so that records can be re-read by offset and
  * a capture larger than memory still works. The user's file is only ever read.

@@ -12,7 +12,18 @@ import type { CaptureRecord, RecordSink } from './types.ts';
  * through our own pcapng reader over the descriptor, forward only, a block at a time.
  */
 export async function scanDescriptor(fd: number, name: string, sink: RecordSink, opts: ScanOptions = {}): Promise<ScanResult> {
-  const src = new DescriptorSource(name, fd, opts.beforeRead);
+  // an error of the caller's own output (EPIPE: `| head` closed) goes back to it as it is, not
+  // as a problem of the input
+  let outputError: unknown;
+  const beforeRead = opts.beforeRead;
+  const src = new DescriptorSource(name, fd, beforeRead && (() => {
+    try {
+      beforeRead();
+    } catch (err) {
+      outputError = err;
+      throw err;
+    }
+  }));
   const head = src.peek(4);
   if (head.length === 4 && head.readUInt32BE(0) === 0x0a0d0d0a) return scanCapture(src, sink, opts);
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
@@ -34,7 +45,11 @@ export async function scanDescriptor(fd: number, name: string, sink: RecordSink,
       yield Buffer.copyBytesFrom(scratch, 0, n);
     }
   };
-  return scanPcapStream(Readable.from(chunks(), { objectMode: false }), name, sink, opts);
+  try {
+    return await scanPcapStream(Readable.from(chunks(), { objectMode: false }), name, sink, opts);
+  } catch (err) {
+    throw outputError ?? err;
+  }
 }
 
 const MAGIC_US_LE = Buffer.from([0xd4, 0xc3, 0xb2, 0xa1]);
