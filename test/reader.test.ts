@@ -168,7 +168,22 @@ test('standard input: a pcap stream through pcap-parser, microsecond and nanosec
   assert.deepEqual(got.map((f) => [f.tsSec, f.tsNsec]), fromFile.map((f) => [f.tsSec, f.tsNsec]));
 });
 
-test('standard input refuses pcapng with a clear message', async () => {
+test('a read that fails (EIO, a file system gone) is one line naming the input and the offset, not an internal error', async () => {
+  const { FileSource, DescriptorSource } = await import('../src/capture/source.ts');
+  const src = new FileSource(fixture('kernel', 'basic.pcap'));
+  fs.closeSync((src as unknown as { fd: number }).fd); // the descriptor gone under the reader
+  assert.throws(() => src.readInto(Buffer.alloc(64), 0, 64, 24),
+    (e: Error) => e instanceof CaptureError && /^.*basic\.pcap: read error \(EBADF: bad file descriptor, read\) \(at byte offset 24\)$/.test(e.message));
+  // a descriptor that cannot be read (opened for writing)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-read-'));
+  const fd = fs.openSync(path.join(dir, 'w'), 'w');
+  assert.throws(() => new DescriptorSource('standard input', fd).peek(4),
+    (e: Error) => e instanceof CaptureError && /^standard input: read error \(EBADF: bad file descriptor, read\) \(at byte offset 0\)$/.test(e.message));
+  fs.closeSync(fd);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a Readable stream (analyzeStream, pcap-parser) refuses pcapng with a clear message (the CLI reads standard input by its descriptor)', async () => {
   await assert.rejects(analyzeStream(Readable.from([fs.readFileSync(fixture('kernel', 'basic.pcapng'))]), 'standard input'),
     (e: Error) => e instanceof CaptureError && /pcapng on standard input is not supported/.test(e.message));
 });

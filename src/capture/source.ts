@@ -1,4 +1,10 @@
 import * as fs from 'node:fs';
+import { CaptureError } from '../errors.ts';
+
+/** A read that failed (a disk's EIO, a network file system gone): one line naming the input and where. */
+function readError(name: string, err: unknown, position: number): CaptureError {
+  return new CaptureError(name, `read error (${((err as Error)?.message ?? String(err)).split('\n')[0]})`, position);
+}
 
 /** Random access to the bytes of a capture, so that any record can be re-read by offset. */
 export interface ByteSource {
@@ -27,7 +33,12 @@ export class FileSource implements ByteSource {
   readInto(target: Buffer, targetOffset: number, length: number, position: number): number {
     let done = 0;
     while (done < length) {
-      const n = fs.readSync(this.fd, target, targetOffset + done, length - done, position + done);
+      let n: number;
+      try {
+        n = fs.readSync(this.fd, target, targetOffset + done, length - done, position + done);
+      } catch (err) {
+        throw readError(this.name, err, position + done);
+      }
       if (n === 0) break;
       done += n;
     }
@@ -107,7 +118,7 @@ export class DescriptorSource implements ByteSource {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EOF') return 0; // Windows: the writer closed the pipe
         // a descriptor left non-blocking: wait a millisecond for the writer
-        if (code !== 'EAGAIN') throw err;
+        if (code !== 'EAGAIN') throw readError(this.name, err, this.pos);
         Atomics.wait(pause, 0, 0, 1);
       }
     }
