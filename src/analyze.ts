@@ -76,8 +76,11 @@ export const HEAP_HALT = 0.75;
 export type CaptureInput = { file: string } | { stream: Readable; name: string } | { fd: number; name: string } | { bytes: Uint8Array; name: string };
 
 /** One pass over any input with the given tracker: the readers' part shared by every entry point. */
-async function run(input: CaptureInput, tracker: Tracker, opts: AnalyzeOptions): Promise<Analysis> {
-  const sink = pipeline(tracker, opts);
+async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOptions): Promise<Analysis> {
+  const sink = pipeline(tracker, givenOpts);
+  // the heap is read between packets, where the readers report progress (Tracker.checkHeap)
+  const onProgress = givenOpts.onProgress;
+  const opts: AnalyzeOptions = { ...givenOpts, onProgress: (done, total) => { tracker.checkHeap(); onProgress?.(done, total); } };
   if ('file' in input && isPipe(input.file)) {
     // a named pipe or <(command): read as it comes, as standard input is
     let fd: number;
@@ -108,24 +111,27 @@ async function run(input: CaptureInput, tracker: Tracker, opts: AnalyzeOptions):
   return { file: input.name, scan: scanCapture(new BufferSource(input.name, input.bytes), sink, opts), tracker };
 }
 
+/** A tracker with the caller's limits, or this process's (processLimits). */
+const newTracker = (opts: AnalyzeOptions): Tracker => new Tracker(processLimits(opts.limits));
+
 /** Analyses a capture file (pcap, pcapng, either gzip-compressed). */
 export function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  return run({ file }, new Tracker(processLimits(opts.limits)), opts);
+  return run({ file }, newTracker(opts), opts);
 }
 
-/** Analyses a classic pcap stream (standard input). */
+/** Analyses a classic pcap Readable through pcap-parser (the CLI reads standard input by its descriptor: analyzeDescriptor). */
 export function analyzeStream(stream: Readable, name: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  return run({ stream, name }, new Tracker(processLimits(opts.limits)), opts);
+  return run({ stream, name }, newTracker(opts), opts);
 }
 
 /** Analyses a capture read from a file descriptor as it arrives (standard input: pcap or pcapng). */
 export function analyzeDescriptor(fd: number, name: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  return run({ fd, name }, new Tracker(processLimits(opts.limits)), opts);
+  return run({ fd, name }, newTracker(opts), opts);
 }
 
 /** Analyses bytes already in memory (a virtual file system, a test). */
 export function analyzeBytes(name: string, bytes: Uint8Array, opts: AnalyzeOptions = {}): Promise<Analysis> {
-  return run({ bytes, name }, new Tracker(processLimits(opts.limits)), opts);
+  return run({ bytes, name }, newTracker(opts), opts);
 }
 
 export interface CheckedCapture extends Analysis {
@@ -135,7 +141,7 @@ export interface CheckedCapture extends Analysis {
 
 /** Analyses a capture and runs the checker over it in the same pass. */
 export async function checkCapture(input: CaptureInput, config: CheckerConfig = {}, opts: AnalyzeOptions = {}): Promise<CheckedCapture> {
-  const tracker = new Tracker(processLimits(opts.limits));
+  const tracker = newTracker(opts);
   const checker = new Checker(tracker, config);
   const a = await run(input, tracker, {
     ...opts,

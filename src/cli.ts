@@ -254,7 +254,7 @@ async function cmdCheck(args: string[]): Promise<number> {
     let n = 0;
     try {
       const capture = await checkCapture(file === '-' ? { fd: 0, name: 'standard input' } : { file }, config, {
-        onProgress: file === '-' ? undefined : progress(file),
+        onProgress: file === '-' || isPipe(file) ? undefined : progress(file),
         // SARIF gives each finding's byte offset in the capture: only it needs every frame's
         onPacket: format !== 'sarif' ? undefined : (f) => {
           if (n >= offsets.length) { const g = new Float64Array(offsets.length * 2); g.set(offsets); offsets = g; }

@@ -84,16 +84,17 @@ test('the heap budget: past stopAt no new stream is tracked, past haltAt no pack
   assert.equal(r.tracker.streams.length, 1_024);
   const u = r.tracker.untracked!;
   assert.deepEqual({ ...u }, {
-    limit: 1_024, firstFrame: 1_025, packets: 16_383 - 1_024, streams: 10_000, streamsAtLeast: true,
+    limit: 1_024, firstFrame: 1_025, packets: 16_384 - 1_024, streams: 10_000, streamsAtLeast: true,
     heap: { used: 1_024 * 1024, limit: 64 * 2 ** 20 },
-    // read every 8,192 packets: at frame 16,384, 16,383 packets × 1 KiB is past 10,000 KiB
-    halted: { frame: 16_384, packets: 20_000 - 16_383, used: 16_383 * 1024 },
+    // read at the reader's progress reports, every 16,384 records: 16,384 packets × 1 KiB is past
+    // 10,000 KiB, so frame 16,385 is the first not tracked at all
+    halted: { frame: 16_385, packets: 20_000 - 16_384, used: 16_384 * 1024 },
   });
   const lim = r.findings.filter((f) => f.rule === 'tracking-limit');
   assert.equal(lim.length, 1);
   assert.equal(lim[0].frame, 1_025);
-  assert.deepEqual(lim[0].relatedFrames, [16_384]);
-  assert.equal(lim[0].message, "memory ran short after 1,024 TCP streams (JavaScript heap 1 of its 64 MiB): at least 10,000 more (15,359 packets, the first at this frame) were decoded but not tracked or checked; from frame 16,384 on (heap 16 MiB) no stream was tracked: 3,617 TCP packets were decoded only; node's --max-old-space-size raises the limit");
+  assert.deepEqual(lim[0].relatedFrames, [16_385]);
+  assert.equal(lim[0].message, "memory ran short after 1,024 TCP streams (JavaScript heap 1 of its 64 MiB): at least 10,000 more (15,360 packets, the first at this frame) were decoded but not tracked or checked; from frame 16,385 on (heap 16 MiB) no stream was tracked: 3,616 TCP packets were decoded only; node's --max-old-space-size raises the limit");
   // without a budget of its own, a pass reads the process's heap (its limit less the young generation's reserve)
   const { processLimits } = await import('../src/analyze.ts');
   const own = processLimits().heap!;

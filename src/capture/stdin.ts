@@ -153,6 +153,8 @@ export function scanPcapStream(input: Readable, name: string, sink: RecordSink, 
       offset += 16 + h.capturedLength;
       pendingHeader = null;
       sink(rec, p.data);
+      // progress as the file readers report it: bytes so far, of a size not known
+      if ((res.packets & 0x3fff) === 0) opts.onProgress?.(offset, Infinity);
       if (opts.limit !== undefined && res.packets >= opts.limit) { input.destroy?.(); finish(); }
     });
     parser.on('error', (err) => fail(new CaptureError(name, err.message)));

@@ -104,7 +104,7 @@ export interface TrackerLimits {
 export interface HeapBudget {
   /** bytes in use at which tracking of new streams stops */
   stopAt: number;
-  /** bytes in use at which tracking stops altogether (read every HEAP_PROBE_PACKETS packets) */
+  /** bytes in use at which tracking stops altogether (read by checkHeap, at each progress report of the reader) */
   haltAt: number;
   /** the heap's limit (bytes), for the report */
   limit: number;
@@ -116,8 +116,6 @@ export const DEFAULT_LIMITS: TrackerLimits = { maxStreams: 200_000 };
 
 /** new streams between two readings of the heap in use */
 export const HEAP_PROBE_EVERY = 256;
-/** packets between two readings of the heap in use, for HeapBudget.haltAt */
-export const HEAP_PROBE_PACKETS = 8192;
 
 /** What a limit left out. */
 export interface LimitReport {
@@ -153,24 +151,30 @@ export class Tracker {
     this.streamLimit = limits.maxStreams;
   }
 
-  /** set once the heap's use reached HeapBudget.haltAt: no packet is tracked any more */
-  private halted: { frame: number; packets: number; used: number } | undefined;
-
   /**
-   * The last resort of the heap budget: the streams already tracked grow too (their mappings, data
-   * ranges, the checker's state), so when the heap's use reaches haltAt, tracking stops for every
-   * packet, and the rest of the capture is decoded only.
+   * The last resort of the heap budget, read between packets (analyze.ts: at each progress report
+   * of the reader, every 16,384 records): the streams already tracked grow too (their mappings,
+   * data ranges, the checker's state), so when the heap's use reaches haltAt, tracking stops for
+   * every packet, and the rest of the capture is decoded only. `process` is then replaced by
+   * `processHalted`, so that the packets before pay nothing for the test.
    */
-  private probeHalt(frame: number): void {
-    const h = this.limits.heap!;
-    if (this.halted !== undefined) return;
+  checkHeap(): void {
+    const h = this.limits.heap;
+    if (!h || this.untracked?.halted) return;
     const used = h.used();
     if (used <= h.haltAt) return;
-    this.halted = { frame, packets: 0, used };
+    const frame = this.packets + 1;
+    const halted = { frame, packets: 0, used };
     this.streamLimit = Math.min(this.streamLimit, this.streams.length);
-    const u = (this.untracked ??= { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0, heap: { used, limit: h.limit } });
+    const u = (this.untracked ??= { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0 });
     u.heap ??= { used, limit: h.limit };
-    u.halted = this.halted;
+    u.halted = halted;
+    this.process = (f: DecodedFrame): PacketFacts => {
+      this.packets++;
+      if (f.nonFirstFragment) this.nonFirstFragments++;
+      if (f.tcp && f.tcp.headerLength >= 20) { this.tcpPackets++; halted.packets++; }
+      return new Facts();
+    };
   }
 
   /**
@@ -195,8 +199,6 @@ export class Tracker {
     const t = f.tcp;
     if (!t || t.headerLength < 20) return facts;
     this.tcpPackets++;
-    if ((this.tcpPackets & (HEAP_PROBE_PACKETS - 1)) === 0 && this.limits.heap) this.probeHalt(f.frame);
-    if (this.halted !== undefined) { this.halted.packets++; return facts; }
     const time = f.tsSec + f.tsNsec / 1e9;
     const s = this.findStream(f, time);
     if (!s) return facts; // beyond the stream limit: decoded, not tracked
