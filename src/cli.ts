@@ -1,6 +1,6 @@
 /**
  * mptcp-lens: decode and check Multipath TCP captures from a terminal or CI.
- * Exit status: 0 success, 1 error-severity findings (check), 2 unreadable input or bad usage.
+ * Exit status: 0 success, 1 error-severity findings (check), 2 unreadable input, unwritable output or bad usage.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -33,7 +33,7 @@ commands:
 
 FILE may be - for standard input, or a pipe, pcap or pcapng, read as it arrives
 (tcpdump -w - | mptcp-lens decode -, dumpcap -w - | mptcp-lens check -, check <(zcat x.pcap.gz)).
-Exit status: 0 success, 1 error findings (check), 2 unreadable input or bad usage.`;
+Exit status: 0 success, 1 error findings (check), 2 unreadable input, unwritable output or bad usage.`;
 
 class UsageError extends Error {}
 
