@@ -46,7 +46,7 @@ class UsageError extends Error {}
 const out = {
   buf: Buffer.allocUnsafe(1 << 17),
   pos: 0,
-  /** standard output's descriptor when it is a pipe written directly (see blockingPipe) */
+  /** standard output's descriptor when it is written directly: a pipe, a file, a device (see directOutput) */
   fd: undefined as number | undefined,
   line(s: string) {
     this.write(s);
@@ -95,15 +95,15 @@ function writeAll(fd: number, b: Buffer): void {
 }
 
 /**
- * Standard output to a pipe is written synchronously, waiting for the reader. Node writes it
- * asynchronously and queues whatever the reader has not taken yet, while our pass over a capture
- * never stops to let it drain: `mptcp-lens decode big.pcap | less` held the whole output in memory
- * (500 MB queued for 500 MB written; nodejs/node#6379), and `| head` learned of the closed pipe only
- * after the whole capture. As tsc does for its output (microsoft/TypeScript#22389), the pipe is made
- * blocking; we then write it ourselves, so that a write error is thrown where it happens. Files are
- * written synchronously by Node already, and terminals on Linux and macOS.
+ * The descriptor standard output is written through directly (writeAll), or undefined for a
+ * terminal, which process.stdout writes. A pipe is written synchronously, waiting for the reader:
+ * Node writes it asynchronously and queues whatever the reader has not taken yet, while our pass over
+ * a capture never stops to let it drain — `mptcp-lens decode big.pcap | less` held the whole output in
+ * memory (500 MB queued for 500 MB written; nodejs/node#6379), and `| head` learned of the closed
+ * pipe only after the whole capture. As tsc does for its output (microsoft/TypeScript#22389), the
+ * pipe is made blocking; we then write it ourselves, so that a write error is thrown where it happens.
  */
-function blockingPipe(): number | undefined {
+function directOutput(): number | undefined {
   if (process.stdout.isTTY) return undefined;
   const handle = (process.stdout as unknown as { _handle?: { setBlocking?: (b: boolean) => number } })._handle;
   if (typeof handle?.setBlocking === 'function') {
@@ -331,7 +331,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  out.fd = blockingPipe();
+  out.fd = directOutput();
   process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); });
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

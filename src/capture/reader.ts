@@ -8,7 +8,8 @@ export const MAX_RECORD_LENGTH = 262144;
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
-const PCAPNG_SHB = 0x0a0d0d0a;
+/** pcapng's Section Header Block type, the first four bytes of every pcapng file, either byte order */
+export const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_BOM = 0x1a2b3c4d;
 
 // pcapng block types (draft-ietf-opsawg-pcapng §4)

@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import * as pcapParser from 'pcap-parser';
 import { CaptureError } from '../errors.ts';
-import { MAX_RECORD_LENGTH, scanCapture, type ScanOptions, type ScanResult } from './reader.ts';
+import { MAX_RECORD_LENGTH, PCAPNG_SHB, scanCapture, type ScanOptions, type ScanResult } from './reader.ts';
 import { DescriptorSource } from './source.ts';
 import type { CaptureRecord, RecordSink } from './types.ts';
 
@@ -25,7 +25,7 @@ export async function scanDescriptor(fd: number, name: string, sink: RecordSink,
     }
   }));
   const head = src.peek(4);
-  if (head.length === 4 && head.readUInt32BE(0) === 0x0a0d0d0a) return scanCapture(src, sink, opts);
+  if (head.length === 4 && head.readUInt32BE(0) === PCAPNG_SHB) return scanCapture(src, sink, opts);
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     throw new CaptureError(name, 'gzip-compressed input is not read from standard input; decompress it into the pipe (zcat FILE | mptcp-lens …) or give the file', 0);
   }
@@ -92,7 +92,7 @@ export function scanPcapStream(input: Readable, name: string, sink: RecordSink, 
         head = Buffer.concat([head, chunk]);
         if (head.length < 4) return;
         const m = head.subarray(0, 4);
-        if (m.readUInt32BE(0) === 0x0a0d0d0a) {
+        if (m.readUInt32BE(0) === PCAPNG_SHB) {
           fail(new CaptureError(name, 'pcapng on standard input is not supported; save it to a file, or write classic pcap (tcpdump -w -, editcap -F pcap)'));
           return;
         }

@@ -155,8 +155,8 @@ export class Tracker {
    * The last resort of the heap budget, read between packets (analyze.ts: at each progress report
    * of the reader, every 16,384 records): the streams already tracked grow too (their mappings,
    * data ranges, the checker's state), so when the heap's use reaches haltAt, tracking stops for
-   * every packet, and the rest of the capture is decoded only. `process` is then replaced by
-   * `processHalted`, so that the packets before pay nothing for the test.
+   * every packet, and the rest of the capture is decoded only. `process` is then replaced by a
+   * function that only counts, so that the packets before pay nothing for the test.
    */
   checkHeap(): void {
     const h = this.limits.heap;
@@ -165,10 +165,7 @@ export class Tracker {
     if (used <= h.haltAt) return;
     const frame = this.packets + 1;
     const halted = { frame, packets: 0, used };
-    this.streamLimit = Math.min(this.streamLimit, this.streams.length);
-    const u = (this.untracked ??= { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0 });
-    u.heap ??= { used, limit: h.limit };
-    u.halted = halted;
+    this.stopNewStreams(frame, used, h.limit).halted = halted;
     this.process = (f: DecodedFrame): PacketFacts => {
       this.packets++;
       if (f.nonFirstFragment) this.nonFirstFragments++;
@@ -186,9 +183,16 @@ export class Tracker {
     if (!h || this.streams.length % HEAP_PROBE_EVERY !== 0) return false;
     const used = h.used();
     if (used <= h.stopAt) return false;
-    this.streamLimit = this.streams.length;
-    this.untracked = { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0, heap: { used, limit: h.limit } };
+    this.stopNewStreams(frame, used, h.limit);
     return true;
+  }
+
+  /** No new stream from `frame` on, since the heap held `used` bytes of `limit`: the report says so. */
+  private stopNewStreams(frame: number, used: number, limit: number): LimitReport {
+    this.streamLimit = Math.min(this.streamLimit, this.streams.length);
+    const u = (this.untracked ??= { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0 });
+    u.heap ??= { used, limit };
+    return u;
   }
 
   /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
@@ -461,9 +465,8 @@ export class Tracker {
     const list = this.byPorts.get(s.a.port * 65536 + s.b.port);
     const i = list ? list.indexOf(s) : -1;
     if (i >= 0) list!.splice(i, 1);
-    if (this.lastStream === s) this.lastStream = this.prevStream;
-    if (this.prevStream === s || this.lastStream === s) this.prevStream = undefined;
-    if (this.lastStream === s) this.lastStream = undefined;
+    if (this.prevStream === s) this.prevStream = undefined;
+    if (this.lastStream === s) { this.lastStream = this.prevStream; this.prevStream = undefined; }
   }
 
   private newConnection(f: DecodedFrame, time: number, createdBy: MptcpConnection['createdBy']): MptcpConnection {
