@@ -1,6 +1,6 @@
 /** The decoded trace: a read-only text document per capture (`mptcp-trace:` scheme), made by a worker. */
 import * as vscode from 'vscode';
-import type { WorkerMessage, WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { analysisHeap, MEMORY_HINT, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { Worker } from 'node:worker_threads';
 import type { CaptureDocument } from './captureDocument.ts';
 
@@ -31,13 +31,17 @@ export class TraceProvider implements vscode.TextDocumentContentProvider {
     if (hit !== undefined) return hit;
     const capture = captureOfTrace(uri);
     const doc = this.findDoc(capture);
-    const limit = vscode.workspace.getConfiguration('mptcpLens').get<number>('traceLineLimit', 200000);
+    const settings = vscode.workspace.getConfiguration('mptcpLens');
+    const limit = settings.get<number>('traceLineLimit', 200000);
+    const heap = analysisHeap(settings.get('analysisMemory'));
     let req: WorkerRequest;
-    if (doc) req = { type: 'trace', ...(await doc.source()), name: doc.displayName, limit };
-    else if (capture.scheme === 'file') req = { type: 'trace', file: capture.fsPath, name: capture.path, limit };
-    else req = { type: 'trace', bytes: new Uint8Array(await vscode.workspace.fs.readFile(capture)), name: capture.path, limit };
+    const memoryHint = MEMORY_HINT;
+    if (doc) req = { type: 'trace', ...(await doc.source()), name: doc.displayName, limit, memoryHint };
+    else if (capture.scheme === 'file') req = { type: 'trace', file: capture.fsPath, name: capture.path, limit, memoryHint };
+    else req = { type: 'trace', bytes: new Uint8Array(await vscode.workspace.fs.readFile(capture)), name: capture.path, limit, memoryHint };
     const text = await new Promise<string>((resolve) => {
-      const w = new Worker(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath);
+      // the same heap as the viewer's analysis process when the setting gives one
+      const w = new Worker(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath, heap ? { resourceLimits: { maxOldGenerationSizeMb: heap } } : undefined);
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'trace') resolve(m.text);
         else if (m.type === 'failed') resolve(`MPTCP Lens could not decode this capture: ${m.message}\n`);

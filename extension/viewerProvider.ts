@@ -6,7 +6,7 @@ import type { CheckerConfig } from '../src/check/checker.ts';
 import { countMessage, handleWebviewMessage, stateMessages } from '../src/viewer/host.ts';
 import type { HostMessage } from '../src/viewer/protocol.ts';
 import { CaptureDocument } from './captureDocument.ts';
-import { SpareAnalysis } from '../src/viewer/analysisProcess.ts';
+import { analysisHeap, SpareAnalysis } from '../src/viewer/analysisProcess.ts';
 import { inlineBundle, viewerHtml } from './viewerHtml.ts';
 import { timingMark } from './timing.ts';
 
@@ -33,7 +33,8 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
   private readonly processes: SpareAnalysis;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly config: () => CheckerConfig, private readonly hooks: ViewerHooks) {
-    this.processes = new SpareAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath);
+    this.processes = new SpareAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, 'ignore',
+      () => analysisHeap(vscode.workspace.getConfiguration('mptcpLens').get('analysisMemory')));
     this.processes.prepare();
     context.subscriptions.push({ dispose: () => this.processes.dispose() });
   }

@@ -24,6 +24,11 @@ export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit'
   limits?: TrackerLimits;
   /** called for each packet in capture order; `data` is valid only during the call */
   onPacket?: PacketListener;
+  /**
+   * How the user raises this process's heap, for the tracking-limit finding when the heap budget
+   * runs out (default RAISE_HEAP, node's --max-old-space-size; the extension names its setting).
+   */
+  memoryHint?: string;
 }
 
 export interface Analysis {
@@ -51,12 +56,12 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
  * heap's limit, so that a capture of more connections than memory holds ends with a
  * tracking-limit finding instead of V8 aborting with a native stack trace.
  */
-export function processLimits(base: TrackerLimits = DEFAULT_LIMITS): TrackerLimits {
+export function processLimits(base: TrackerLimits = DEFAULT_LIMITS, raise?: string): TrackerLimits {
   if (base.heap) return base;
   const limit = getHeapStatistics().heap_size_limit;
   // the heap's limit holds the young generation's reserve, which long-lived state never fills
   const old = limit - YOUNG_RESERVE >= 16 * 2 ** 20 ? limit - YOUNG_RESERVE : limit / 2;
-  return { ...base, heap: { limit: old, stopAt: old * HEAP_SHARE, haltAt: old * HEAP_HALT, used: () => getHeapStatistics().used_heap_size } };
+  return { ...base, heap: { limit: old, stopAt: old * HEAP_SHARE, haltAt: old * HEAP_HALT, used: () => getHeapStatistics().used_heap_size, raise } };
 }
 
 /**
@@ -112,7 +117,7 @@ async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOpti
 }
 
 /** A tracker with the caller's limits, or this process's (processLimits). */
-const newTracker = (opts: AnalyzeOptions): Tracker => new Tracker(processLimits(opts.limits));
+const newTracker = (opts: AnalyzeOptions): Tracker => new Tracker(processLimits(opts.limits, opts.memoryHint));
 
 /** Analyses a capture file (pcap, pcapng, either gzip-compressed). */
 export function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<Analysis> {

@@ -537,3 +537,86 @@ test('the viewer page: strict CSP, the bundle written in under the nonce, or lin
     assert.ok(!linked.includes('<style'));
   }
 });
+
+test('the setting mptcpLens.analysisMemory: the analysis process and the spare get its heap, a changed setting replaces the spare', async () => {
+  const { analysisHeap, SpareAnalysis } = await import('../src/viewer/analysisProcess.ts');
+  assert.equal(analysisHeap(0), undefined);
+  assert.equal(analysisHeap(undefined), undefined);
+  assert.equal(analysisHeap('512'), undefined);
+  assert.equal(analysisHeap(-5), undefined);
+  assert.equal(analysisHeap(10), 64, 'below 64 MiB counts as 64');
+  assert.equal(analysisHeap(1500.4), 1500);
+  const flagOf = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').find((a) => a.startsWith('--max-old-space-size='));
+  let setting: number | undefined = 96;
+  const spares = new SpareAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit', () => setting);
+  try {
+    spares.prepare();
+    const first = spares.pid!;
+    assert.equal(flagOf(first), '--max-old-space-size=96');
+    const same = spares.take();
+    assert.equal(same.pid, first, 'the setting unchanged: the spare is taken');
+    same.kill();
+    spares.prepare();
+    const second = spares.pid!;
+    setting = 160;
+    const changed = spares.take();
+    assert.notEqual(changed.pid, second, 'a spare started with another heap is not handed out');
+    assert.equal(flagOf(changed.pid!), '--max-old-space-size=160');
+    changed.kill();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.throws(() => process.kill(second, 0), /ESRCH/, 'the outdated spare was ended');
+    setting = undefined;
+    spares.prepare();
+    assert.equal(flagOf(spares.pid!), undefined, 'no setting: the runtime\'s own limit');
+  } finally { spares.dispose(); }
+});
+
+test('a busy capture in an analysis process of 64 MiB: the tracking-limit finding names the setting, in the viewer and in the decoded trace', async () => {
+  const os = await import('node:os');
+  const { Worker } = await import('node:worker_threads');
+  const { CaptureSession } = await import('../src/viewer/session.ts');
+  const { forkAnalysis, MEMORY_HINT, takeRows } = await import('../src/viewer/analysisProcess.ts');
+  type Msg = import('../src/viewer/analysisProcess.ts').WorkerMessage;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-test-'));
+  const capture = path.join(dir, 'syns.pcap');
+  // 150,000 MP_CAPABLE SYNs of a real capture, each a stream of its own (as in cli.test.ts)
+  fs.writeFileSync(capture, await repeatFrame(fixture('kernel', 'basic.pcap'), 1, 150_000));
+  const worker = path.join(__dirname, '..', 'dist', 'worker.js');
+  const limitMessage = new RegExp(`^memory ran short after ([\\d,]+) TCP streams \\(JavaScript heap \\d+ of its 64 MiB\\): .*; ${MEMORY_HINT.replace(/[().]/g, '\\$&')}$`);
+  try {
+    const bytes = fs.readFileSync(capture);
+    const session = new CaptureSession((o, n) => bytes.subarray(o, o + n));
+    await new Promise<void>((resolve, reject) => {
+      const child = forkAnalysis(worker, 'inherit', 64);
+      child.on('message', (m: Msg) => {
+        if (takeRows(session, m, undefined)) return;
+        if (m.type === 'done') { session.finish(m.result.findings, m.result.connections, m.result.problems, m.result.diagrams); child.kill(); resolve(); }
+        else if (m.type === 'failed') reject(new Error(m.message));
+      });
+      child.on('exit', (code, signal) => { if (code || signal) reject(new Error(`analysis ended: ${code ?? signal}`)); });
+      child.send({ type: 'analyze', file: capture, config: {}, memoryHint: MEMORY_HINT });
+    });
+    assert.equal(session.index.count, 150_000, 'every packet indexed');
+    const limits = session.findings.filter((f) => f.rule === 'tracking-limit');
+    assert.equal(limits.length, 1);
+    const m = limitMessage.exec(limits[0].message);
+    assert.ok(m, limits[0].message);
+    const tracked = Number(m[1].replace(/,/g, ''));
+    assert.ok(tracked >= 2_560 && tracked < 150_000 && tracked % 256 === 0, `${tracked} streams tracked`);
+    assert.equal(limits[0].frame, tracked + 1);
+    // the decoded trace: a worker thread given the same heap (extension/trace.ts)
+    const text = await new Promise<string>((resolve, reject) => {
+      const w = new Worker(worker, { resourceLimits: { maxOldGenerationSizeMb: 64 } });
+      w.on('message', (msg: Msg) => { if (msg.type === 'trace') { resolve(msg.text); void w.terminate(); } else if (msg.type === 'failed') reject(new Error(msg.message)); });
+      w.on('error', reject);
+      w.postMessage({ type: 'trace', file: capture, name: 'syns.pcap', limit: 50_000, memoryHint: MEMORY_HINT });
+    });
+    const lines = text.split('\n');
+    assert.equal(lines[50_000], '… 100000 more packets not shown (setting mptcpLens.traceLineLimit)');
+    const noted = lines.flatMap((l, i) => (l.includes('tracking-limit') ? [i + 1] : []));
+    assert.equal(noted.length, 1, 'one line carries the finding');
+    assert.ok(noted[0] > 2_560 && noted[0] % 256 === 1, `the finding at frame ${noted[0]}`);
+    assert.ok(lines[noted[0] - 1].includes(MEMORY_HINT), lines[noted[0] - 1]);
+    assert.ok(!text.includes('--max-old-space-size'));
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

@@ -110,7 +110,12 @@ export interface HeapBudget {
   limit: number;
   /** bytes in use now */
   used(): number;
+  /** how the user gives the analysis more heap, for the report (default: node's --max-old-space-size) */
+  raise?: string;
 }
+
+/** what the tracking-limit finding says raises the heap, unless the budget says otherwise (HeapBudget.raise) */
+export const RAISE_HEAP = "node's --max-old-space-size raises the limit";
 
 export const DEFAULT_LIMITS: TrackerLimits = { maxStreams: 200_000 };
 

@@ -13,10 +13,11 @@ import type { Columns } from './index.ts';
 import type { ConnectionInfo } from './protocol.ts';
 import type { CaptureSession } from './session.ts';
 
+/** `memoryHint`: how the user raises the analysis process's heap, said by the tracking-limit finding */
 export type WorkerRequest =
-  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string }
-  | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string }
-  | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number };
+  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string; memoryHint?: string }
+  | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string; memoryHint?: string }
+  | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number; memoryHint?: string };
 
 export type WorkerMessage =
   | { type: 'chunk'; cols: Columns; n: number }
@@ -34,16 +35,27 @@ export type WorkerMessage =
  * plain Node options, structured-clone messages, its standard error where `stderr` says. It runs at
  * the editor's own priority: a lower one (nice 5) was measured in code-server on two cores to delay
  * the whole analysis (median 4.0 against 3.3 s) without bringing the first rows sooner (2.1 against
- * 1.8 s), four runs each.
+ * 1.8 s), four runs each. `heapMiB` sets its heap's limit (V8's old space, --max-old-space-size);
+ * without it the runtime's default applies. The heap bounds how many connections of a busy capture
+ * are tracked (the heap budget, src/analyze.ts processLimits).
  */
-export function forkAnalysis(workerJs: string, stderr: 'ignore' | 'inherit' = 'ignore'): ChildProcess {
+export function forkAnalysis(workerJs: string, stderr: 'ignore' | 'inherit' = 'ignore', heapMiB?: number): ChildProcess {
   return fork(workerJs, [], {
-    execArgv: [],
+    execArgv: heapMiB ? [`--max-old-space-size=${heapMiB}`] : [],
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', stderr, 'ipc'],
   });
 }
+
+/** the heap limit (MiB) of the setting mptcpLens.analysisMemory: none for 0 or no number, at least 64 */
+export function analysisHeap(setting: unknown): number | undefined {
+  if (typeof setting !== 'number' || !Number.isFinite(setting) || setting <= 0) return undefined;
+  return Math.max(64, Math.round(setting));
+}
+
+/** what the tracking-limit finding says in the editor (the CLI's says node's --max-old-space-size) */
+export const MEMORY_HINT = 'the setting mptcpLens.analysisMemory (MiB) raises the limit';
 
 /**
  * One analysis process started ahead of need. Node takes 0.15-0.35 s to start one on this kind of
@@ -53,9 +65,12 @@ export function forkAnalysis(workerJs: string, stderr: 'ignore' | 'inherit' = 'i
  */
 export class SpareAnalysis {
   private spare: ChildProcess | undefined;
+  /** the heap limit the spare was started with */
+  private spareHeap: number | undefined;
   private disposed = false;
 
-  constructor(private readonly workerJs: string, private readonly stderr: 'ignore' | 'inherit' = 'ignore') {}
+  /** `heapMiB` is read at each start: the setting may change between two captures */
+  constructor(private readonly workerJs: string, private readonly stderr: 'ignore' | 'inherit' = 'ignore', private readonly heapMiB: () => number | undefined = () => undefined) {}
 
   private static usable(c: ChildProcess | undefined): c is ChildProcess {
     return c !== undefined && c.connected && c.exitCode === null && c.signalCode === null;
@@ -64,18 +79,22 @@ export class SpareAnalysis {
   /** Starts the spare if there is none (call when the machine is otherwise idle). */
   prepare(): void {
     if (this.disposed || SpareAnalysis.usable(this.spare)) return;
-    const c = forkAnalysis(this.workerJs, this.stderr);
+    const heap = this.heapMiB();
+    const c = forkAnalysis(this.workerJs, this.stderr, heap);
     c.on('error', () => { if (this.spare === c) this.spare = undefined; });
     c.unref();
     (c.channel as { unref?: () => void } | undefined)?.unref?.();
     this.spare = c;
+    this.spareHeap = heap;
   }
 
-  /** A started analysis process: the spare when it is still up, or a new one. */
+  /** A started analysis process: the spare when it is still up with the heap asked for now, or a new one. */
   take(): ChildProcess {
     const c = this.spare;
     this.spare = undefined;
-    if (!SpareAnalysis.usable(c)) return forkAnalysis(this.workerJs, this.stderr);
+    const heap = this.heapMiB();
+    if (SpareAnalysis.usable(c) && this.spareHeap !== heap) c.kill();
+    if (!SpareAnalysis.usable(c) || this.spareHeap !== heap) return forkAnalysis(this.workerJs, this.stderr, heap);
     c.ref();
     (c.channel as { ref?: () => void } | undefined)?.ref?.();
     return c;

@@ -17,6 +17,8 @@ export interface ViewerAnalysisOptions {
   /** rows in chunks */
   onChunk(cols: Columns, n: number): void;
   onProgress?(packets: number, bytesRead: number, totalBytes: number): void;
+  /** how the user raises the analysis' heap (AnalyzeOptions.memoryHint) */
+  memoryHint?: string;
 }
 
 export interface ViewerAnalysis {
@@ -68,6 +70,7 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
   };
   let total = 0;
   const r = await checkCapture('file' in input ? { file: input.file } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
+    memoryHint: opts.memoryHint,
     onProgress: (done, all) => { bytesRead = done; totalBytes = all; },
     onPacket: (f, facts) => {
       index.add(f, facts);

@@ -2,11 +2,12 @@
 import { checkCapture } from '../analyze.ts';
 import { decodeLine, findingsSuffix } from '../format/decode.ts';
 
-export async function decodedTrace(input: { file: string } | { bytes: Uint8Array; name: string }, limit: number): Promise<{ text: string; lines: number; truncated: boolean }> {
+export async function decodedTrace(input: { file: string } | { bytes: Uint8Array; name: string }, limit: number, memoryHint?: string): Promise<{ text: string; lines: number; truncated: boolean }> {
   const lines: string[] = [];
   const tb = {};
   let truncated = false;
   const r = await checkCapture(input, {}, {
+    memoryHint,
     onPacket: (f, facts) => {
       if (lines.length < limit) lines.push(decodeLine(f, facts, tb));
       else truncated = true;

@@ -1,6 +1,7 @@
 import type { Rule } from '../types.ts';
 import { describeStream } from '../util.ts';
 import type { MptcpConnection } from '../../mptcp/model.ts';
+import { RAISE_HEAP } from '../../mptcp/tracker.ts';
 
 export const handshakeNotCaptured: Rule = {
   meta: {
@@ -86,7 +87,7 @@ export const trackingLimit: Rule = {
       if (u.halted) {
         parts.push(`from frame ${n(u.halted.frame)} on (heap ${mib(u.halted.used)} MiB) no stream was tracked: ${n(u.halted.packets)} TCP packets were decoded only`);
       }
-      if (u.heap) parts.push("node's --max-old-space-size raises the limit");
+      if (u.heap) parts.push(ctx.tracker.limits.heap?.raise ?? RAISE_HEAP);
       const head = u.heap
         ? `memory ran short after ${n(u.limit)} TCP streams (JavaScript heap ${mib(u.heap.used)} of its ${mib(u.heap.limit)} MiB)`
         : `the capture holds more than ${n(u.limit)} TCP streams`;
