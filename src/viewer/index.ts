@@ -83,28 +83,30 @@ export class PacketIndex {
   }
 
   add(f: DecodedFrame, facts: PacketFacts): void {
-    this.grow(this.count + 1);
+    if (this.count >= this.cols.offset.length) this.grow(this.count + 1);
     const i = this.count++;
     const c = this.cols;
+    const conn = facts.conn;
+    const side = facts.side;
+    const tcp = f.tcp;
     c.offset[i] = f.dataOffset;
     c.caplen[i] = f.caplen;
     c.origlen[i] = f.origlen;
     c.linkType[i] = f.linkType;
     c.tsSec[i] = f.tsSec;
     c.tsNsec[i] = f.tsNsec;
-    c.stream[i] = facts.stream ? facts.stream.id : -1;
-    c.conn[i] = facts.conn ? facts.conn.id : -1;
-    c.side[i] = facts.side ?? -1;
-    c.version[i] = facts.conn?.version ?? -1;
-    c.tcpFlags[i] = f.tcp?.flags ?? 0;
+    c.stream[i] = facts.stream !== null ? facts.stream.id : -1;
+    c.conn[i] = conn !== null ? conn.id : -1;
+    c.side[i] = side ?? -1;
+    c.version[i] = conn !== null ? conn.version ?? -1 : -1;
+    c.tcpFlags[i] = tcp !== null ? tcp.flags : 0;
+    const options = facts.options;
     let mask = 0;
-    for (const o of facts.options) mask |= 1 << o.subtype;
+    for (let k = 0; k < options.length; k++) mask |= 1 << options[k].subtype;
     c.subtypes[i] = mask;
-    c.payload[i] = f.tcp?.payloadLength ?? 0;
+    c.payload[i] = tcp !== null ? tcp.payloadLength : 0;
     // values relative to the IDSNs, as numbers (no text on this per-packet path)
-    const conn = facts.conn;
-    const side = facts.side;
-    if (conn && side !== undefined) {
+    if (conn !== null && side !== undefined) {
       const own = conn.idsns[side];
       const peer = conn.idsns[1 - side];
       c.relAck[i] = facts.dataAck !== undefined && peer !== undefined ? this.relAck.of(facts.dataAck, peer) : NaN;
