@@ -13,9 +13,11 @@ import { Checker, type CheckerConfig } from './check/checker.ts';
 import type { Finding } from './check/types.ts';
 import type { CaptureRecord } from './capture/types.ts';
 import type { PacketFacts } from './mptcp/model.ts';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DEFAULT_LIMITS, Tracker, type TrackerLimits } from './mptcp/tracker.ts';
 import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
+import { connectionJson } from './format/summary.ts';
 
 export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Buffer) => void;
 
@@ -29,6 +31,13 @@ export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit'
    * runs out (default RAISE_HEAP, node's --max-old-space-size; the extension names its setting).
    */
   memoryHint?: string;
+  /**
+   * Connections numbered below this are never retired when memory runs short (the viewer draws
+   * the diagrams of the first ones); default 0.
+   */
+  keepConnections?: number;
+  /** how long a closed stream must be quiet before it may be retired (default: the tracker's) */
+  retireAfter?: { packets: number; seconds: number };
 }
 
 export interface Analysis {
@@ -61,7 +70,21 @@ export function processLimits(base: TrackerLimits = DEFAULT_LIMITS, raise?: stri
   const limit = getHeapStatistics().heap_size_limit;
   // the heap's limit holds the young generation's reserve, which long-lived state never fills
   const old = limit - YOUNG_RESERVE >= 16 * 2 ** 20 ? limit - YOUNG_RESERVE : limit / 2;
-  return { ...base, heap: { limit: old, stopAt: old * HEAP_SHARE, haltAt: old * HEAP_HALT, used: () => getHeapStatistics().used_heap_size, raise } };
+  return { ...base, heap: { limit: old, stopAt: old * HEAP_SHARE, haltAt: old * HEAP_HALT, used: () => getHeapStatistics().used_heap_size, raise, collect } };
+}
+
+/** V8's gc(), made available when first needed (once memory runs short); null where it cannot be */
+let gc: (() => void) | null | undefined;
+function collect(): void {
+  if (gc === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as () => void;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
 }
 
 /**
@@ -117,7 +140,15 @@ async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOpti
 }
 
 /** A tracker with the caller's limits, or this process's (processLimits). */
-const newTracker = (opts: AnalyzeOptions): Tracker => new Tracker(processLimits(opts.limits, opts.memoryHint));
+function newTracker(opts: AnalyzeOptions): Tracker {
+  const tracker = new Tracker(processLimits(opts.limits, opts.memoryHint));
+  // when memory runs short, finished connections are let go, their summaries kept as text
+  tracker.retirement = {
+    summarise: (c) => JSON.stringify(connectionJson(c)), keepBelow: opts.keepConnections,
+    quietPackets: opts.retireAfter?.packets, quietSeconds: opts.retireAfter?.seconds,
+  };
+  return tracker;
+}
 
 /** Analyses a capture file (pcap, pcapng, either gzip-compressed). */
 export function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
@@ -148,6 +179,8 @@ export interface CheckedCapture extends Analysis {
 export async function checkCapture(input: CaptureInput, config: CheckerConfig = {}, opts: AnalyzeOptions = {}): Promise<CheckedCapture> {
   const tracker = newTracker(opts);
   const checker = new Checker(tracker, config);
+  // a retired connection's end-of-capture checks run as it goes
+  tracker.retirement!.check = (conns, streams) => checker.retire(conns, streams);
   const a = await run(input, tracker, {
     ...opts,
     onPacket: (f, facts, data) => {

@@ -3,11 +3,12 @@
  * RFC section for the connection's version. Rules are ESLint-style modules (see rules/).
  */
 import type { ScanResult } from '../capture/reader.ts';
-import type { PacketFacts } from '../mptcp/model.ts';
+import type { MptcpConnection, PacketFacts, TcpStream } from '../mptcp/model.ts';
 import type { Tracker } from '../mptcp/tracker.ts';
 import { rfcRef } from '../rfc.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
 import { RULES } from './rules/index.ts';
+import { collectPerKey, PerConnection, PerKey, PerStream } from './util.ts';
 import type { Finding, PacketEvent, Report, Rule, RuleHandlers, Severity } from './types.ts';
 
 export type RuleSetting = Severity | 'off';
@@ -54,6 +55,8 @@ export class Checker {
   /** findings counted but not listed, by rule id */
   readonly suppressed = new Map<string, number>();
   private handlers: Array<{ rule: Rule; h: RuleHandlers }> = [];
+  /** the rules' state per stream and per connection (let go at a retirement) */
+  private perKey: Array<PerKey<{ id: number }, unknown>> = [];
   private counts = new Map<string, number>();
   private readonly cap: number;
 
@@ -62,7 +65,9 @@ export class Checker {
     for (const rule of RULES) {
       if (config.rules?.[rule.meta.id] === 'off') continue;
       const ctx = { report: (r: Report) => this.report(rule, r), tracker };
-      this.handlers.push({ rule, h: rule.create(ctx) });
+      const { value: h, perKey } = collectPerKey(() => rule.create(ctx));
+      this.handlers.push({ rule, h });
+      this.perKey.push(...perKey);
     }
   }
 
@@ -112,9 +117,26 @@ export class Checker {
     for (let i = 0; i < changed.length; i++) changed[i](e);
   }
 
+  /**
+   * The end-of-capture checks of connections and streams the tracker retires (Retirement.check):
+   * run now, over them alone; then every rule lets go of their state.
+   */
+  retire(connections: MptcpConnection[], streams: TcpStream[]): void {
+    const ctx = { tracker: this.tracker, scan: undefined, connections, streams, final: false };
+    for (const { rule, h } of this.handlers) h.end?.({ ...ctx, report: (r: Report) => this.report(rule, r) });
+    for (const p of this.perKey) {
+      if (p instanceof PerConnection) for (const c of connections) p.delete(c);
+      else if (p instanceof PerStream) for (const st of streams) p.delete(st);
+    }
+  }
+
   /** Runs the end-of-capture checks and returns every finding, by frame. */
   finish(scan: ScanResult): Finding[] {
-    const ctx = { tracker: this.tracker, scan };
+    const t = this.tracker;
+    // connections and streams retired before were checked then
+    const connections = t.retired ? t.connections.filter((c) => c.retired === undefined) : t.connections;
+    const streams = t.retired ? t.streams.filter((s) => s.retired !== true) : t.streams;
+    const ctx = { tracker: t, scan, connections, streams, final: true };
     for (const { rule, h } of this.handlers) h.end?.({ ...ctx, report: (r: Report) => this.report(rule, r) });
     const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
     this.findings.sort((a, b) => a.frame - b.frame || rank[a.severity] - rank[b.severity] || a.rule.localeCompare(b.rule));

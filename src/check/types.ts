@@ -55,8 +55,21 @@ export interface RuleContext {
   readonly tracker: Tracker;
 }
 
+/**
+ * The end-of-capture checks. They run once at the capture's end over every connection and stream;
+ * when memory runs short, the tracker retires finished connections, and their checks run then, over
+ * those alone (`final` false), each rule letting go of their state. Checks of the whole capture
+ * (counts, token collisions, limits) run only at the end.
+ */
 export interface EndContext extends RuleContext {
-  readonly scan: ScanResult;
+  /** the capture's scan (at the end; undefined at a retirement) */
+  readonly scan: ScanResult | undefined;
+  /** the connections to check: those retired now, or at the end every one not retired before */
+  readonly connections: readonly MptcpConnection[];
+  /** the streams to check, likewise */
+  readonly streams: readonly TcpStream[];
+  /** the capture's end (not a retirement) */
+  readonly final: boolean;
 }
 
 export interface RuleHandlers {

@@ -21,7 +21,9 @@ export function describeStream(s: TcpStream): string {
 export class PerKey<K extends { id: number }, T> {
   private readonly values: Array<T | undefined> = [];
   private readonly order: K[] = [];
-  constructor(private readonly make: () => T) {}
+  constructor(private readonly make: () => T) {
+    made?.push(this as unknown as PerKey<{ id: number }, unknown>);
+  }
   get(k: K): T {
     const id = k.id;
     const values = this.values;
@@ -35,8 +37,35 @@ export class PerKey<K extends { id: number }, T> {
     }
     return v;
   }
+  /** the state of `k`, if made (and not let go) */
+  peek(k: K): T | undefined {
+    return k.id < this.values.length ? this.values[k.id] : undefined;
+  }
+  /** Lets go of the state of `k` (a retired stream or connection, which sees no more packets). */
+  delete(k: K): void {
+    if (k.id < this.values.length) this.values[k.id] = undefined;
+  }
   *entries(): IterableIterator<[K, T]> {
-    for (const k of this.order) yield [k, this.values[k.id]!];
+    for (const k of this.order) {
+      const v = this.values[k.id];
+      if (v !== undefined) yield [k, v];
+    }
+  }
+}
+
+/**
+ * Every PerKey made while `create` runs (the checker makes each rule's state this way, so that it
+ * can let go of a retired stream's or connection's state in every rule).
+ */
+let made: Array<PerKey<{ id: number }, unknown>> | undefined;
+export function collectPerKey<T>(create: () => T): { value: T; perKey: Array<PerKey<{ id: number }, unknown>> } {
+  const outer = made;
+  made = [];
+  try {
+    const value = create();
+    return { value, perKey: made };
+  } finally {
+    made = outer;
   }
 }
 

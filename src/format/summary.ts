@@ -70,8 +70,15 @@ function subflowJson(s: TcpStream, c: MptcpConnection) {
   };
 }
 
-/** One connection of the summary and of check's JSON report. */
-export function connectionJson(c: MptcpConnection) {
+/**
+ * One connection of the summary and of check's JSON report (a retired connection's, kept as text
+ * when it was let go, read back).
+ */
+export function connectionJson(c: MptcpConnection): ReturnType<typeof makeConnectionJson> {
+  return c.retired !== undefined ? JSON.parse(c.retired) : makeConnectionJson(c);
+}
+
+function makeConnectionJson(c: MptcpConnection) {
   return {
     id: c.id,
     version: c.version ?? null,

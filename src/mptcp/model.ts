@@ -164,6 +164,11 @@ export interface TcpStream {
   rtt?: RttStats;
   /** data segments awaiting their ACK, per direction: [sequence end, time] (for RTT, Karn's rule) */
   inflight?: Inflight;
+  /**
+   * Let go early (Tracker retirement, when memory runs short): checked, its state released; its
+   * later packets are counted, not tracked.
+   */
+  retired?: boolean;
 }
 
 /**
@@ -253,6 +258,11 @@ export interface MptcpConnection {
   sentRanges: [Array<[number, number, number, number]>, Array<[number, number, number, number]>];
   /** highest DSN end each side has sent, relative to sentBase (data below it is sent again) */
   sentHigh: [number | undefined, number | undefined];
+  /**
+   * Let go early (Tracker retirement, when memory runs short): its end-of-capture checks were run
+   * and its summary (connectionJson) kept as JSON text here; its per-packet state was released.
+   */
+  retired?: string;
 }
 
 /** Facts about one packet that the tracker worked out, for output and for the checker. */

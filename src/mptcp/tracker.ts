@@ -110,8 +110,15 @@ export interface HeapBudget {
   limit: number;
   /** bytes in use now */
   used(): number;
+  /** new streams between two readings (default HEAP_PROBE_EVERY) */
+  probeEvery?: number;
   /** how the user gives the analysis more heap, for the report (default: node's --max-old-space-size) */
   raise?: string;
+  /**
+   * A full garbage collection, so that used() reads what is live: retirement lets go of state that
+   * V8 collects only when it must, near the limit, after the budget's thresholds.
+   */
+  collect?(): void;
 }
 
 /** what the tracking-limit finding says raises the heap, unless the budget says otherwise (HeapBudget.raise) */
@@ -121,6 +128,54 @@ export const DEFAULT_LIMITS: TrackerLimits = { maxStreams: 200_000 };
 
 /** new streams between two readings of the heap in use */
 export const HEAP_PROBE_EVERY = 256;
+
+/**
+ * Letting finished connections go when memory runs short (set by the analysis, which knows the
+ * checks and the summaries). When the heap budget is spent, the tracker first retires every
+ * finished connection and plain TCP stream: their end-of-capture checks run at once (`check`),
+ * their summary is kept as text (`summarise`), and their state is released. Tracking of new streams
+ * stops only when nothing is finished. Without memory pressure nothing is retired.
+ */
+export interface Retirement {
+  /** runs the end-of-capture checks of these connections and streams (before their state goes) */
+  check?(conns: MptcpConnection[], streams: TcpStream[]): void;
+  /** the connection's summary as JSON text (connectionJson), kept in place of its state */
+  summarise(c: MptcpConnection): string;
+  /** connections numbered below this are never retired (the viewer draws their diagrams) */
+  keepBelow?: number;
+  /** how long a closed stream must be quiet to be finished (default RETIRE_QUIET_PACKETS / _SECONDS) */
+  quietPackets?: number;
+  quietSeconds?: number;
+}
+
+/**
+ * A stream is finished when both FINs or a RST were seen and it has been quiet since for this many
+ * packets of the capture and this many seconds of capture time (the last ACKs and retransmissions
+ * of a close come within them).
+ */
+export const RETIRE_QUIET_PACKETS = 1000;
+export const RETIRE_QUIET_SECONDS = 2;
+
+/** What retirement let go, for the tracking-limit finding. */
+export interface RetiredReport {
+  /** the frame at which the first retirement took place */
+  firstFrame: number;
+  connections: number;
+  /** TCP streams, the retired connections' subflows included */
+  streams: number;
+  /** packets of retired streams that came after their retirement (counted, not tracked) */
+  packets: number;
+  /** the heap in use and its limit (bytes) at the first retirement */
+  used: number;
+  limit: number;
+}
+
+/** shared by every retired stream and connection in place of their own (nothing writes to them) */
+const GONE_PAIR = Object.freeze([undefined, undefined]) as unknown as [undefined, undefined];
+const GONE_COUNTS = Object.freeze([0, 0]) as unknown as [number, number];
+const GONE_LIST = Object.freeze([]) as unknown as never[];
+const GONE_LISTS = Object.freeze([GONE_LIST, GONE_LIST]) as unknown as [never[], never[]];
+const GONE_STATS = Object.freeze({ outOfOrder: GONE_COUNTS, duplicateDataAcks: GONE_COUNTS, lastDataAck: GONE_PAIR, maxDataAck: GONE_PAIR }) as MptcpConnection['stats'];
 
 /** What a limit left out. */
 export interface LimitReport {
@@ -151,6 +206,15 @@ export class Tracker {
   private untrackedKeys = new Set<string>();
   /** maxStreams, lowered to the streams tracked when the heap budget ran out */
   private streamLimit: number;
+  /** how finished connections are let go when the heap budget is spent (none: tracking stops) */
+  retirement: Retirement | undefined;
+  /** what retirement let go */
+  retired: RetiredReport | undefined;
+  /** the connections and streams not retired, in order: made at the first retirement, then kept */
+  private liveConns: MptcpConnection[] | undefined;
+  private liveStreams: TcpStream[] | undefined;
+  /** retirement let go of state since the last collection (HeapBudget.collect) */
+  private uncollected = false;
 
   constructor(readonly limits: TrackerLimits = DEFAULT_LIMITS) {
     this.streamLimit = limits.maxStreams;
@@ -166,8 +230,15 @@ export class Tracker {
   checkHeap(): void {
     const h = this.limits.heap;
     if (!h || this.untracked?.halted) return;
-    const used = h.used();
+    let used = h.used();
     if (used <= h.haltAt) return;
+    if (this.uncollected && h.collect) {
+      // what retirement let go may still be in the heap
+      this.uncollected = false;
+      h.collect();
+      used = h.used();
+      if (used <= h.haltAt) return;
+    }
     const frame = this.packets + 1;
     const halted = { frame, packets: 0, used };
     this.stopNewStreams(frame, used, h.limit).halted = halted;
@@ -183,13 +254,79 @@ export class Tracker {
    * Whether the heap budget is spent (read every HEAP_PROBE_EVERY new streams); once it is, no new
    * stream is tracked for the rest of the capture, and the report says so.
    */
-  private heapFull(frame: number): boolean {
+  private heapFull(frame: number, time: number): boolean {
     const h = this.limits.heap;
-    if (!h || this.streams.length % HEAP_PROBE_EVERY !== 0) return false;
-    const used = h.used();
+    if (!h || this.streams.length % (h.probeEvery ?? HEAP_PROBE_EVERY) !== 0) return false;
+    let used = h.used();
     if (used <= h.stopAt) return false;
+    if (this.retirement) {
+      // finished connections go first; when none is, what earlier retirements let go may still be
+      // in the heap (V8 collects it only near its limit): a collection, and the heap read again;
+      // once connections have been retired, new streams are refused only past halfway to the halt
+      // (the connections open now may finish soon, as others did)
+      if (this.retireFinished(frame, time, used, h.limit) > 0) { this.uncollected = true; return false; }
+      if (this.uncollected && h.collect) {
+        h.collect();
+        this.uncollected = false;
+        used = h.used();
+      }
+      if (used <= (this.retired ? (h.stopAt + h.haltAt) / 2 : h.stopAt)) return false;
+    }
     this.stopNewStreams(frame, used, h.limit);
     return true;
+  }
+
+  /**
+   * Retires every finished connection (all its subflows finished) and finished plain TCP stream:
+   * their checks run now (Retirement.check), each connection's summary is kept as text, and their
+   * state is released. Returns the streams retired.
+   */
+  private retireFinished(frame: number, time: number, used: number, limit: number): number {
+    const r = this.retirement!;
+    const keep = r.keepBelow ?? 0;
+    const quietPackets = r.quietPackets ?? RETIRE_QUIET_PACKETS;
+    const quietSeconds = r.quietSeconds ?? RETIRE_QUIET_SECONDS;
+    const finished = (s: TcpStream) => closed(s) && s.lastFrame <= frame - quietPackets && s.lastTime <= time - quietSeconds;
+    const liveConns = (this.liveConns ??= this.connections.filter((c) => c.retired === undefined));
+    const liveStreams = (this.liveStreams ??= this.streams.filter((s) => s.retired !== true));
+    const conns: MptcpConnection[] = [];
+    const streams: TcpStream[] = [];
+    for (const c of liveConns) {
+      if (c.id >= keep && c.subflows.length > 0 && c.lastFrame <= frame - quietPackets && c.subflows.every(finished)) {
+        conns.push(c);
+        for (const s of c.subflows) streams.push(s);
+      }
+    }
+    for (const s of liveStreams) if (s.conn === null && finished(s)) streams.push(s);
+    if (streams.length === 0) return 0;
+    streams.sort((a, b) => a.id - b.id);
+    r.check?.(conns, streams);
+    // What stays of a retired connection: its number, version, first frame (findings of the whole
+    // capture name it), summary text and subflows; of a stream, its number, endpoints and first SYN
+    // (a later packet of its 4-tuple is known as its), and a subflow's join nonces (the viewer's
+    // connection list shows them). The rest is let go: shared empty stand-ins, never written, since
+    // no packet of theirs is tracked again.
+    for (const c of conns) {
+      c.retired = r.summarise(c);
+      c.keyObservations = GONE_LIST; c.announcements = GONE_LIST; c.echoes = GONE_LIST; c.events = GONE_LIST;
+      c.mapped = GONE_PAIR; c.sentRanges = GONE_LISTS; c.sentBase = GONE_PAIR; c.sentHigh = GONE_PAIR; c.sentEnd = GONE_PAIR;
+      c.dsnRef = GONE_PAIR; c.dataFin = GONE_PAIR; c.noNewSubflowsTo = GONE_PAIR as unknown as [boolean, boolean];
+      c.keys = GONE_PAIR; c.tokens = GONE_PAIR; c.idsns = GONE_PAIR; c.initialAddr = GONE_PAIR; c.stats = GONE_STATS;
+    }
+    for (const s of streams) {
+      s.retired = true;
+      s.capable = GONE_LIST; s.mappings = GONE_LISTS; s.dataAckMax = GONE_PAIR; s.isn = GONE_PAIR; s.finFrame = GONE_PAIR;
+      s.packets = GONE_COUNTS; s.bytes = GONE_COUNTS;
+      s.dssCache = undefined; s.inflight = undefined; s.rtt = undefined;
+      if (s.conn === null) s.join = undefined;
+      else if (s.join) s.join.hmac = undefined;
+    }
+    this.liveConns = liveConns.filter((c) => c.retired === undefined);
+    this.liveStreams = liveStreams.filter((s) => s.retired !== true);
+    const rep = (this.retired ??= { firstFrame: frame, connections: 0, streams: 0, packets: 0, used, limit });
+    rep.connections += conns.length;
+    rep.streams += streams.length;
+    return streams.length;
   }
 
   /** No new stream from `frame` on, since the heap held `used` bytes of `limit`: the report says so. */
@@ -211,6 +348,7 @@ export class Tracker {
     const time = f.tsSec + f.tsNsec / 1e9;
     const s = this.findStream(f, time);
     if (!s) return facts; // beyond the stream limit: decoded, not tracked
+    if (s.retired === true) { this.retired!.packets++; return facts; } // let go when memory ran short
     const dir = this.foundDir;
     facts.stream = s;
     facts.dir = dir;
@@ -418,7 +556,7 @@ export class Tracker {
     // A new SYN with another sequence number on a used 4-tuple starts a new stream (port reuse).
     let reused: TcpStream | undefined;
     if (s && syn && s.synSeq !== undefined && s.synSeq !== t.seq) { reused = s; s = undefined; }
-    if (!s && (this.streams.length >= this.streamLimit || this.heapFull(f.frame))) {
+    if (!s && (this.streams.length >= this.streamLimit || this.heapFull(f.frame, time))) {
       // the new stream of a reused 4-tuple is not tracked: the old one must not take its packets
       if (reused) this.forget(reused);
       const u = (this.untracked ??= { limit: this.streams.length, firstFrame: f.frame, packets: 0, streams: 0 });
@@ -446,9 +584,10 @@ export class Tracker {
         packets: [0, 0], bytes: [0, 0], finFrame: [undefined, undefined], rstFrame: undefined,
         capable: [], role: 'plain', conn: null, sideOfA: undefined, join: undefined, backup: false, dssSeen: false,
         lastMptcpFrame: undefined, mappings: [[], []], fallbackAtSynAck: undefined, dataAckMax: [undefined, undefined],
-        dssCache: undefined, reinjectedBytes: undefined, rtt: undefined, inflight: undefined,
+        dssCache: undefined, reinjectedBytes: undefined, rtt: undefined, inflight: undefined, retired: undefined,
       };
       this.streams.push(s);
+      this.liveStreams?.push(s);
       // a reused 4-tuple: the new stream replaces the old one, whichever way the old one was opened
       const ns = s;
       const rev = this.byPorts.get(ns.b.port * 65536 + ns.a.port);
@@ -501,8 +640,10 @@ export class Tracker {
       sentRanges: [[], []],
       sentHigh: [undefined, undefined],
       sentBase: [undefined, undefined],
+      retired: undefined,
     };
     this.connections.push(c);
+    this.liveConns?.push(c);
     return c;
   }
 
@@ -670,6 +811,13 @@ export class Tracker {
         const hit = this.byToken.get(o.token);
         let c: MptcpConnection;
         let ownerSide: Side;
+        if (hit && hit.conn.retired !== undefined) {
+          // a join to a connection let go: counted with its packets, not tracked
+          s.retired = true;
+          this.retired!.streams++;
+          this.retired!.packets++;
+          return;
+        }
         if (hit) {
           c = hit.conn;
           ownerSide = hit.side;

@@ -71,6 +71,7 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
   let total = 0;
   const r = await checkCapture('file' in input ? { file: input.file } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
     memoryHint: opts.memoryHint,
+    keepConnections: MAX_DIAGRAMS,
     onProgress: (done, all) => { bytesRead = done; totalBytes = all; },
     onPacket: (f, facts) => {
       index.add(f, facts);

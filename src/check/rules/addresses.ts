@@ -155,7 +155,7 @@ export const cFlagViolated: Rule = {
 };
 
 /** Every v1 ADD_ADDR with an HMAC whose keys are known, with the HMAC it should carry. */
-function* verifiableAnnouncements(connections: MptcpConnection[]) {
+function* verifiableAnnouncements(connections: readonly MptcpConnection[]) {
   for (const c of connections) {
     if (c.version === 0) continue;
     for (const a of c.announcements) {
@@ -175,8 +175,8 @@ export const addAddrHmacRule: Rule = {
     topic: 'addAddr',
   },
   create: (ctx) => ({
-    end() {
-      for (const { c, a, hmac, expected } of verifiableAnnouncements(ctx.tracker.connections)) {
+    end(end) {
+      for (const { c, a, hmac, expected } of verifiableAnnouncements(end.connections)) {
         if (expected.rightmost === hmac || expected.leftmost === hmac) continue;
         ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
           message: `ADD_ADDR of ${a.address}${a.port ? `:${a.port}` : ''} (ID ${a.id}) carries HMAC ${hex64(hmac)}; HMAC-SHA256 with the ${sideName(a.side)}'s key first gives ${hex64(expected.rightmost)}` });
@@ -193,8 +193,8 @@ export const addAddrHmacLegacy: Rule = {
     topic: 'addAddr',
   },
   create: (ctx) => ({
-    end() {
-      for (const { c, a, hmac, expected } of verifiableAnnouncements(ctx.tracker.connections)) {
+    end(end) {
+      for (const { c, a, hmac, expected } of verifiableAnnouncements(end.connections)) {
         if (expected.rightmost === hmac || expected.leftmost !== hmac) continue;
         ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
           message: `ADD_ADDR of ${a.address} (ID ${a.id}) carries the leftmost 64 bits of its HMAC (${hex64(hmac)}), as early Linux did; RFC 8684 asks for the rightmost ${hex64(expected.rightmost)}` });
@@ -221,8 +221,8 @@ export const addAddrNotEchoed: Rule = {
           if (a.echoFrame === undefined && a.side !== facts.side) after.set(a, (after.get(a) ?? 0) + 1);
         }
       },
-      end() {
-        for (const c of ctx.tracker.connections) {
+      end(end) {
+        for (const c of end.connections) {
           if (c.version === 0) continue;
           for (const a of c.announcements) {
             // the peer must have had the chance: it went on sending (a few segments) after the announcement
@@ -230,6 +230,8 @@ export const addAddrNotEchoed: Rule = {
             ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
               message: `the ${sideName((1 - a.side) as Side)} never echoes ADD_ADDR ${a.address}${a.port ? `:${a.port}` : ''} (ID ${a.id}), though it sent ${after.get(a)} more segments` });
           }
+          // a retired connection's counts go with it
+          if (!end.final) for (const a of c.announcements) after.delete(a);
         }
       },
     };
@@ -244,8 +246,8 @@ export const addAddrEchoUnmatched: Rule = {
     topic: 'addAddr',
   },
   create: (ctx) => ({
-    end() {
-      for (const c of ctx.tracker.connections) {
+    end(end) {
+      for (const c of end.connections) {
         if (c.partial) continue;
         for (const e of c.echoes) {
           if (e.matched) continue;

@@ -27,8 +27,8 @@ export const capableKeyMismatch: Rule = {
     topic: 'capable',
   },
   create: (ctx) => ({
-    end(_: EndContext) {
-      for (const conn of ctx.tracker.connections) {
+    end(end: EndContext) {
+      for (const conn of end.connections) {
         keyCheck(conn, (o, r) => {
           if (o.stage !== 'ack' && o.stage !== 'data') return;
           const whose = o.as === 'echo' ? `the echoed ${sideName(o.side)} key` : `the ${sideName(o.side)}'s own key`;
@@ -51,8 +51,8 @@ export const capableKeyChanged: Rule = {
     topic: 'capable',
   },
   create: (ctx) => ({
-    end() {
-      for (const conn of ctx.tracker.connections) {
+    end(end) {
+      for (const conn of end.connections) {
         keyCheck(conn, (o, r) => {
           if (o.stage !== 'syn' && o.stage !== 'synack') return;
           ctx.report({

@@ -8,8 +8,8 @@ export const capableVersionMismatch: Rule = {
     topic: 'capable',
   },
   create: (ctx) => ({
-    end() {
-      for (const s of ctx.tracker.streams) {
+    end(end) {
+      for (const s of end.streams) {
         if (s.capable.length === 0) continue;
         const syn = s.capable.find((c) => c.stage === 'syn');
         const synack = s.capable.find((c) => c.stage === 'synack');

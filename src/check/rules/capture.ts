@@ -11,8 +11,8 @@ export const handshakeNotCaptured: Rule = {
     topic: 'capable',
   },
   create: (ctx) => ({
-    end() {
-      for (const c of ctx.tracker.connections) {
+    end(end) {
+      for (const c of end.connections) {
         if (c.keys[0] !== undefined && c.keys[1] !== undefined) continue;
         const skipped: string[] = [];
         const joins = c.subflows.filter((s) => s.join && (s.join.truncatedHmac !== undefined || s.join.hmac));
@@ -54,6 +54,8 @@ export const captureTruncated: Rule = {
         }
       },
       end(end) {
+        // counts over the whole capture (a few numbers per connection): said once, at its end
+        if (!end.final || !end.scan) return;
         for (const [conn, x] of cut) {
           ctx.report({ frame: x.first, conn, topic: 'mapping',
             message: `the snaplen (${end.scan.snaplen}) cut the mapped data of ${x.count} mapping${x.count > 1 ? 's' : ''}: their DSS checksums were not verified (dss-checksum)` });
@@ -70,28 +72,35 @@ export const captureTruncated: Rule = {
 export const trackingLimit: Rule = {
   meta: {
     id: 'tracking-limit',
-    description: 'More TCP streams than the tracker keeps, or than memory holds: the rest were decoded but not tracked or checked (says how many).',
+    description: 'More TCP streams than the tracker keeps, or than memory holds: finished connections were checked early and let go, the rest decoded but not tracked or checked (says how many).',
     severity: 'info',
     topic: 'option',
   },
   create: (ctx) => ({
-    end() {
+    end(end) {
+      if (!end.final) return;
       const u = ctx.tracker.untracked;
-      if (!u) return;
+      const r = ctx.tracker.retired;
+      if (!u && !r) return;
       const n = (x: number) => x.toLocaleString('en-US');
       const mib = (b: number) => n(Math.round(b / 2 ** 20));
       const parts: string[] = [];
-      if (u.packets > 0) {
+      if (r) {
+        parts.push(`${u ? `from frame ${n(r.firstFrame)} on, ` : ''}${n(r.connections)} finished MPTCP connection${r.connections === 1 ? '' : 's'} and ${n(r.streams)} TCP stream${r.streams === 1 ? '' : 's'} in all were checked early and let go${r.packets ? ` (${n(r.packets)} later packet${r.packets === 1 ? '' : 's'} of theirs counted, not tracked)` : ''}`);
+      }
+      if (u && u.packets > 0) {
         parts.push(`${u.streamsAtLeast ? 'at least ' : ''}${n(u.streams)} more (${n(u.packets)} packets, the first at this frame) were decoded but not tracked or checked`);
       }
-      if (u.halted) {
+      if (u?.halted) {
         parts.push(`from frame ${n(u.halted.frame)} on (heap ${mib(u.halted.used)} MiB) no stream was tracked: ${n(u.halted.packets)} TCP packets were decoded only`);
       }
-      if (u.heap) parts.push(ctx.tracker.limits.heap?.raise ?? RAISE_HEAP);
-      const head = u.heap
+      if (u?.heap || r) parts.push(ctx.tracker.limits.heap?.raise ?? RAISE_HEAP);
+      const head = u?.heap
         ? `memory ran short after ${n(u.limit)} TCP streams (JavaScript heap ${mib(u.heap.used)} of its ${mib(u.heap.limit)} MiB)`
-        : `the capture holds more than ${n(u.limit)} TCP streams`;
-      ctx.report({ frame: u.firstFrame, relatedFrames: u.halted ? [u.halted.frame] : undefined, message: `${head}: ${parts.join('; ')}` });
+        : u ? `the capture holds more than ${n(u.limit)} TCP streams`
+        : `memory ran short at this frame (JavaScript heap ${mib(r!.used)} of its ${mib(r!.limit)} MiB)`;
+      const related = [...(u && r ? [r.firstFrame] : []), ...(u?.halted ? [u.halted.frame] : [])];
+      ctx.report({ frame: u ? u.firstFrame : r!.firstFrame, relatedFrames: related.length ? related : undefined, message: `${head}: ${parts.join('; ')}` });
     },
   }),
 };

@@ -135,8 +135,11 @@ export const dataAckUnsent: Rule = {
           touched.add(c);
         }
       },
-      end() {
-        for (const c of touched) {
+      end(end) {
+        // at a retirement, the retired connections' candidates (then let go); at the end, the rest
+        const scope = end.final ? [...touched] : end.connections.filter((c) => touched.has(c));
+        if (!end.final) for (const c of scope) touched.delete(c);
+        for (const c of scope) {
           // fully captured: every subflow seen from its SYN, and the peer's mapped data has no hole
           if (c.subflows.some((s) => s.synFrame === undefined)) continue;
           for (const side of [0, 1] as Side[]) {

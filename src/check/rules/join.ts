@@ -14,8 +14,8 @@ export const joinUnknownToken: Rule = {
     topic: 'join',
   },
   create: (ctx) => ({
-    end() {
-      for (const c of ctx.tracker.connections) {
+    end(end) {
+      for (const c of end.connections) {
         if (c.createdBy !== 'join') continue;
         const s = c.subflows[0];
         const token = s?.join?.token;
@@ -46,7 +46,7 @@ function joinKeys(c: MptcpConnection | null, s: TcpStream): JoinKeys | undefined
 }
 
 /** Every join subflow whose both keys and both nonces are known, with its keys. */
-function* verifiableJoins(streams: TcpStream[]) {
+function* verifiableJoins(streams: readonly TcpStream[]) {
   for (const s of streams) {
     const j = s.join;
     if (!j || j.nonceA === undefined || j.nonceB === undefined) continue;
@@ -63,8 +63,8 @@ export const joinHmacSynAckRule: Rule = {
     topic: 'join',
   },
   create: (ctx) => ({
-    end() {
-      for (const { s, j, k, nonceA, nonceB, conn } of verifiableJoins(ctx.tracker.streams)) {
+    end(end) {
+      for (const { s, j, k, nonceA, nonceB, conn } of verifiableJoins(end.streams)) {
         if (j.truncatedHmac === undefined) continue;
         const expected = joinHmacSynAck(k.version, k.keyA, k.keyB, nonceA, nonceB);
         if (expected === j.truncatedHmac) continue;
@@ -85,8 +85,8 @@ export const joinHmacAckRule: Rule = {
     topic: 'join',
   },
   create: (ctx) => ({
-    end() {
-      for (const { s, j, k, nonceA, nonceB, conn } of verifiableJoins(ctx.tracker.streams)) {
+    end(end) {
+      for (const { s, j, k, nonceA, nonceB, conn } of verifiableJoins(end.streams)) {
         if (!j.hmac) continue;
         const expected = joinHmacAck(k.version, k.keyA, k.keyB, nonceA, nonceB);
         if (expected.equals(j.hmac)) continue;
@@ -120,14 +120,16 @@ export const joinIncomplete: Rule = {
         if (!fromA) x.ackFromB = true;
         else if (!x.ackFromB && frame.tcp.payloadLength > 0 && !x.dataBeforeAck) x.dataBeforeAck = frame.frame;
       },
-      end() {
-        for (const [s, x] of st.entries()) {
+      end(end) {
+        // at a retirement, the retired streams' state; at the end, the rest
+        const states = end.final ? [...st.entries()] : end.streams.flatMap((s) => { const x = st.peek(s); return x ? [[s, x] as const] : []; });
+        for (const [s, x] of states) {
           if (x.dataBeforeAck && !s.rstFrame) {
             ctx.report({ frame: x.dataBeforeAck, conn: s.conn, stream: s, relatedFrames: [s.join!.ackFrame!],
               message: `${describeStream(s)} sends data before its third ACK (frame ${s.join!.ackFrame}) was acknowledged` });
           }
         }
-        for (const s of ctx.tracker.streams) {
+        for (const s of end.streams) {
           const j = s.join;
           if (!j || j.synFrame === undefined || s.rstFrame !== undefined) continue;
           if (j.synAckFrame === undefined) {

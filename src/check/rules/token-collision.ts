@@ -9,7 +9,9 @@ export const tokenCollision: Rule = {
     topic: 'capable',
   },
   create: (ctx) => ({
-    end() {
+    end(end) {
+      // collisions across the whole capture: said once, at its end
+      if (!end.final) return;
       for (const c of ctx.tracker.tokenCollisions) {
         const conns = c.conns.map((id) => ctx.tracker.connections[id]);
         ctx.report({
