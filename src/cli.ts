@@ -14,7 +14,7 @@ import { decodeJson, decodeLine, findingsSuffix } from './format/decode.ts';
 import { fieldsLine } from './format/fields.ts';
 import { captureJson, captureSummaryLine, findingText, reportSarif, ruleCatalogueMarkdown } from './format/report.ts';
 import { writeJson } from './format/jsonStream.ts';
-import { summaryJson, summaryText } from './format/summary.ts';
+import { summaryJson, summaryLines } from './format/summary.ts';
 import { VERSION } from './version.ts';
 
 const USAGE = `usage: mptcp-lens <command> [options] FILE
@@ -214,7 +214,7 @@ async function cmdSummary(args: string[]): Promise<number> {
   if (values.json) {
     writeJson(summaryJson(a, true), (s) => out.write(s));
     out.write('\n');
-  } else out.line(summaryText(a));
+  } else for (const line of summaryLines(a)) out.line(line);
   out.flush();
   reportProblems(a);
   return 0;

@@ -487,6 +487,17 @@ test('the analysis child sends a busy capture\'s connections in slices ahead of 
     const direct = await analyzeForViewer({ file }, { onChunk: () => {} });
     assert.equal(session.connections.length, 2500);
     assert.deepEqual(session.connections.all(), direct.connections, 'through deflated pages and back');
+    // the process sends them as it makes them, a slice at a time, never all at once (a busy
+    // capture's connections, retired when memory ran short, do not all fit the heap again)
+    const { postResult } = await import('../src/viewer/analysisProcess.ts');
+    const made: number[] = [];
+    const pass = Object.create(direct, {
+      connections: { get: () => assert.fail('all connections made at once') },
+      connectionSlices: { value: function* (size: number) { for (const slice of direct.connectionSlices(size)) { made.push(slice.length); yield slice; } } },
+    });
+    const sent: string[] = [];
+    postResult(pass, (m) => sent.push(`${m.type}:${m.type === 'connections' ? m.connections.length : m.type === 'done' ? m.result.connections.length : ''}@${made.length}`));
+    assert.deepEqual(sent, ['connections:1000@2', 'connections:1000@3', 'done:500@3'], 'each slice sent once the next is made');
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 

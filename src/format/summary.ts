@@ -131,12 +131,24 @@ function summaryDoc(a: Analysis) {
 }
 
 export function summaryText(a: Analysis): string {
-  const j = summaryJson(a);
+  return [...summaryLines(a)].join('\n');
+}
+
+/**
+ * The summary's lines, a connection at a time as they are asked for: a busy capture's connections,
+ * retired when memory ran short and read back from their text, may not fit again all at once, nor
+ * may their text.
+ */
+export function* summaryLines(a: Analysis): Generator<string> {
+  const j = summaryJson(a, true);
+  const count = j.connections.source.length;
   const out: string[] = [];
-  out.push(`${j.file}: ${j.packets} packets (${j.format}), ${j.tcpStreams} TCP streams, ${j.connections.length} MPTCP connection${j.connections.length === 1 ? '' : 's'}`);
+  const lines = function* () { yield* out; out.length = 0; };
+  out.push(`${j.file}: ${j.packets} packets (${j.format}), ${j.tcpStreams} TCP streams, ${count} MPTCP connection${count === 1 ? '' : 's'}`);
   for (const p of j.problems) out.push(`  ! ${p.message} (byte offset ${p.offset})`);
   if (j.nonFirstFragments) out.push(`  ${j.nonFirstFragments} IP fragment${j.nonFirstFragments > 1 ? 's' : ''} after the first skipped (no TCP header in them)`);
-  for (const c of j.connections) {
+  for (const conn of j.connections.source) {
+    const c = j.connections.make(conn);
     out.push('');
     out.push(`MPTCP connection ${c.id}: ${c.version === null ? 'version unknown' : `v${c.version} (${c.version === 0 ? 'RFC 6824' : 'RFC 8684'})`}${c.partial ? ', partial (handshake not captured)' : ''}${c.checksums ? ', DSS checksums' : ''}`);
     out.push(`  client ${c.client.address ?? '?'}  key ${c.client.key ?? '?'}  token ${c.client.token ?? '?'}  IDSN ${c.client.idsn ?? '?'}`);
@@ -154,7 +166,8 @@ export function summaryText(a: Analysis): string {
     for (const x of c.removed) out.push(`  REMOVE_ADDR frame ${x.frame}: ${x.by} removes id ${x.ids.join(',')}`);
     for (const x of c.priorities) out.push(`  MP_PRIO frame ${x.frame}: subflow ${x.tcpStream} ${x.backup ? 'backup' : 'regular'}`);
     if (c.reinjectedBytes) out.push(`  reinjected ${c.reinjectedBytes} bytes`);
+    yield* lines();
   }
   for (const f of j.fallbacks) out.push(`\nTCP stream ${f.tcpStream} ${f.client} → ${f.server}: MP_CAPABLE offered, the SYN/ACK (frame ${f.frame}) refused it; plain TCP`);
-  return out.join('\n');
+  yield* lines();
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CheckerConfig } from '../check/checker.ts';
-import type { ViewerAnalysis } from './analyze.ts';
+import type { ViewerAnalysis, ViewerPass } from './analyze.ts';
 import type { Columns } from './index.ts';
 import type { ConnectionInfo } from './protocol.ts';
 import type { CaptureSession } from './session.ts';
@@ -154,12 +154,18 @@ export function createIndexFile(): IndexFile {
  */
 export const CONNECTIONS_PER_MESSAGE = 1000;
 
-/** Sends a finished analysis: its connections a slice at a time, then the rest with 'done'. */
-export function postResult(result: ViewerAnalysis, post: (m: WorkerMessage) => void): void {
-  const all = result.connections;
-  let i = 0;
-  for (; all.length - i > CONNECTIONS_PER_MESSAGE; i += CONNECTIONS_PER_MESSAGE) post({ type: 'connections', connections: all.slice(i, i + CONNECTIONS_PER_MESSAGE) });
-  post({ type: 'done', result: { ...result, connections: i ? all.slice(i) : all } });
+/**
+ * Sends a finished analysis: its connections a slice at a time, made as they are sent, then the
+ * last slice with 'done'.
+ */
+export function postResult(result: ViewerPass, post: (m: WorkerMessage) => void): void {
+  let last: ConnectionInfo[] = [];
+  for (const slice of result.connectionSlices(CONNECTIONS_PER_MESSAGE)) {
+    if (last.length) post({ type: 'connections', connections: last });
+    last = slice;
+  }
+  const { packets, diagrams, findings, problems, suppressed } = result;
+  post({ type: 'done', result: { packets, diagrams, findings, connections: last, problems, suppressed } });
 }
 
 /**

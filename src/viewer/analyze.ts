@@ -2,6 +2,7 @@
 import { checkCapture } from '../analyze.ts';
 import type { CheckerConfig } from '../check/checker.ts';
 import type { Finding } from '../check/types.ts';
+import type { MptcpConnection } from '../mptcp/model.ts';
 import type { Tracker } from '../mptcp/tracker.ts';
 import { connectionJson } from '../format/summary.ts';
 import { PacketIndex, type Columns } from './index.ts';
@@ -31,7 +32,8 @@ export interface ViewerAnalysis {
   suppressed: number;
 }
 
-export function connectionInfos(tracker: Tracker, findings: Finding[]): ConnectionInfo[] {
+/** What the viewer shows of each connection: a maker of its info, findings counted once for all. */
+export function connectionInfoMaker(findings: Finding[]): (conn: MptcpConnection) => ConnectionInfo {
   // findings by connection in one pass (a busy capture has tens of thousands of each)
   const byConnection = new Map<number, Record<Finding['severity'], number>>();
   for (const f of findings) {
@@ -40,7 +42,7 @@ export function connectionInfos(tracker: Tracker, findings: Finding[]): Connecti
     if (!n) byConnection.set(f.connection, (n = { error: 0, warning: 0, info: 0 }));
     n[f.severity]++;
   }
-  return tracker.connections.map((conn) => {
+  return (conn) => {
     const c = connectionJson(conn);
     const counts = byConnection.get(c.id) ?? { error: 0, warning: 0, info: 0 };
     return {
@@ -51,10 +53,23 @@ export function connectionInfos(tracker: Tracker, findings: Finding[]): Connecti
         return { ...s, join: j ? { token: s.joinToken, nonceA: j.nonceA ?? null, nonceB: j.nonceB ?? null, initiatorSide: j.initiatorSide ?? null } : null };
       }),
     };
-  });
+  };
 }
 
-export async function analyzeForViewer(input: { file: string } | { bytes: Uint8Array; name: string }, opts: ViewerAnalysisOptions): Promise<ViewerAnalysis> {
+export function connectionInfos(tracker: Tracker, findings: Finding[]): ConnectionInfo[] {
+  return tracker.connections.map(connectionInfoMaker(findings));
+}
+
+/**
+ * The pass's result in the analysis process: its connections' infos are made when asked for, all
+ * (`connections`) or a slice at a time (`connectionSlices`, what the process sends): a busy capture's
+ * connections, retired when memory ran short, do not all fit the heap again as objects at once.
+ */
+export interface ViewerPass extends ViewerAnalysis {
+  connectionSlices(size: number): Generator<ConnectionInfo[]>;
+}
+
+export async function analyzeForViewer(input: { file: string } | { bytes: Uint8Array; name: string }, opts: ViewerAnalysisOptions): Promise<ViewerPass> {
   const chunkSize = opts.chunkSize ?? 8192;
   const index = new PacketIndex(chunkSize);
   let lastFlush = Date.now();
@@ -81,11 +96,14 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
     },
   });
   flush();
+  const info = connectionInfoMaker(r.findings);
+  const conns = r.tracker.connections;
   return {
     packets: r.scan.packets,
-    diagrams: r.tracker.connections.slice(0, MAX_DIAGRAMS).map((c) => ({ ladder: buildLadder(r.tracker, c, r.findings), timeline: buildTimeline(c) })),
+    diagrams: conns.slice(0, MAX_DIAGRAMS).map((c) => ({ ladder: buildLadder(r.tracker, c, r.findings), timeline: buildTimeline(c) })),
     findings: r.findings,
-    connections: connectionInfos(r.tracker, r.findings),
+    get connections() { return conns.map(info); },
+    *connectionSlices(size: number) { for (let i = 0; i < conns.length; i += size) yield conns.slice(i, i + size).map(info); },
     problems: r.scan.problems,
     suppressed: [...r.suppressed.values()].reduce((a, b) => a + b, 0),
   };
