@@ -58,6 +58,8 @@ function settings(theme: string): void {
     'workbench.colorTheme': theme, 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false,
     'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, 'extensions.ignoreRecommendations': true,
     'update.mode': 'none', 'workbench.enableExperiments': false, 'chat.disableAIFeatures': true,
+    // the analysis processes' heap (checked below, on the spare started after an analysis)
+    'mptcpLens.analysisMemory': 96,
   }));
 }
 
@@ -167,6 +169,18 @@ test('VS Code: the viewer lists every packet and flags the key mismatch; Problem
   assert.match(await view.locator("#details .node-line:has-text(\"Receiver's key\")").innerText(), /0x8c08771553a46fbc ✗/);
   // the status bar
   await page.waitForSelector('.statusbar-item:has-text("MPTCP: 1 connection")');
+  // the setting mptcpLens.analysisMemory: the analysis process started ahead for the next capture
+  // (0.5 s after this one's ended) runs with that heap
+  const heapFlags = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      // the extension installed for this test, not another test's analysis process
+      return argv.some((a) => a.startsWith(tmp) && a.endsWith(path.join('dist', 'worker.js'))) ? argv.filter((a) => a.startsWith('--max-old-space-size=')) : [];
+    } catch { return []; }
+  });
+  const spareBy = Date.now() + 20_000;
+  while (heapFlags().length === 0 && Date.now() < spareBy) await new Promise((r) => setTimeout(r, 250));
+  assert.deepEqual([...new Set(heapFlags())], ['--max-old-space-size=96']);
   fs.mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: path.join(shots, 'vscode-dark.png') });
   await view.locator('#tab-diagrams').click();
