@@ -18,6 +18,7 @@ import { runInNewContext } from 'node:vm';
 import { DEFAULT_LIMITS, Tracker, type TrackerLimits } from './mptcp/tracker.ts';
 import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
 import { connectionJson } from './format/summary.ts';
+import { PackedTexts } from './format/packed.ts';
 
 export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Buffer) => void;
 
@@ -144,7 +145,7 @@ function newTracker(opts: AnalyzeOptions): Tracker {
   const tracker = new Tracker(processLimits(opts.limits, opts.memoryHint));
   // when memory runs short, finished connections are let go, their summaries kept as text
   tracker.retirement = {
-    summarise: (c) => JSON.stringify(connectionJson(c)), keepBelow: opts.keepConnections,
+    summarise: (c) => JSON.stringify(connectionJson(c)), pack: (texts) => new PackedTexts(texts), keepBelow: opts.keepConnections,
     quietPackets: opts.retireAfter?.packets, quietSeconds: opts.retireAfter?.seconds,
   };
   return tracker;

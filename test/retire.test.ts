@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { checkCapture, processLimits, type AnalyzeOptions } from '../src/analyze.ts';
 import { connectionJson, summaryJson } from '../src/format/summary.ts';
 import type { HeapBudget } from '../src/mptcp/tracker.ts';
+import { PackedTexts } from '../src/format/packed.ts';
 import { captureFixtures, fixture } from './fixtures.ts';
 import { frameOffsets } from './helpers.ts';
 
@@ -95,9 +96,15 @@ test('many-40: connections retired as the capture goes, each summary and finding
   assert.deepEqual({ ...t.retired }, { firstFrame: 383, connections: 34, streams: 96, packets: 0, used: 1, limit: 2 ** 20 });
   assert.equal(t.untracked, undefined, 'no stream left out');
   assert.deepEqual(t.connections.map((c) => (c.retired === undefined ? c.id : -1)).filter((id) => id >= 0), [34, 35, 36, 37, 38, 39]);
-  // a retired connection keeps its summary as text and lets go of its state
+  // a retired connection keeps its summary as text, deflated with the others of its retirement,
+  // and lets go of its state
   const c = t.connections[0];
-  assert.equal(c.retired, JSON.stringify(connectionJson(plain.tracker.connections[0])));
+  assert.equal(c.retired!.batch.text(c.retired!.index), JSON.stringify(connectionJson(plain.tracker.connections[0])));
+  const batches = new Set(t.connections.flatMap((x) => (x.retired ? [x.retired.batch as PackedTexts] : [])));
+  const kept = [...batches].reduce((n, b) => n + b.size, 0);
+  const text = t.connections.reduce((n, x) => n + (x.retired ? JSON.stringify(connectionJson(x)).length : 0), 0);
+  // two connections a batch here (a busy capture retires a hundred at a time: a seventh)
+  assert.ok(kept * 3 < text, `${kept} bytes kept for ${text} bytes of summaries in ${batches.size} batches`);
   assert.equal(c.events.length + c.announcements.length + c.keyObservations.length, 0);
   assert.ok(c.subflows.every((s) => s.retired === true && s.mappings[0].length === 0 && s.capable.length === 0));
   assert.deepEqual(r.findings.map((f) => [f.rule, f.frame, f.message]), [['tracking-limit', 383,
@@ -189,4 +196,15 @@ test('the heap is read again after a collection before new streams are refused: 
   own.collect!();
   assert.equal(garbage, null);
   assert.ok(own.used() < before - 4 * 2 ** 20, `in use ${before} → ${own.used()} bytes`);
+});
+
+test('packed texts: deflated together, read back in any order, exactly', () => {
+  const texts = Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: i, key: `0x${(i * 2654435761).toString(16)}`, note: 'é→✓', subflows: [{ tcpStream: i, bytes: i * 1448 }] }));
+  const batches = [0, 100, 200].map((from) => new PackedTexts(texts.slice(from, from + 100)));
+  assert.ok(batches.every((b) => b.count === 100 && b.size < 0.3 * texts.slice(0, 100).join('').length));
+  // twelve batches read round-robin (more than are kept inflated), every text as it was
+  const more = Array.from({ length: 12 }, (_, k) => new PackedTexts(texts.slice(k * 25, k * 25 + 25)));
+  for (let i = 0; i < 25; i++) for (let k = 0; k < 12; k++) assert.equal(more[k].text(i), texts[k * 25 + i]);
+  for (let i = 299; i >= 0; i--) assert.equal(batches[Math.floor(i / 100)].text(i % 100), texts[i]);
+  assert.throws(() => new PackedTexts(['a\nb']), /line end/);
 });

@@ -75,7 +75,7 @@ function subflowJson(s: TcpStream, c: MptcpConnection) {
  * when it was let go, read back).
  */
 export function connectionJson(c: MptcpConnection): ReturnType<typeof makeConnectionJson> {
-  return c.retired !== undefined ? JSON.parse(c.retired) : makeConnectionJson(c);
+  return c.retired !== undefined ? JSON.parse(c.retired.batch.text(c.retired.index)) : makeConnectionJson(c);
 }
 
 function makeConnectionJson(c: MptcpConnection) {

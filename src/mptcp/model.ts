@@ -260,9 +260,16 @@ export interface MptcpConnection {
   sentHigh: [number | undefined, number | undefined];
   /**
    * Let go early (Tracker retirement, when memory runs short): its end-of-capture checks were run
-   * and its summary (connectionJson) kept as JSON text here; its per-packet state was released.
+   * and its summary (connectionJson) kept as JSON text, the index-th of a batch of them; its
+   * per-packet state was released.
    */
-  retired?: string;
+  retired?: RetiredSummary;
+}
+
+/** Where a retired connection's summary is kept: the index-th text of a batch (Retirement.pack). */
+export interface RetiredSummary {
+  readonly batch: { text(index: number): string };
+  readonly index: number;
 }
 
 /** Facts about one packet that the tracker worked out, for output and for the checker. */

@@ -141,6 +141,8 @@ export interface Retirement {
   check?(conns: MptcpConnection[], streams: TcpStream[]): void;
   /** the connection's summary as JSON text (connectionJson), kept in place of its state */
   summarise(c: MptcpConnection): string;
+  /** keeps the summaries of one retirement together (deflated); without it each text is kept as is */
+  pack?(texts: string[]): { text(index: number): string };
   /** connections numbered below this are never retired (the viewer draws their diagrams) */
   keepBelow?: number;
   /** how long a closed stream must be quiet to be finished (default RETIRE_QUIET_PACKETS / _SECONDS) */
@@ -306,8 +308,11 @@ export class Tracker {
     // (a later packet of its 4-tuple is known as its), and a subflow's join nonces (the viewer's
     // connection list shows them). The rest is let go: shared empty stand-ins, never written, since
     // no packet of theirs is tracked again.
-    for (const c of conns) {
-      c.retired = r.summarise(c);
+    const texts = conns.map((c) => r.summarise(c));
+    const batch = r.pack ? r.pack(texts) : { text: (i: number) => texts[i] };
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i];
+      c.retired = { batch, index: i };
       c.keyObservations = GONE_LIST; c.announcements = GONE_LIST; c.echoes = GONE_LIST; c.events = GONE_LIST;
       c.mapped = GONE_PAIR; c.sentRanges = GONE_LISTS; c.sentBase = GONE_PAIR; c.sentHigh = GONE_PAIR; c.sentEnd = GONE_PAIR;
       c.dsnRef = GONE_PAIR; c.dataFin = GONE_PAIR; c.noNewSubflowsTo = GONE_PAIR as unknown as [boolean, boolean];
