@@ -93,7 +93,7 @@ test('many-40: connections retired as the capture goes, each summary and finding
   const r = await checkCapture({ file }, {}, pressed(4, 9, { packets: 50, seconds: 0 }));
   assert.deepEqual(report(r), report(plain));
   const t = r.tracker;
-  assert.deepEqual({ ...t.retired }, { firstFrame: 383, connections: 34, streams: 96, packets: 0, used: 1, limit: 2 ** 20 });
+  assert.deepEqual({ ...t.retired }, { firstFrame: 383, connections: 34, streams: 96, packets: 0, heap: { used: 1, limit: 2 ** 20 } });
   assert.equal(t.untracked, undefined, 'no stream left out');
   assert.deepEqual(t.connections.map((c) => (c.retired === undefined ? c.id : -1)).filter((id) => id >= 0), [34, 35, 36, 37, 38, 39]);
   // a retired connection keeps its summary as text, deflated with the others of its retirement,
@@ -123,7 +123,7 @@ test('a packet of a retired stream that comes later: counted, not tracked, and n
   const plain = await checkCapture({ bytes, name: 'late' });
   const r = await checkCapture({ bytes, name: 'late' }, {}, pressed(plain.tracker.streams.length - 1, 2));
   const t = r.tracker;
-  assert.deepEqual({ ...t.retired }, { firstFrame: 1609, connections: 40, streams: 114, packets: 1, used: 1, limit: 2 ** 20 });
+  assert.deepEqual({ ...t.retired }, { firstFrame: 1609, connections: 40, streams: 114, packets: 1, heap: { used: 1, limit: 2 ** 20 } });
   assert.equal(t.streams.length, plain.tracker.streams.length, 'the late packet of a retired stream opens no new one');
   assert.deepEqual(report(r).findings, []);
   const lim = r.findings.find((f) => f.rule === 'tracking-limit')!;
@@ -207,4 +207,26 @@ test('packed texts: deflated together, read back in any order, exactly', () => {
   for (let i = 0; i < 25; i++) for (let k = 0; k < 12; k++) assert.equal(more[k].text(i), texts[k * 25 + i]);
   for (let i = 299; i >= 0; i--) assert.equal(batches[Math.floor(i / 100)].text(i % 100), texts[i]);
   assert.throws(() => new PackedTexts(['a\nb']), /line end/);
+});
+
+test('at the stream limit (streams tracked at once), finished connections are retired to make room', async () => {
+  const file = fixture('fresh', 'many-40.pcap');
+  const plain = await checkCapture({ file });
+  // 114 streams in all, never more than 24 at once once the finished ones go
+  const r = await checkCapture({ file }, {}, { limits: { maxStreams: 24 }, retireAfter: { packets: 50, seconds: 0 } });
+  const t = r.tracker;
+  assert.equal(t.untracked, undefined, 'no stream refused');
+  assert.equal(t.streams.length, 114);
+  assert.deepEqual({ ...t.retired }, { firstFrame: 284, connections: 32, streams: 90, packets: 0, streamLimit: 24 });
+  assert.deepEqual(report(r), report(plain));
+  const lim = r.findings.filter((f) => f.rule === 'tracking-limit');
+  assert.equal(lim.length, 1);
+  assert.equal(lim[0].frame, t.retired!.firstFrame);
+  assert.equal(lim[0].message, `more than 24 TCP streams at once at this frame: ${t.retired!.connections} finished MPTCP connections and ${t.retired!.streams} TCP streams in all were checked early and let go`);
+  // too low a limit for the connections open at once: retirement makes what room it can, then new streams are refused
+  const low = await checkCapture({ file }, {}, { limits: { maxStreams: 4 }, retireAfter: { packets: 50, seconds: 0 } });
+  assert.deepEqual({ ...low.tracker.untracked }, { limit: 4, firstFrame: 23, packets: 1442, streams: 108 });
+  assert.deepEqual({ ...low.tracker.retired }, { firstFrame: 140, connections: 12, streams: 14, packets: 0, streamLimit: 4 });
+  assert.equal(low.findings.find((f) => f.rule === 'tracking-limit')!.message,
+    'the capture holds more than 4 TCP streams: from frame 140 on, 12 finished MPTCP connections and 14 TCP streams in all were checked early and let go; 108 more (1,442 packets, the first at this frame) were decoded but not tracked or checked');
 });

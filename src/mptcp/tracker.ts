@@ -88,9 +88,10 @@ export function widen32(v: number | bigint, ref: bigint): bigint {
 
 export interface TrackerLimits {
   /**
-   * TCP streams tracked at most. Packets of streams beyond it are still decoded (and printed) but
-   * not tracked or checked; the limit and what it left out are reported (rule tracking-limit).
-   * Every stream and connection keeps a few kilobytes of state, so this bounds memory.
+   * TCP streams tracked at once. When it is reached, finished connections and streams are retired
+   * (Retirement) to make room; packets of streams beyond it are still decoded (and printed) but not
+   * tracked or checked; the limit and what it left out are reported (rule tracking-limit). Every
+   * stream and connection keeps a few kilobytes of state, so this bounds memory.
    */
   maxStreams: number;
   /**
@@ -167,9 +168,10 @@ export interface RetiredReport {
   streams: number;
   /** packets of retired streams that came after their retirement (counted, not tracked) */
   packets: number;
-  /** the heap in use and its limit (bytes) at the first retirement */
-  used: number;
-  limit: number;
+  /** the heap in use and its limit (bytes) at the first retirement, when the heap was what ran short */
+  heap?: { used: number; limit: number };
+  /** the streams tracked at once (TrackerLimits.maxStreams), when the first retirement made room under it */
+  streamLimit?: number;
 }
 
 /** shared by every retired stream and connection in place of their own (nothing writes to them) */
@@ -266,7 +268,7 @@ export class Tracker {
       // in the heap (V8 collects it only near its limit): a collection, and the heap read again;
       // once connections have been retired, new streams are refused only past halfway to the halt
       // (the connections open now may finish soon, as others did)
-      if (this.retireFinished(frame, time, used, h.limit) > 0) { this.uncollected = true; return false; }
+      if (this.retireFinished(frame, time, { heap: { used, limit: h.limit } }) > 0) { this.uncollected = true; return false; }
       if (this.uncollected && h.collect) {
         h.collect();
         this.uncollected = false;
@@ -283,7 +285,7 @@ export class Tracker {
    * their checks run now (Retirement.check), each connection's summary is kept as text, and their
    * state is released. Returns the streams retired.
    */
-  private retireFinished(frame: number, time: number, used: number, limit: number): number {
+  private retireFinished(frame: number, time: number, why: Pick<RetiredReport, 'heap' | 'streamLimit'>): number {
     const r = this.retirement!;
     const keep = r.keepBelow ?? 0;
     const quietPackets = r.quietPackets ?? RETIRE_QUIET_PACKETS;
@@ -328,15 +330,30 @@ export class Tracker {
     }
     this.liveConns = liveConns.filter((c) => c.retired === undefined);
     this.liveStreams = liveStreams.filter((s) => s.retired !== true);
-    const rep = (this.retired ??= { firstFrame: frame, connections: 0, streams: 0, packets: 0, used, limit });
+    const rep = (this.retired ??= { firstFrame: frame, connections: 0, streams: 0, packets: 0, ...why });
     rep.connections += conns.length;
     rep.streams += streams.length;
     return streams.length;
   }
 
+  /** the streams tracked now (not retired) */
+  private liveStreamCount(): number {
+    return this.streams.length - (this.retired?.streams ?? 0);
+  }
+
+  /**
+   * Whether no new stream may be tracked: as many as the limit are (retired ones do not count),
+   * and retiring the finished ones makes no room.
+   */
+  private atStreamLimit(frame: number, time: number): boolean {
+    if (this.liveStreamCount() < this.streamLimit) return false;
+    if (this.retirement && this.retireFinished(frame, time, { streamLimit: this.streamLimit }) > 0 && this.liveStreamCount() < this.streamLimit) return false;
+    return true;
+  }
+
   /** No new stream from `frame` on, since the heap held `used` bytes of `limit`: the report says so. */
   private stopNewStreams(frame: number, used: number, limit: number): LimitReport {
-    this.streamLimit = Math.min(this.streamLimit, this.streams.length);
+    this.streamLimit = Math.min(this.streamLimit, this.liveStreamCount());
     const u = (this.untracked ??= { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0 });
     u.heap ??= { used, limit };
     return u;
@@ -561,7 +578,7 @@ export class Tracker {
     // A new SYN with another sequence number on a used 4-tuple starts a new stream (port reuse).
     let reused: TcpStream | undefined;
     if (s && syn && s.synSeq !== undefined && s.synSeq !== t.seq) { reused = s; s = undefined; }
-    if (!s && (this.streams.length >= this.streamLimit || this.heapFull(f.frame, time))) {
+    if (!s && (this.atStreamLimit(f.frame, time) || this.heapFull(f.frame, time))) {
       // the new stream of a reused 4-tuple is not tracked: the old one must not take its packets
       if (reused) this.forget(reused);
       const u = (this.untracked ??= { limit: this.streams.length, firstFrame: f.frame, packets: 0, streams: 0 });

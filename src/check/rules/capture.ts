@@ -94,11 +94,12 @@ export const trackingLimit: Rule = {
       if (u?.halted) {
         parts.push(`from frame ${n(u.halted.frame)} on (heap ${mib(u.halted.used)} MiB) no stream was tracked: ${n(u.halted.packets)} TCP packets were decoded only`);
       }
-      if (u?.heap || r) parts.push(ctx.tracker.limits.heap?.raise ?? RAISE_HEAP);
+      if (u?.heap || r?.heap) parts.push(ctx.tracker.limits.heap?.raise ?? RAISE_HEAP);
       const head = u?.heap
         ? `memory ran short after ${n(u.limit)} TCP streams (JavaScript heap ${mib(u.heap.used)} of its ${mib(u.heap.limit)} MiB)`
         : u ? `the capture holds more than ${n(u.limit)} TCP streams`
-        : `memory ran short at this frame (JavaScript heap ${mib(r!.used)} of its ${mib(r!.limit)} MiB)`;
+        : r!.heap ? `memory ran short at this frame (JavaScript heap ${mib(r!.heap.used)} of its ${mib(r!.heap.limit)} MiB)`
+        : `more than ${n(r!.streamLimit!)} TCP streams at once at this frame`;
       const related = [...(u && r ? [r.firstFrame] : []), ...(u?.halted ? [u.halted.frame] : [])];
       ctx.report({ frame: u ? u.firstFrame : r!.firstFrame, relatedFrames: related.length ? related : undefined, message: `${head}: ${parts.join('; ')}` });
     },
