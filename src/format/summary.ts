@@ -142,32 +142,28 @@ export function summaryText(a: Analysis): string {
 export function* summaryLines(a: Analysis): Generator<string> {
   const j = summaryJson(a, true);
   const count = j.connections.source.length;
-  const out: string[] = [];
-  const lines = function* () { yield* out; out.length = 0; };
-  out.push(`${j.file}: ${j.packets} packets (${j.format}), ${j.tcpStreams} TCP streams, ${count} MPTCP connection${count === 1 ? '' : 's'}`);
-  for (const p of j.problems) out.push(`  ! ${p.message} (byte offset ${p.offset})`);
-  if (j.nonFirstFragments) out.push(`  ${j.nonFirstFragments} IP fragment${j.nonFirstFragments > 1 ? 's' : ''} after the first skipped (no TCP header in them)`);
+  yield `${j.file}: ${j.packets} packets (${j.format}), ${j.tcpStreams} TCP streams, ${count} MPTCP connection${count === 1 ? '' : 's'}`;
+  for (const p of j.problems) yield `  ! ${p.message} (byte offset ${p.offset})`;
+  if (j.nonFirstFragments) yield `  ${j.nonFirstFragments} IP fragment${j.nonFirstFragments > 1 ? 's' : ''} after the first skipped (no TCP header in them)`;
   for (const conn of j.connections.source) {
     const c = j.connections.make(conn);
-    out.push('');
-    out.push(`MPTCP connection ${c.id}: ${c.version === null ? 'version unknown' : `v${c.version} (${c.version === 0 ? 'RFC 6824' : 'RFC 8684'})`}${c.partial ? ', partial (handshake not captured)' : ''}${c.checksums ? ', DSS checksums' : ''}`);
-    out.push(`  client ${c.client.address ?? '?'}  key ${c.client.key ?? '?'}  token ${c.client.token ?? '?'}  IDSN ${c.client.idsn ?? '?'}`);
-    out.push(`  server ${c.server.address ?? '?'}  key ${c.server.key ?? '?'}  token ${c.server.token ?? '?'}  IDSN ${c.server.idsn ?? '?'}`);
-    out.push(`  frames ${c.firstFrame}-${c.lastFrame}, ${c.duration.toFixed(6)} s; ${c.ended}`);
+    yield '';
+    yield `MPTCP connection ${c.id}: ${c.version === null ? 'version unknown' : `v${c.version} (${c.version === 0 ? 'RFC 6824' : 'RFC 8684'})`}${c.partial ? ', partial (handshake not captured)' : ''}${c.checksums ? ', DSS checksums' : ''}`;
+    yield `  client ${c.client.address ?? '?'}  key ${c.client.key ?? '?'}  token ${c.client.token ?? '?'}  IDSN ${c.client.idsn ?? '?'}`;
+    yield `  server ${c.server.address ?? '?'}  key ${c.server.key ?? '?'}  token ${c.server.token ?? '?'}  IDSN ${c.server.idsn ?? '?'}`;
+    yield `  frames ${c.firstFrame}-${c.lastFrame}, ${c.duration.toFixed(6)} s; ${c.ended}`;
     for (const s of c.subflows) {
       const ids = s.addressIds ? ` ids ${s.addressIds.initiator ?? '?'}/${s.addressIds.responder ?? '?'}` : '';
       const rtt = s.rtt ? `  RTT ${s.rtt.minMs}/${s.rtt.meanMs}/${s.rtt.maxMs} ms (${s.rtt.samples})` : '';
-      out.push(`  subflow ${s.tcpStream} ${s.kind.padEnd(7)} ${s.client} → ${s.server}${ids}${s.backup ? ' backup' : ''}  ${s.packets} pkts ${s.bytes} bytes  frames ${s.firstFrame}-${s.lastFrame}  ${s.ended}${rtt}`);
+      yield `  subflow ${s.tcpStream} ${s.kind.padEnd(7)} ${s.client} → ${s.server}${ids}${s.backup ? ' backup' : ''}  ${s.packets} pkts ${s.bytes} bytes  frames ${s.firstFrame}-${s.lastFrame}  ${s.ended}${rtt}`;
     }
     const st = c.stats;
     const gp = (x: typeof st.clientToServer) => (x.goodputBytesPerSecond !== null ? `${(x.goodputBytesPerSecond * 8 / 1e6).toFixed(2)} Mbit/s (${x.deliveredBytes} bytes)` : '?');
-    out.push(`  goodput client→server ${gp(st.clientToServer)}, server→client ${gp(st.serverToClient)}; out of order ${st.clientToServer.outOfOrderSegments}/${st.serverToClient.outOfOrderSegments}, duplicate Data ACKs ${st.clientToServer.duplicateDataAcks}/${st.serverToClient.duplicateDataAcks}`);
-    for (const x of c.addresses) out.push(`  ADD_ADDR frame ${x.frame}: ${x.by} announces id ${x.id} ${x.address}${x.port !== null ? `:${x.port}` : ''}${x.echoFrame !== null ? `, echoed in frame ${x.echoFrame}` : ', not echoed'}`);
-    for (const x of c.removed) out.push(`  REMOVE_ADDR frame ${x.frame}: ${x.by} removes id ${x.ids.join(',')}`);
-    for (const x of c.priorities) out.push(`  MP_PRIO frame ${x.frame}: subflow ${x.tcpStream} ${x.backup ? 'backup' : 'regular'}`);
-    if (c.reinjectedBytes) out.push(`  reinjected ${c.reinjectedBytes} bytes`);
-    yield* lines();
+    yield `  goodput client→server ${gp(st.clientToServer)}, server→client ${gp(st.serverToClient)}; out of order ${st.clientToServer.outOfOrderSegments}/${st.serverToClient.outOfOrderSegments}, duplicate Data ACKs ${st.clientToServer.duplicateDataAcks}/${st.serverToClient.duplicateDataAcks}`;
+    for (const x of c.addresses) yield `  ADD_ADDR frame ${x.frame}: ${x.by} announces id ${x.id} ${x.address}${x.port !== null ? `:${x.port}` : ''}${x.echoFrame !== null ? `, echoed in frame ${x.echoFrame}` : ', not echoed'}`;
+    for (const x of c.removed) yield `  REMOVE_ADDR frame ${x.frame}: ${x.by} removes id ${x.ids.join(',')}`;
+    for (const x of c.priorities) yield `  MP_PRIO frame ${x.frame}: subflow ${x.tcpStream} ${x.backup ? 'backup' : 'regular'}`;
+    if (c.reinjectedBytes) yield `  reinjected ${c.reinjectedBytes} bytes`;
   }
-  for (const f of j.fallbacks) out.push(`\nTCP stream ${f.tcpStream} ${f.client} → ${f.server}: MP_CAPABLE offered, the SYN/ACK (frame ${f.frame}) refused it; plain TCP`);
-  yield* lines();
+  for (const f of j.fallbacks) yield `\nTCP stream ${f.tcpStream} ${f.client} → ${f.server}: MP_CAPABLE offered, the SYN/ACK (frame ${f.frame}) refused it; plain TCP`;
 }
