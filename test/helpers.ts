@@ -4,6 +4,7 @@ import { analyzeBytes, checkCapture, type CheckedCapture } from '../src/analyze.
 import type { CheckerConfig } from '../src/check/checker.ts';
 import type { PacketFacts } from '../src/mptcp/model.ts';
 import type { DecodedFrame } from '../src/wire/packet.ts';
+import { deriveFromKey } from '../src/mptcp/crypto.ts';
 
 export interface Seen { frame: DecodedFrame; facts: PacketFacts }
 
@@ -137,4 +138,51 @@ export function* repeatedRecords(file: string, count: number): Generator<Uint8Ar
 /** repeatedRecords as one buffer. */
 export function repeatCapture(file: string, count: number): Buffer {
   return Buffer.concat([...repeatedRecords(file, count)]);
+}
+
+/**
+ * A busy server's capture made of a real one: `copies` copies of a little-endian classic pcap one
+ * after another, copy k `k × gap` seconds later, its server port (5201) made 5201 + k, every
+ * MP_CAPABLE key's high 32 bits XORed with k and every MP_JOIN SYN's token made the one of its
+ * connection's new key, so that each copy's connections are new ones (their own 4-tuples, keys and
+ * tokens; their joins tied by token, their HMACs then wrong in every copy alike).
+ */
+export async function manyCopies(file: string, copies: number, gap: number): Promise<Buffer> {
+  const src = fs.readFileSync(file);
+  assert.equal(src.readUInt32LE(0), 0xa1b2c3d4, `${file} is not a little-endian classic pcap`);
+  const frames = [...(await frameOffsets(src)).values()];
+  const original = await analyzeBytes('copy', src);
+  const keyOfToken = new Map<number, { key: bigint; version: number }>();
+  for (const c of original.tracker.connections) {
+    for (const side of [0, 1] as const) {
+      const key = c.keys[side];
+      const token = c.tokens[side];
+      if (key !== undefined && token !== undefined && c.version !== undefined) keyOfToken.set(token, { key, version: c.version });
+    }
+  }
+  const out: Buffer[] = [src.subarray(0, 24)];
+  for (let k = 0; k < copies; k++) {
+    for (const { offset, frame } of frames) {
+      const rec = Buffer.from(src.subarray(offset - 16, offset + frame.caplen));
+      rec.writeUInt32LE(rec.readUInt32LE(0) + k * gap, 0);
+      const t = frame.tcp;
+      if (t && k > 0) {
+        const at = 16 + t.offset;
+        if (rec.readUInt16BE(at) === 5201) rec.writeUInt16BE(5201 + k, at);
+        if (rec.readUInt16BE(at + 2) === 5201) rec.writeUInt16BE(5201 + k, at + 2);
+        for (const ref of t.mptcpOptions) {
+          const o = 16 + ref.offset;
+          const subtype = rec[o + 2] >> 4;
+          if (subtype === 0 && ref.length >= 12) { // MP_CAPABLE with a key
+            for (const key of ref.length >= 20 ? [o + 4, o + 12] : [o + 4]) rec.writeUInt32BE((rec.readUInt32BE(key) ^ k) >>> 0, key);
+          } else if (subtype === 1 && ref.length === 12 && (t.flags & 0x12) === 0x02) { // MP_JOIN SYN
+            const named = keyOfToken.get(rec.readUInt32BE(o + 4));
+            if (named) rec.writeUInt32BE(deriveFromKey(named.key ^ (BigInt(k) << 32n), named.version).token >>> 0, o + 4);
+          }
+        }
+      }
+      out.push(rec);
+    }
+  }
+  return Buffer.concat(out);
 }

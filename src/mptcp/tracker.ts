@@ -154,7 +154,7 @@ export interface Retirement {
 /**
  * A stream is finished when both FINs or a RST were seen and it has been quiet since for this many
  * packets of the capture and this many seconds of capture time (the last ACKs and retransmissions
- * of a close come within them).
+ * of a close come within them); when none is, for the packets alone.
  */
 export const RETIRE_QUIET_PACKETS = 1000;
 export const RETIRE_QUIET_SECONDS = 2;
@@ -290,18 +290,24 @@ export class Tracker {
     const keep = r.keepBelow ?? 0;
     const quietPackets = r.quietPackets ?? RETIRE_QUIET_PACKETS;
     const quietSeconds = r.quietSeconds ?? RETIRE_QUIET_SECONDS;
-    const finished = (s: TcpStream) => closed(s) && s.lastFrame <= frame - quietPackets && s.lastTime <= time - quietSeconds;
     const liveConns = (this.liveConns ??= this.connections.filter((c) => c.retired === undefined));
     const liveStreams = (this.liveStreams ??= this.streams.filter((s) => s.retired !== true));
     const conns: MptcpConnection[] = [];
     const streams: TcpStream[] = [];
-    for (const c of liveConns) {
-      if (c.id >= keep && c.subflows.length > 0 && c.lastFrame <= frame - quietPackets && c.subflows.every(finished)) {
-        conns.push(c);
-        for (const s of c.subflows) streams.push(s);
+    const collect = (seconds: number) => {
+      const finished = (s: TcpStream) => closed(s) && s.lastFrame <= frame - quietPackets && s.lastTime <= time - seconds;
+      for (const c of liveConns) {
+        if (c.id >= keep && c.subflows.length > 0 && c.lastFrame <= frame - quietPackets && c.subflows.every(finished)) {
+          conns.push(c);
+          for (const s of c.subflows) streams.push(s);
+        }
       }
-    }
-    for (const s of liveStreams) if (s.conn === null && finished(s)) streams.push(s);
+      for (const s of liveStreams) if (s.conn === null && finished(s)) streams.push(s);
+    };
+    collect(quietSeconds);
+    // none quiet for so long (a fast capture, a few seconds in all): those quiet for the packets
+    // alone, rather than refuse new streams (a late packet of theirs is then counted, not tracked)
+    if (streams.length === 0 && quietSeconds > 0) collect(0);
     if (streams.length === 0) return 0;
     streams.sort((a, b) => a.id - b.id);
     r.check?.(conns, streams);
