@@ -12,6 +12,7 @@ import { decodeJson, decodeLine } from './format/decode.ts';
 import { fieldsLine, SUPPORTED_FIELDS } from './format/fields.ts';
 import { reportJson, reportSarif } from './format/report.ts';
 import { summaryJson } from './format/summary.ts';
+import type { HeapBudget } from './mptcp/tracker.ts';
 
 /** xorshift32: small, fast and reproducible. */
 export class Rng {
@@ -163,6 +164,12 @@ export function checkForwardOnly(name: string, bytes: Uint8Array): void {
 
 export interface FuzzOutcome { ok: boolean; userError?: string; crash?: string; ms: number }
 
+/** A heap budget spent from the second reading on (each new stream), never halting. */
+function alwaysShort(): HeapBudget {
+  let readings = 0;
+  return { limit: 2 ** 20, stopAt: 0, haltAt: Infinity, used: () => (++readings > 1 ? 1 : 0), probeEvery: 1 };
+}
+
 /** Runs every stage and output over one input; a CaptureError is a clean refusal, anything else a crash. */
 export async function runOne(name: string, bytes: Uint8Array): Promise<FuzzOutcome> {
   const t0 = Date.now();
@@ -176,6 +183,11 @@ export async function runOne(name: string, bytes: Uint8Array): Promise<FuzzOutco
     JSON.stringify(reportJson([{ capture: r, findings: r.findings }]));
     JSON.stringify(reportSarif([{ file: r.file, findings: r.findings }], 'fuzz'));
     for (const f of r.findings) if (!f.message || !f.rfc.url.startsWith('https://www.rfc-editor.org/')) throw new Error(`bad finding ${JSON.stringify(f)}`);
+    // again as if memory had run short from the first stream on: every new stream retires whatever is
+    // closed (no quiet time), so that retirement meets every damaged capture too
+    const retiring = await checkCapture({ bytes, name }, {}, { limits: { maxStreams: 200_000, heap: alwaysShort() }, retireAfter: { packets: 0, seconds: 0 } });
+    JSON.stringify(summaryJson(retiring));
+    JSON.stringify(reportJson([{ capture: retiring, findings: retiring.findings }]));
     return { ok: true, ms: Date.now() - t0 };
   } catch (err) {
     if (err instanceof CaptureError) {
