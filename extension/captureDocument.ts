@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { CheckerConfig } from '../src/check/checker.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
 import { timingMark } from './timing.ts';
-import { createIndexFile, MEMORY_HINT, takeRows, type IndexFile, type SpareAnalysis, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { createIndexFile, takeRows, type IndexFile, type SpareAnalysis, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 
 export type DocState = 'loading' | 'done' | 'error';
 
@@ -109,12 +109,12 @@ export class CaptureDocument implements vscode.CustomDocument {
       if (this.uri.scheme === 'file') {
         if (this.fd !== undefined) fs.closeSync(this.fd);
         this.fd = fs.openSync(this.uri.fsPath, 'r'); // read-only: the capture is never written
-        return { type: 'analyze', file: this.uri.fsPath, config: this.config(), memoryHint: MEMORY_HINT };
+        return { type: 'analyze', file: this.uri.fsPath, config: this.config() };
       }
       // a virtual file system: read through vscode.workspace.fs
       const data = await vscode.workspace.fs.readFile(this.uri);
       this.bytes = Buffer.from(data);
-      return { type: 'analyzeBytes', name: this.displayName, bytes: new Uint8Array(data), config: this.config(), memoryHint: MEMORY_HINT };
+      return { type: 'analyzeBytes', name: this.displayName, bytes: new Uint8Array(data), config: this.config() };
     } catch (err) {
       this.fail(`${this.displayName}: ${(err as Error).message.split('\n')[0]}`, true);
       return undefined;

@@ -1,6 +1,6 @@
 /** The decoded trace: a read-only text document per capture (`mptcp-trace:` scheme), made by a worker. */
 import * as vscode from 'vscode';
-import { analysisHeap, MEMORY_HINT, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { analysisHeap, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { Worker } from 'node:worker_threads';
 import type { CaptureDocument } from './captureDocument.ts';
 
@@ -35,10 +35,9 @@ export class TraceProvider implements vscode.TextDocumentContentProvider {
     const limit = settings.get<number>('traceLineLimit', 200000);
     const heap = analysisHeap(settings.get('analysisMemory'));
     let req: WorkerRequest;
-    const memoryHint = MEMORY_HINT;
-    if (doc) req = { type: 'trace', ...(await doc.source()), name: doc.displayName, limit, memoryHint };
-    else if (capture.scheme === 'file') req = { type: 'trace', file: capture.fsPath, name: capture.path, limit, memoryHint };
-    else req = { type: 'trace', bytes: new Uint8Array(await vscode.workspace.fs.readFile(capture)), name: capture.path, limit, memoryHint };
+    if (doc) req = { type: 'trace', ...(await doc.source()), name: doc.displayName, limit };
+    else if (capture.scheme === 'file') req = { type: 'trace', file: capture.fsPath, name: capture.path, limit };
+    else req = { type: 'trace', bytes: new Uint8Array(await vscode.workspace.fs.readFile(capture)), name: capture.path, limit };
     const text = await new Promise<string>((resolve) => {
       // the same heap as the viewer's analysis process when the setting gives one
       const w = new Worker(vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath, heap ? { resourceLimits: { maxOldGenerationSizeMb: heap } } : undefined);

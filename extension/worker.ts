@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PacketIndex, transferList } from '../src/viewer/index.ts';
 import { analyzeForViewer } from '../src/viewer/analyze.ts';
-import { postResult, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { MEMORY_HINT, postResult, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { decodedTrace } from '../src/viewer/trace.ts';
 import { timingMark } from './timing.ts';
 
@@ -27,7 +27,7 @@ port?.on('message', (req: WorkerRequest) => {
   if (process.env.MPTCP_LENS_WORKER_FAULT === 'exit' && req.type !== 'trace') process.exit(3);
   if (req.type === 'trace') {
     const input = req.file ? { file: req.file } : { bytes: req.bytes!, name: req.name };
-    decodedTrace(input, req.limit, req.memoryHint).then((t) => post({ type: 'trace', ...t }), fail);
+    decodedTrace(input, req.limit, MEMORY_HINT).then((t) => post({ type: 'trace', ...t }), fail);
     return;
   }
   const input = req.type === 'analyze' ? { file: req.file } : { bytes: req.bytes, name: req.name };
@@ -40,7 +40,7 @@ port?.on('message', (req: WorkerRequest) => {
   } catch (err) { fail(err); return; }
   analyzeForViewer(input, {
     config: req.config,
-    memoryHint: req.memoryHint,
+    memoryHint: MEMORY_HINT,
     onChunk: (cols, n) => {
       if (indexFd === undefined) { post({ type: 'chunk', cols, n }, transferList(cols)); return; }
       const at = position;

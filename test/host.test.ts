@@ -605,7 +605,7 @@ test('a busy capture in an analysis process of 64 MiB: the tracking-limit findin
         else if (m.type === 'failed') reject(new Error(m.message));
       });
       child.on('exit', (code, signal) => { if (code || signal) reject(new Error(`analysis ended: ${code ?? signal}`)); });
-      child.send({ type: 'analyze', file: capture, config: {}, memoryHint: MEMORY_HINT });
+      child.send({ type: 'analyze', file: capture, config: {} }); // the editor's process names the setting itself
     });
     assert.equal(session.index.count, 150_000, 'every packet indexed');
     const limits = session.findings.filter((f) => f.rule === 'tracking-limit');
@@ -620,7 +620,7 @@ test('a busy capture in an analysis process of 64 MiB: the tracking-limit findin
       const w = new Worker(worker, { resourceLimits: { maxOldGenerationSizeMb: 64 } });
       w.on('message', (msg: Msg) => { if (msg.type === 'trace') { resolve(msg.text); void w.terminate(); } else if (msg.type === 'failed') reject(new Error(msg.message)); });
       w.on('error', reject);
-      w.postMessage({ type: 'trace', file: capture, name: 'syns.pcap', limit: 50_000, memoryHint: MEMORY_HINT });
+      w.postMessage({ type: 'trace', file: capture, name: 'syns.pcap', limit: 50_000 });
     });
     const lines = text.split('\n');
     assert.equal(lines[50_000], '… 100000 more packets not shown (setting mptcpLens.traceLineLimit)');

@@ -236,13 +236,8 @@ export class Tracker {
     if (!h || this.untracked?.halted) return;
     let used = h.used();
     if (used <= h.haltAt) return;
-    if (this.uncollected && h.collect) {
-      // what retirement let go may still be in the heap
-      this.uncollected = false;
-      h.collect();
-      used = h.used();
-      if (used <= h.haltAt) return;
-    }
+    used = this.heapInUse(h, used);
+    if (used <= h.haltAt) return;
     const frame = this.packets + 1;
     const halted = { frame, packets: 0, used };
     this.stopNewStreams(frame, used, h.limit).halted = halted;
@@ -264,20 +259,26 @@ export class Tracker {
     let used = h.used();
     if (used <= h.stopAt) return false;
     if (this.retirement) {
-      // finished connections go first; when none is, what earlier retirements let go may still be
-      // in the heap (V8 collects it only near its limit): a collection, and the heap read again;
-      // once connections have been retired, new streams are refused only past halfway to the halt
-      // (the connections open now may finish soon, as others did)
-      if (this.retireFinished(frame, time, { heap: { used, limit: h.limit } }) > 0) { this.uncollected = true; return false; }
-      if (this.uncollected && h.collect) {
-        h.collect();
-        this.uncollected = false;
-        used = h.used();
-      }
+      // finished connections go first; when none is, the heap is read again after a collection
+      // (heapInUse); once connections have been retired, new streams are refused only past
+      // halfway to the halt (the connections open now may finish soon, as others did)
+      if (this.retireFinished(frame, time, { heap: { used, limit: h.limit } }) > 0) return false;
+      used = this.heapInUse(h, used);
       if (used <= (this.retired ? (h.stopAt + h.haltAt) / 2 : h.stopAt)) return false;
     }
     this.stopNewStreams(frame, used, h.limit);
     return true;
+  }
+
+  /**
+   * The heap in use (`used`, just read), or read again after a collection when retirement has let
+   * go of state since the last one: V8 collects it only near its limit, past the budget's thresholds.
+   */
+  private heapInUse(h: HeapBudget, used: number): number {
+    if (!this.uncollected || !h.collect) return used;
+    this.uncollected = false;
+    h.collect();
+    return h.used();
   }
 
   /**
@@ -294,7 +295,7 @@ export class Tracker {
     const liveStreams = (this.liveStreams ??= this.streams.filter((s) => s.retired !== true));
     const conns: MptcpConnection[] = [];
     const streams: TcpStream[] = [];
-    const collect = (seconds: number) => {
+    const gather = (seconds: number) => {
       const finished = (s: TcpStream) => closed(s) && s.lastFrame <= frame - quietPackets && s.lastTime <= time - seconds;
       for (const c of liveConns) {
         if (c.id >= keep && c.subflows.length > 0 && c.lastFrame <= frame - quietPackets && c.subflows.every(finished)) {
@@ -304,10 +305,10 @@ export class Tracker {
       }
       for (const s of liveStreams) if (s.conn === null && finished(s)) streams.push(s);
     };
-    collect(quietSeconds);
+    gather(quietSeconds);
     // none quiet for so long (a fast capture, a few seconds in all): those quiet for the packets
     // alone, rather than refuse new streams (a late packet of theirs is then counted, not tracked)
-    if (streams.length === 0 && quietSeconds > 0) collect(0);
+    if (streams.length === 0 && quietSeconds > 0) gather(0);
     if (streams.length === 0) return 0;
     streams.sort((a, b) => a.id - b.id);
     r.check?.(conns, streams);
@@ -334,6 +335,7 @@ export class Tracker {
       if (s.conn === null) s.join = undefined;
       else if (s.join) s.join.hmac = undefined;
     }
+    this.uncollected = true;
     this.liveConns = liveConns.filter((c) => c.retired === undefined);
     this.liveStreams = liveStreams.filter((s) => s.retired !== true);
     const rep = (this.retired ??= { firstFrame: frame, connections: 0, streams: 0, packets: 0, ...why });

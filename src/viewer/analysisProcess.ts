@@ -13,11 +13,10 @@ import type { Columns } from './index.ts';
 import type { ConnectionInfo } from './protocol.ts';
 import type { CaptureSession } from './session.ts';
 
-/** `memoryHint`: how the user raises the analysis process's heap, said by the tracking-limit finding */
 export type WorkerRequest =
-  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string; memoryHint?: string }
-  | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string; memoryHint?: string }
-  | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number; memoryHint?: string };
+  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string }
+  | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string }
+  | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number };
 
 export type WorkerMessage =
   | { type: 'chunk'; cols: Columns; n: number }
@@ -54,7 +53,10 @@ export function analysisHeap(setting: unknown): number | undefined {
   return Math.max(64, Math.round(setting));
 }
 
-/** what the tracking-limit finding says in the editor (the CLI's says node's --max-old-space-size) */
+/**
+ * What the tracking-limit finding says in the editor's analysis process and trace worker
+ * (extension/worker.ts; the CLI's says node's --max-old-space-size).
+ */
 export const MEMORY_HINT = 'the setting mptcpLens.analysisMemory (MiB) raises the limit';
 
 /**
@@ -93,8 +95,10 @@ export class SpareAnalysis {
     const c = this.spare;
     this.spare = undefined;
     const heap = this.heapMiB();
-    if (SpareAnalysis.usable(c) && this.spareHeap !== heap) c.kill();
-    if (!SpareAnalysis.usable(c) || this.spareHeap !== heap) return forkAnalysis(this.workerJs, this.stderr, heap);
+    if (!SpareAnalysis.usable(c) || this.spareHeap !== heap) {
+      c?.kill(); // one started with another heap (a dead one: nothing to do)
+      return forkAnalysis(this.workerJs, this.stderr, heap);
+    }
     c.ref();
     (c.channel as { ref?: () => void } | undefined)?.ref?.();
     return c;

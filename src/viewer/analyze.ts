@@ -3,7 +3,6 @@ import { checkCapture } from '../analyze.ts';
 import type { CheckerConfig } from '../check/checker.ts';
 import type { Finding } from '../check/types.ts';
 import type { MptcpConnection } from '../mptcp/model.ts';
-import type { Tracker } from '../mptcp/tracker.ts';
 import { connectionJson } from '../format/summary.ts';
 import { PacketIndex, type Columns } from './index.ts';
 import type { ConnectionInfo } from './protocol.ts';
@@ -54,10 +53,6 @@ export function connectionInfoMaker(findings: Finding[]): (conn: MptcpConnection
       }),
     };
   };
-}
-
-export function connectionInfos(tracker: Tracker, findings: Finding[]): ConnectionInfo[] {
-  return tracker.connections.map(connectionInfoMaker(findings));
 }
 
 /**
