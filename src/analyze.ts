@@ -20,7 +20,7 @@ import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
 import { connectionJson } from './format/summary.ts';
 import { PackedTexts } from './format/packed.ts';
 
-export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Buffer) => void;
+export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Uint8Array) => void;
 
 export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit' | 'onProblem' | 'beforeRead'> {
   /** tracker limits (default DEFAULT_LIMITS) */
@@ -54,7 +54,7 @@ function addContainerProblem(scan: ScanResult, message: string, offset: number, 
 }
 
 function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
-  return (rec: CaptureRecord, data: Buffer) => {
+  return (rec: CaptureRecord, data: Uint8Array) => {
     const f = decodeFrame(rec, data, false);
     const facts = tracker.process(f, data);
     opts.onPacket?.(f, facts, data);

@@ -30,4 +30,4 @@ export interface CaptureInfo {
  * Receives each record with the bytes it carries. `data` is a view into the reader's
  * chunk and is valid only during the call; copy what must outlive it.
  */
-export type RecordSink = (rec: CaptureRecord, data: Buffer) => void;
+export type RecordSink = (rec: CaptureRecord, data: Uint8Array) => void;

@@ -97,9 +97,9 @@ export class Checker {
   /** the rules that see every packet, and those that see only packets with something new */
   private everyPacket: Array<(e: PacketEvent) => void> | undefined;
   private changedPacket: Array<(e: PacketEvent) => void> = [];
-  private event: PacketEvent = { frame: undefined as unknown as DecodedFrame, facts: undefined as unknown as PacketFacts, data: undefined as unknown as Buffer };
+  private event: PacketEvent = { frame: undefined as unknown as DecodedFrame, facts: undefined as unknown as PacketFacts, data: undefined as unknown as Uint8Array };
 
-  packet(frame: DecodedFrame, facts: PacketFacts, data: Buffer): void {
+  packet(frame: DecodedFrame, facts: PacketFacts, data: Uint8Array): void {
     if (!this.everyPacket) {
       const all = this.config.everyPacket === true;
       this.everyPacket = this.handlers.filter((x) => x.h.packet && (all || !x.h.changesOnly)).map((x) => x.h.packet!.bind(x.h));

@@ -35,7 +35,7 @@ export interface PacketEvent {
   frame: DecodedFrame;
   facts: PacketFacts;
   /** the frame's bytes, valid only during the call */
-  data: Buffer;
+  data: Uint8Array;
 }
 
 export interface Report {

@@ -368,7 +368,7 @@ export class Tracker {
   }
 
   /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
-  process(f: DecodedFrame, data: Buffer): PacketFacts {
+  process(f: DecodedFrame, data: Uint8Array): PacketFacts {
     this.packets++;
     const facts = new Facts();
     if (f.nonFirstFragment) this.nonFirstFragments++;
@@ -477,7 +477,7 @@ export class Tracker {
   }
 
   /** A packet of a stream tied to a connection: the connection's last packet, and its data mapped. */
-  private onConnection(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, side: Side | undefined, facts: PacketFacts, time: number, data: Buffer): void {
+  private onConnection(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, side: Side | undefined, facts: PacketFacts, time: number, data: Uint8Array): void {
     c.lastFrame = f.frame;
     c.lastTime = time;
     facts.conn = c;
@@ -943,7 +943,7 @@ export class Tracker {
   }
 
   /** Finds the DSN of this segment's payload and feeds DSS checksums. */
-  private mapSegment(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, facts: PacketFacts, data: Buffer): void {
+  private mapSegment(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, facts: PacketFacts, data: Uint8Array): void {
     const t = f.tcp!;
     const isn = s.isn[dir];
     if (isn === undefined) return;
@@ -1045,7 +1045,7 @@ function applyRepeatedDss(rep: DssCache, c: MptcpConnection, side: Side, facts: 
  * Whether the option at `ref`, wholly captured, is the cached DSS byte for byte, on the connection
  * it was worked out in (short options: a plain loop beats a native call).
  */
-function repeats(cache: DssCache, ref: TcpOptionRef, conn: MptcpConnection | null, data: Buffer): boolean {
+function repeats(cache: DssCache, ref: TcpOptionRef, conn: MptcpConnection | null, data: Uint8Array): boolean {
   if (cache.offset !== ref.offset || cache.length !== ref.length || ref.avail !== ref.length || cache.conn !== conn) return false;
   const a = cache.bytes;
   const off = ref.offset;

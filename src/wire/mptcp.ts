@@ -175,7 +175,7 @@ export function dssLength(flags: number): number {
 // 64-bit fields through a DataView over the bytes' ArrayBuffer (one native read, not four BigInt operations)
 let dvBuffer: ArrayBufferLike | undefined;
 let dv: DataView | undefined;
-function rd64(b: Buffer, o: number): bigint {
+function rd64(b: Uint8Array, o: number): bigint {
   if (b.buffer !== dvBuffer) { dvBuffer = b.buffer; dv = new DataView(b.buffer); }
   return dv!.getBigUint64(b.byteOffset + o);
 }
@@ -184,7 +184,7 @@ function rd64(b: Buffer, o: number): bigint {
  * Parses the MPTCP option at `off` in `b`. `avail` is how many option bytes are in the capture
  * (may be less than the length byte when the snaplen cut the frame).
  */
-export function parseMptcpOption(b: Buffer, off: number, length: number, avail: number, ctx: OptionContext): MptcpOption {
+export function parseMptcpOption(b: Uint8Array, off: number, length: number, avail: number, ctx: OptionContext): MptcpOption {
   // the hot path of every capture: no closures, no spreads, fixed object shapes
   const lim = length < avail ? length : avail;
   const byte2 = avail > 2 && length > 2 ? b[off + 2] : 0;

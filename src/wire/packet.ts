@@ -5,7 +5,7 @@
 import type { CaptureRecord } from '../capture/types.ts';
 import { ipv4ToString, ipv6ToString } from './address.ts';
 import { TCPOPT_MPTCP } from './mptcp.ts';
-import { be16, be32 } from './bytes.ts';
+import { be16, be32, le32 } from './bytes.ts';
 
 // LINKTYPE_* values (tcpdump.org/linktypes.html)
 export const LINKTYPE = {
@@ -100,7 +100,7 @@ const NONE: never[] = []; // not frozen: see NO_OPTIONS in the tracker
  * Decodes a frame. `allOptions` lists every TCP option in `tcp.options`; the analysis pipeline
  * passes false, as it needs only the MPTCP ones (`tcp.mptcpOptions`), which are always listed.
  */
-export function decodeFrame(rec: CaptureRecord, b: Buffer, allOptions = true): DecodedFrame {
+export function decodeFrame(rec: CaptureRecord, b: Uint8Array, allOptions = true): DecodedFrame {
   const d: DecodedFrame = {
     frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec, caplen: rec.caplen, origlen: rec.origlen,
     dataOffset: rec.dataOffset, linkType: rec.linkType, interfaceId: rec.interfaceId,
@@ -139,7 +139,7 @@ export function decodeFrame(rec: CaptureRecord, b: Buffer, allOptions = true): D
     case LINKTYPE.NULL: case LINKTYPE.LOOP: {
       if (n < 4) return fail(d, 'loopback header cut short');
       // DLT_NULL stores the address family in the capturing host's byte order: accept either.
-      let fam = rec.linkType === LINKTYPE.LOOP ? be32(b, 0) : b.readUInt32LE(0);
+      let fam = rec.linkType === LINKTYPE.LOOP ? be32(b, 0) : le32(b, 0);
       if (rec.linkType === LINKTYPE.NULL && fam > 0xffff) fam = be32(b, 0);
       ethertype = fam === 2 ? ETHERTYPE_IPV4 : fam === 10 || fam === 24 || fam === 28 || fam === 30 ? ETHERTYPE_IPV6 : 0;
       o = 4;
@@ -179,7 +179,7 @@ function fail(d: DecodedFrame, why: string): DecodedFrame {
   return d;
 }
 
-function decodeIpv4(d: DecodedFrame, b: Buffer, o: number, allOptions: boolean): void {
+function decodeIpv4(d: DecodedFrame, b: Uint8Array, o: number, allOptions: boolean): void {
   const n = b.length;
   if (n < o + 20) { fail(d, 'IPv4 header cut short'); return; }
   const ihl = (b[o] & 0x0f) * 4;
@@ -202,7 +202,7 @@ function decodeIpv4(d: DecodedFrame, b: Buffer, o: number, allOptions: boolean):
 // IPv6 extension headers that chain with (next header, length in 8-octet units minus one)
 const V6_EXT = new Set([0, 43, 60, 135, 139, 140]);
 
-function decodeIpv6(d: DecodedFrame, b: Buffer, o: number, allOptions: boolean): void {
+function decodeIpv6(d: DecodedFrame, b: Uint8Array, o: number, allOptions: boolean): void {
   const n = b.length;
   if (n < o + 40) { fail(d, 'IPv6 header cut short'); return; }
   d.ipVersion = 6;
@@ -240,7 +240,7 @@ function decodeIpv6(d: DecodedFrame, b: Buffer, o: number, allOptions: boolean):
   decodeTcp(d, b, p, remaining, allOptions);
 }
 
-function decodeTcp(d: DecodedFrame, b: Buffer, o: number, ipPayload: number, allOptions: boolean): void {
+function decodeTcp(d: DecodedFrame, b: Uint8Array, o: number, ipPayload: number, allOptions: boolean): void {
   const n = b.length;
   if (n < o + 20) { fail(d, 'TCP header cut short'); return; }
   const hl = (b[o + 12] >> 4) * 4;
