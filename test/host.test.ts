@@ -11,6 +11,8 @@ import { handleWebviewMessage, type DocumentView } from '../src/viewer/host.ts';
 import { hoverMarkdown, traceHover } from '../src/viewer/hover.ts';
 import { CONNECTION_PAGE, FINDING_PAGE, parseFromWebview, type DetailNode, type HostMessage } from '../src/viewer/protocol.ts';
 import { fixture } from './fixtures.ts';
+import { streamTerms } from '../src/viewer/filterText.ts';
+import * as zlib from 'node:zlib';
 import { repeatFrame, viewerSession } from './helpers.ts';
 import { inlineBundle, viewerHtml } from '../extension/viewerHtml.ts';
 
@@ -54,6 +56,63 @@ test('filters: connection, subflow, option, severity, findings only, text', asyn
   assert.equal(s.positionOf(12), -1);
   s.setFilter({});
   assert.equal(s.total(), 60);
+});
+
+test('stream terms in the text filter: mptcp.stream and tcp.stream as in Wireshark', async () => {
+  assert.deepEqual(streamTerms('mptcp.stream == 7'), { connection: 7, contradiction: false });
+  assert.deepEqual(streamTerms('  TCP.STREAM==12 '), { subflow: 12, contradiction: false });
+  assert.deepEqual(streamTerms('mptcp.stream eq 0 and tcp.stream == 1'), { connection: 0, subflow: 1, contradiction: false });
+  assert.deepEqual(streamTerms('tcp.stream == 1 && tcp.stream == 2'), { subflow: 2, contradiction: true });
+  for (const text of ['add_addr', 'mptcp.stream == x', 'mptcp.stream == 1 && add_addr', 'ip.addr == 10.0.1.1', 'mptcp.stream', 'data ack and more']) {
+    assert.equal(streamTerms(text), undefined, text);
+  }
+  const s = await viewerSession(SAMPLE);
+  const frames = () => s.rows(0, 100).map((r) => r.frame);
+  s.setFilter({ subflow: 1 });
+  const subflow1 = frames();
+  assert.equal(subflow1.length, 12);
+  s.setFilter({ text: 'tcp.stream == 1' });
+  assert.deepEqual(frames(), subflow1, 'tcp.stream is the subflow list');
+  s.setFilter({ connection: 0 });
+  const conn0 = frames();
+  s.setFilter({ text: 'mptcp.stream == 0' });
+  assert.deepEqual(frames(), conn0, 'mptcp.stream is the connection list');
+  assert.equal(conn0.length, 59, 'every packet but the SYN, before the connection is known');
+  s.setFilter({ text: 'mptcp.stream eq 0 and tcp.stream == 1' });
+  assert.deepEqual(frames(), subflow1);
+  s.setFilter({ text: 'tcp.stream == 1 && tcp.stream == 0' });
+  assert.equal(s.total(), 0, 'two subflows at once: none');
+  s.setFilter({ connection: 0, text: 'mptcp.stream == 1' });
+  assert.equal(s.total(), 0, 'the list says 0, the text 1: none');
+  s.setFilter({ connection: 0, text: 'tcp.stream == 1' });
+  assert.deepEqual(frames(), subflow1, 'the list and the text together');
+  s.setFilter({ text: 'mptcp.stream == 5' });
+  assert.equal(s.total(), 0, 'no such connection');
+});
+
+test('a busy capture: a connection beyond the lists\' first page shown through mptcp.stream', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-'));
+  const file = path.join(dir, 'many-1000.pcap');
+  fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(fixture('fresh', 'many-1000.pcap.gz'))));
+  try {
+    const s = await viewerSession(file, 4096);
+    assert.equal(s.connections.length, 1000);
+    assert.ok(CONNECTION_PAGE < 900, 'connection 900 is not on the lists\' first page');
+    s.setFilter({ text: 'mptcp.stream == 900' });
+    const rows = s.rows(0, 1000);
+    assert.equal(s.total(), rows.length);
+    assert.ok(rows.length >= 8, `connection 900 has its handshake and data (${rows.length} rows)`);
+    assert.ok(rows.every((r) => r.connection === 900));
+    const subflows = [...new Set(rows.map((r) => r.subflow))];
+    assert.deepEqual(subflows, s.connections.get(900)!.subflows.map((x) => x.tcpStream), 'the connection\'s subflows, no other');
+    s.setFilter({ text: `tcp.stream == ${subflows[0]}` });
+    const sub = s.rows(0, 1000);
+    assert.ok(sub.every((r) => r.subflow === subflows[0]));
+    assert.deepEqual(sub.filter((r) => r.connection === 900).map((r) => r.frame), rows.filter((r) => r.subflow === subflows[0]).map((r) => r.frame));
+    assert.deepEqual(sub.filter((r) => r.connection !== 900).map((r) => [r.connection, r.flags]), [[-1, 'S']], 'and its SYN, before the connection is known');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('details: the field tree with byte ranges, derived values, the finding and its check', async () => {

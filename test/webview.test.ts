@@ -322,6 +322,13 @@ test('a busy capture: connections and findings a page at a time, totals from the
   assert.equal(await page.locator('#more-findings').count(), 0);
   const last = session.findings[1200];
   assert.equal(await page.locator('#findings .finding').nth(1200).getAttribute('data-frame'), String(last.frame));
+  // any connection, loaded in the lists or not, through Wireshark's field in the text filter
+  await page.locator('#filter-text input').fill('mptcp.stream == 1150');
+  await page.waitForFunction(() => document.getElementById('counts')!.textContent!.startsWith('1 packets'));
+  await page.waitForFunction(() => [...document.querySelectorAll('.rows .row')].every((r) => (r as HTMLElement).dataset.frame));
+  assert.deepEqual(await page.locator('.rows .row').evaluateAll((rs) => rs.map((r) => (r as HTMLElement).dataset.frame)), ['1151']);
+  await page.locator('#filter-text input').fill('');
+  await page.waitForFunction(() => document.getElementById('counts')!.textContent!.startsWith('1,200 packets'));
   // a connection of the second page filters the packets to its own
   await page.locator('#tab-connections').click();
   await page.locator('#connections .conn[data-connection="150"]').click();

@@ -62,7 +62,7 @@ function x(tag: string, attrs: Record<string, string> = {}, ...children: Array<N
 
 // ---------- layout ----------
 const app = document.getElementById('app')!;
-const textFilter = x(ui.textField, { placeholder: 'Filter: text in any column (Ctrl+F)', 'aria-label': 'Filter packets by text', id: 'filter-text' });
+const textFilter = x(ui.textField, { placeholder: 'Filter: text, mptcp.stream == N, tcp.stream == N (Ctrl+F)', title: 'Text in any column; mptcp.stream == N shows connection N, tcp.stream == N subflow N (&& joins them)', 'aria-label': 'Filter packets by text', id: 'filter-text' });
 const connFilter = x(ui.dropdown, { 'aria-label': 'Connection', id: 'filter-connection' });
 const subflowFilter = x(ui.dropdown, { 'aria-label': 'Subflow', id: 'filter-subflow' });
 const subtypeFilter = x(ui.dropdown, { 'aria-label': 'MPTCP option', id: 'filter-subtype' });

@@ -14,6 +14,7 @@ import type { Ladder, Timeline } from '../viz/model.ts';
 import { dsnPlot, type DsnPlot } from '../viz/series.ts';
 import { formatRow, redecode, searchText, type Row } from './rows.ts';
 import { ConnectionList } from './connections.ts';
+import { streamTerms } from './filterText.ts';
 
 export type ByteReader = (offset: number, length: number) => Buffer;
 
@@ -150,13 +151,23 @@ export class CaptureSession {
     return this.matches ? this.matchCount : this.index.count;
   }
 
-  /** the text filter, lower-cased */
+  /** the text filter, lower-cased ('' when the text is stream terms or none) */
   private needle = '';
+  /** the connection and subflow a row must have: the lists' choice and the text's stream terms */
+  private want: { connection?: number; subflow?: number; none: boolean } = { none: false };
 
   setFilter(filter: Filter): number {
     this.cancelSlice();
     this.filter = filter;
-    this.needle = (filter.text ?? '').toLowerCase();
+    // `mptcp.stream == 5` and the like are answered from the index, not by decoding every row
+    const terms = filter.text ? streamTerms(filter.text) : undefined;
+    this.needle = terms ? '' : (filter.text ?? '').toLowerCase();
+    const conflicts = (a: number | undefined, b: number | undefined) => a !== undefined && b !== undefined && a !== b;
+    this.want = {
+      connection: terms?.connection ?? filter.connection,
+      subflow: terms?.subflow ?? filter.subflow,
+      none: !!terms && (terms.contradiction || conflicts(terms.connection, filter.connection) || conflicts(terms.subflow, filter.subflow)),
+    };
     this.filterId++;
     const empty = Object.keys(filter).length === 0;
     this.matches = empty ? null : new Int32Array(1024);
@@ -178,7 +189,7 @@ export class CaptureSession {
    * extension host for more than a slice.
    */
   private advance(): void {
-    const budget = this.filter.text ? SLICE_ROWS / TEXT_ROW_COST : SLICE_ROWS;
+    const budget = this.needle ? SLICE_ROWS / TEXT_ROW_COST : SLICE_ROWS;
     this.extendMatches(this.scanned, budget);
     if (this.filtering() && !this.pendingSlice) {
       this.pendingSlice = setImmediate(() => {
@@ -197,14 +208,16 @@ export class CaptureSession {
   /** `span`: the capture's bytes under the page's rows, when the text filter read them at once */
   private passes(p: Page, i: number, span?: { at: number; bytes: Buffer }): boolean {
     const f = this.filter;
+    const w = this.want;
     const c = p.cols;
     const j = i - p.start;
-    if (f.connection !== undefined && c.conn[j] !== f.connection) return false;
-    if (f.subflow !== undefined && c.stream[j] !== f.subflow) return false;
+    if (w.none) return false;
+    if (w.connection !== undefined && c.conn[j] !== w.connection) return false;
+    if (w.subflow !== undefined && c.stream[j] !== w.subflow) return false;
     if (f.subtype !== undefined && !(c.subtypes[j] & (1 << f.subtype))) return false;
     if (f.findingsOnly && this.severityOf(i) === 0) return false;
     if (f.severity !== undefined && this.severityOf(i) < f.severity) return false;
-    if (f.text) {
+    if (this.needle) {
       const bytes = span ? span.bytes.subarray(c.offset[j] - span.at, c.offset[j] - span.at + c.caplen[j]) : this.bytesOf(p, i);
       if (!searchText(p, i, bytes).includes(this.needle)) return false;
     }
@@ -234,7 +247,7 @@ export class CaptureSession {
     this.index.scan((p) => {
       const start = Math.max(from, p.start);
       const end = Math.min(stop, p.start + p.n);
-      const span = this.filter.text ? this.spanOf(p, start, end) : undefined;
+      const span = this.needle ? this.spanOf(p, start, end) : undefined;
       for (let i = start; i < end; i++) {
         if (!this.passes(p, i, span)) continue;
         if (this.matchCount >= this.matches!.length) {
