@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import type { CheckerConfig } from '../src/check/checker.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
 import { timingMark } from './timing.ts';
-import { createIndexFile, takeRows, type IndexFile, type SpareAnalysis, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { createIndexFile, createTempFile, takeRows, type IndexFile, type SpareAnalysis, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { gunzipBytes } from '../src/capture/open.ts';
 
 export type DocState = 'loading' | 'done' | 'error';
 
@@ -33,11 +34,16 @@ export class CaptureDocument implements vscode.CustomDocument {
 
   private read(offset: number, length: number): Buffer {
     if (this.bytes) return this.bytes.subarray(offset, offset + length);
-    if (this.fd === undefined) return Buffer.alloc(0);
+    // a compressed capture's rows are in the inflated copy the analysis writes
+    const fd = this.inflated?.fd ?? this.fd;
+    if (fd === undefined) return Buffer.alloc(0);
     const b = Buffer.allocUnsafe(length);
-    const n = fs.readSync(this.fd, b, 0, length, offset);
+    const n = fs.readSync(fd, b, 0, length, offset);
     return b.subarray(0, n);
   }
+
+  /** a gzip-compressed capture inflated by the analysis process, read through its descriptor */
+  private inflated: IndexFile | undefined;
 
   /** Starts (or restarts) the analysis. */
   async load(): Promise<void> {
@@ -83,6 +89,7 @@ export class CaptureDocument implements vscode.CustomDocument {
           this.changed.fire('done');
           worker.kill();
           this.index?.unlink(); // the viewer reads its pages through the open descriptor
+          this.inflated?.unlink(); // and the rows of a compressed capture
           break;
         case 'failed':
           finished = true;
@@ -109,11 +116,24 @@ export class CaptureDocument implements vscode.CustomDocument {
       if (this.uri.scheme === 'file') {
         if (this.fd !== undefined) fs.closeSync(this.fd);
         this.fd = fs.openSync(this.uri.fsPath, 'r'); // read-only: the capture is never written
-        return { type: 'analyze', file: this.uri.fsPath, config: this.config() };
+        this.bytes = undefined;
+        this.inflated?.close();
+        this.inflated = undefined;
+        const head = Buffer.alloc(2);
+        if (fs.readSync(this.fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+          // gzip: the analysis writes the capture inflated to a file of ours as it reads it
+          try {
+            this.inflated = createTempFile('capture');
+          } catch {
+            // no temporary directory: inflated here, in memory
+            this.bytes = gunzipBytes(this.displayName, fs.readFileSync(this.uri.fsPath)).bytes;
+          }
+        }
+        return { type: 'analyze', file: this.uri.fsPath, config: this.config(), decompressInto: this.inflated?.path };
       }
-      // a virtual file system: read through vscode.workspace.fs
+      // a virtual file system: read through vscode.workspace.fs (a compressed capture inflated here too)
       const data = await vscode.workspace.fs.readFile(this.uri);
-      this.bytes = Buffer.from(data);
+      this.bytes = data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b ? gunzipBytes(this.displayName, data).bytes : Buffer.from(data);
       return { type: 'analyzeBytes', name: this.displayName, bytes: new Uint8Array(data), config: this.config() };
     } catch (err) {
       this.fail(`${this.displayName}: ${(err as Error).message.split('\n')[0]}`, true);
@@ -129,6 +149,7 @@ export class CaptureDocument implements vscode.CustomDocument {
 
   private fail(message: string, retry: boolean): void {
     this.index?.unlink(); // the rows indexed so far stay readable
+    this.inflated?.unlink();
     this.state = 'error';
     this.error = { message, retry };
     this.changed.fire('error');
@@ -161,6 +182,8 @@ export class CaptureDocument implements vscode.CustomDocument {
     this.disposed = true;
     this.stop();
     this.closeIndexFile();
+    this.inflated?.close();
+    this.inflated = undefined;
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     this.changed.dispose();

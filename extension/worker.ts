@@ -30,7 +30,7 @@ port?.on('message', (req: WorkerRequest) => {
     decodedTrace(input, req.limit, MEMORY_HINT).then((t) => post({ type: 'trace', ...t }), fail);
     return;
   }
-  const input = req.type === 'analyze' ? { file: req.file } : { bytes: req.bytes, name: req.name };
+  const input = req.type === 'analyze' ? { file: req.file, decompressInto: req.decompressInto } : { bytes: req.bytes, name: req.name };
   const name = req.type === 'analyze' ? path.basename(req.file) : req.name; // as CaptureDocument.displayName
   timingMark('analysis-started', name);
   let indexFd: number | undefined;

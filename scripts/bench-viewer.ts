@@ -6,11 +6,15 @@
 // random places, a filter over every row, the data-sequence plot of the first connection.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createIndexFile, forkAnalysis, takeRows, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
+import { createIndexFile, createTempFile, forkAnalysis, takeRows, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
 
 const file = process.argv[2];
-const fd = fs.openSync(file, 'r');
+// a gzip-compressed capture: the analysis writes it inflated to a file the session reads, as the editor does
+const head = Buffer.alloc(2);
+const gzipped = fs.readSync(fs.openSync(file, 'r'), head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+const inflated = gzipped ? createTempFile('capture') : undefined;
+const fd = inflated?.fd ?? fs.openSync(file, 'r');
 const session = new CaptureSession((offset, length) => {
   const b = Buffer.allocUnsafe(length);
   return b.subarray(0, fs.readSync(fd, b, 0, length, offset));
@@ -34,6 +38,7 @@ child.on('message', (m: WorkerMessage) => {
     const done = performance.now() - t0;
     child.kill();
     index.unlink();
+    inflated?.unlink();
     // scrolling: pages of 50 rows at random places (a fixed sequence), as the viewer asks for them
     let seed = 1;
     const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
@@ -51,9 +56,10 @@ child.on('message', (m: WorkerMessage) => {
       filterMs: Math.round(filterMs), filtered, plotMs: Math.round(plotMs),
     }));
     index.close();
+    inflated?.close();
   } else if (m.type === 'failed') {
     console.error(`bench-viewer: ${m.message}`);
     process.exit(2);
   }
 });
-child.send({ type: 'analyze', file, config: {}, indexFile: index.path } satisfies WorkerRequest);
+child.send({ type: 'analyze', file, config: {}, indexFile: index.path, decompressInto: inflated?.path } satisfies WorkerRequest);

@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { BYTES_PER_PACKET } from '../src/viewer/index.ts';
 import { repeatedRecords } from '../test/helpers.ts';
 
@@ -155,6 +156,11 @@ if (haveTshark) {
 } else console.log('  tshark is not installed: no comparison (apt-get install tshark)');
 const stdin = runMany('mptcp-lens check - (stdin, pcap-parser)', [process.execPath, CLI, 'check', '--format', 'json', '-'], CAPTURE);
 row('`mptcp-lens check -` (standard input, pcap-parser)', packets, stdin);
+// the same capture gzip-compressed (as captures are often shared): read while a worker thread inflates it
+const GZ = path.join(BENCH_DIR, `${path.basename(CAPTURE)}.gz`);
+if (!fs.existsSync(GZ)) fs.writeFileSync(GZ, zlib.gzipSync(fs.readFileSync(CAPTURE)));
+const gz = runMany('mptcp-lens check --format json, gzip-compressed', oursCmd.map((a) => (a === CAPTURE ? GZ : a)));
+row(`\`mptcp-lens check --format json\`, the capture gzip-compressed (${(fs.statSync(GZ).size / 1e6).toFixed(0)} MB)`, packets, gz);
 for (const n of [100_000, 1_000_000, 5_000_000]) {
   const f = packetsFile(n > packets && haveBig ? BIG : CAPTURE, n);
   const s = decodeOnly(`decode only, ${n.toLocaleString()} packets`, f);
@@ -188,6 +194,12 @@ for (let i = 0; i < RUNS; i++) viewer.push(JSON.parse(execFileSync(process.execP
 const vm = (k: keyof (typeof viewer)[number]) => median(viewer.map((x) => x[k]));
 const viewerLine = `Extension host pipeline (bench-viewer, median of ${RUNS}): first rows after ${vm('firstRowsMs')} ms, analysis done after ${(vm('doneMs') / 1000).toFixed(2)} s, host peak memory ${vm('hostPeakMiB')} MiB (index pages held: ${vm('indexMiB')} MiB; the index file holds ${BYTES_PER_PACKET} bytes a packet).`;
 console.log(`  ${viewerLine}`);
+// the same, gzip-compressed: rows come as the capture is inflated, not after
+const gzViewer: Array<{ firstRowsMs: number; doneMs: number; hostPeakMiB: number }> = [];
+for (let i = 0; i < RUNS; i++) gzViewer.push(JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bench-viewer.js'), GZ], { encoding: 'utf8' })));
+const gm = (k: keyof (typeof gzViewer)[number]) => median(gzViewer.map((x) => x[k]));
+const gzViewerLine = `The same capture gzip-compressed (median of ${RUNS}): first rows after ${gm('firstRowsMs')} ms, analysis done after ${(gm('doneMs') / 1000).toFixed(2)} s, host peak memory ${gm('hostPeakMiB')} MiB.`;
+console.log(`  ${gzViewerLine}`);
 const scrollLine = `After the analysis (host, median of ${RUNS}): a page of 50 rows at a random place ${vm('pageMedianMs')} ms (99th percentile ${vm('pageP99Ms')} ms), a subflow filter over all rows ${vm('filterMs')} ms, the first connection's data-sequence plot ${vm('plotMs')} ms.`;
 console.log(`  ${scrollLine}`);
 
@@ -230,6 +242,6 @@ if (limited) {
 } else console.log(`  no memory cgroup to limit a run here (needs root and the cgroup memory controller): the larger-than-memory run is skipped`);
 console.log('\n' + rows.join('\n'));
 if (ratio) console.log(`\n${ratio}`);
-console.log(`\n${viewerLine}\n\n${scrollLine}`);
+console.log(`\n${viewerLine}\n\n${gzViewerLine}\n\n${scrollLine}`);
 if (manyLine) console.log(`\n${manyLine}`);
 if (limitLine) console.log(`\n${limitLine}`);

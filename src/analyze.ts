@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import * as fs from 'node:fs';
-import { describeFsError, isPipe, openCapture } from './capture/open.ts';
+import { describeFsError, gunzipBytes, isPipe, openCapture } from './capture/open.ts';
 import { CaptureError } from './errors.ts';
 import { scanCapture, type ScanOptions, type ScanResult } from './capture/reader.ts';
 import { scanDescriptor, scanPcapStream } from './capture/stdin.ts';
@@ -102,7 +102,11 @@ const YOUNG_RESERVE = 48 * 2 ** 20;
 /** the share at which no packet at all is tracked any more (the tracked streams grow too) */
 export const HEAP_HALT = 0.75;
 
-export type CaptureInput = { file: string } | { stream: Readable; name: string } | { fd: number; name: string } | { bytes: Uint8Array; name: string };
+/**
+ * `decompressInto`: for a gzip-compressed file, a file the inflated capture is written to as it is
+ * read (the viewer re-reads rows from it; the caller owns it).
+ */
+export type CaptureInput = { file: string; decompressInto?: string } | { stream: Readable; name: string } | { fd: number; name: string } | { bytes: Uint8Array; name: string };
 
 /** One pass over any input with the given tracker: the readers' part shared by every entry point. */
 async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOptions): Promise<Analysis> {
@@ -125,11 +129,12 @@ async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOpti
     }
   }
   if ('file' in input) {
-    const opened = await openCapture(input.file);
+    const opened = await openCapture(input.file, { decompressInto: input.decompressInto });
     try {
       const scan = scanCapture(opened.source, sink, opts);
       scan.gzip = opened.gzip;
-      if (opened.warning) addContainerProblem(scan, opened.warning, opened.source.size, opts);
+      const warning = opened.warning;
+      if (warning) addContainerProblem(scan, warning, opened.warningOffset, opts);
       return { file: input.file, scan, tracker };
     } finally {
       opened.close();
@@ -137,7 +142,13 @@ async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOpti
   }
   if ('fd' in input) return { file: input.name, scan: await scanDescriptor(input.fd, input.name, sink, opts), tracker };
   if ('stream' in input) return { file: input.name, scan: await scanPcapStream(input.stream, input.name, sink, opts), tracker };
-  return { file: input.name, scan: scanCapture(new BufferSource(input.name, input.bytes), sink, opts), tracker };
+  // bytes from a virtual file system: a compressed capture is inflated in memory, where it already is
+  const gz = input.bytes.length >= 2 && input.bytes[0] === 0x1f && input.bytes[1] === 0x8b;
+  const plain = gz ? gunzipBytes(input.name, input.bytes) : { bytes: input.bytes, warning: undefined };
+  const scan = scanCapture(new BufferSource(input.name, plain.bytes), sink, opts);
+  scan.gzip = gz;
+  if (plain.warning) addContainerProblem(scan, plain.warning, plain.bytes.length, opts);
+  return { file: input.name, scan, tracker };
 }
 
 /** A tracker with the caller's limits, or this process's (processLimits). */

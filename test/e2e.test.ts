@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { CHROMIUM, launch } from './browser.ts';
@@ -71,6 +72,7 @@ before(async () => {
   workspace = path.join(tmp, 'workspace');
   fs.mkdirSync(workspace);
   fs.copyFileSync(path.join(ROOT, 'samples', 'key-mismatch.pcap'), path.join(workspace, 'key-mismatch.pcap'));
+  fs.writeFileSync(path.join(workspace, 'compressed.pcap.gz'), zlib.gzipSync(fs.readFileSync(path.join(ROOT, 'samples', 'key-mismatch.pcap'))));
   env = { ...process.env, XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'), XDG_DATA_HOME: path.join(tmp, 'xdg-data'), XDG_CACHE_HOME: path.join(tmp, 'xdg-cache') };
   // package the extension as users get it, and install it
   const vsix = path.join(tmp, 'mptcp-lens.vsix');
@@ -219,6 +221,23 @@ test('VS Code: the viewer lists every packet and flags the key mismatch; Problem
   // the capture was only read
   assert.ok(fs.readFileSync(capture).equals(before));
   assert.equal(fs.statSync(capture).mtimeMs, mtime);
+});
+
+test('VS Code: a gzip-compressed capture opens as the plain one does, its rows read from the copy the analysis inflates', { skip, timeout: 150_000 }, async () => {
+  const capture = path.join(workspace, 'compressed.pcap.gz');
+  const before = fs.readFileSync(capture);
+  const page = await workbench();
+  const view = await openCapture(page, 'compressed.pcap.gz');
+  await view.locator('#counts:has-text("60 packets · 1 errors")').waitFor({ timeout: 60_000 });
+  await view.locator('.rows .row[data-frame="3"].sev-error').waitFor();
+  // rows are decoded from the capture's bytes: they were the compressed file's, read at the inflated offsets
+  assert.equal(await view.locator('.rows .row[data-frame="1"] .c3').innerText(), '10.0.1.1:57992 → 10.0.1.2:5201');
+  assert.match(await view.locator('.rows .row[data-frame="3"] .c6').innerText(), /MP_CAPABLE v1 ACK flags=0x01\[H\] key=0xd25127380c168863/);
+  await view.locator('.rows .row[data-frame="3"]').click();
+  await view.locator("#details .node-line:has-text(\"Receiver's key\")").waitFor();
+  assert.match(await view.locator("#details .node-line:has-text(\"Receiver's key\")").innerText(), /0x8c08771553a46fbc ✗/);
+  await page.close();
+  assert.ok(fs.readFileSync(capture).equals(before), 'the compressed capture was only read');
 });
 
 test('VS Code: a dying analysis worker shows an error with a retry, and the extension host stays up', { skip, timeout: 150_000 }, async () => {

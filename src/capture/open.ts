@@ -1,17 +1,17 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { CaptureError } from '../errors.ts';
 import { FileSource, type ByteSource } from './source.ts';
+import { GunzipSource } from './gunzip.ts';
 
 export interface OpenedCapture {
   source: ByteSource;
   gzip: boolean;
   /** a problem of the container (a gzip stream cut short): the capture inside was read as far as it goes */
   warning?: string;
-  /** closes the file and removes any temporary decompressed copy */
+  /** where the warning's problem lies: the (decompressed) capture's end */
+  warningOffset: number;
+  /** closes the file (and stops inflating a compressed one) */
   close(): void;
 }
 
@@ -41,11 +41,12 @@ export function isPipe(file: string): boolean {
 }
 
 /**
- * Opens a capture for random access. A gzip-compressed capture (as Wireshark opens them) is
- * decompressed once into a private temporary file, so that records can be re-read by offset and
- * a capture larger than memory still works. The user's file is only ever read.
+ * Opens a capture. A plain one is read by offset. A gzip-compressed one (as Wireshark opens them)
+ * is read as a worker thread inflates it (GunzipSource), forward only; `decompressInto` names a
+ * file it is written to as well, for a caller that re-reads records by offset afterwards (the
+ * viewer), which owns that file. The user's file is only ever read.
  */
-export async function openCapture(file: string): Promise<OpenedCapture> {
+export async function openCapture(file: string, opts: { decompressInto?: string } = {}): Promise<OpenedCapture> {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -64,25 +65,14 @@ export async function openCapture(file: string): Promise<OpenedCapture> {
     throw new CaptureError(file, describeFsError(err));
   }
   if (st.size >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-'));
-    const tmp = path.join(dir, 'capture');
-    let warning: string | undefined;
-    try {
-      await pipeline(fs.createReadStream(file), zlib.createGunzip(), fs.createWriteStream(tmp, { mode: 0o600 }));
-    } catch (err) {
-      // a download cut short: keep what decompressed, as Wireshark does
-      const cut = (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((err as Error).message);
-      if (cut && fs.existsSync(tmp) && fs.statSync(tmp).size > 0) {
-        warning = `gzip data ends early after ${fs.statSync(tmp).size} decompressed bytes (a cut download?)`;
-      } else {
-      fs.rmSync(dir, { recursive: true, force: true });
-      const msg = (err as NodeJS.ErrnoException).code?.startsWith('Z_') || /unexpected end|incorrect header/i.test((err as Error).message)
-        ? `gzip data is damaged (${(err as Error).message})` : describeFsError(err);
-      throw new CaptureError(file, msg);
-      }
-    }
-    const source = new FileSource(tmp, file);
-    return { source, gzip: true, warning, close() { source.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+    const source = new GunzipSource(file, file, opts.decompressInto);
+    return {
+      source, gzip: true,
+      // a download cut short: what was inflated is read, as Wireshark does, and said
+      get warning() { return source.cut ? `gzip data ends early after ${source.inflated} decompressed bytes (a cut download?)` : undefined; },
+      get warningOffset() { return source.inflated; },
+      close: () => source.close(),
+    };
   }
   let source: FileSource;
   try {
@@ -90,5 +80,20 @@ export async function openCapture(file: string): Promise<OpenedCapture> {
   } catch (err) {
     throw new CaptureError(file, describeFsError(err));
   }
-  return { source, gzip: false, close: () => source.close() };
+  return { source, gzip: false, warningOffset: source.size, close: () => source.close() };
+}
+
+/**
+ * Inflates gzip-compressed bytes held in memory (a capture from a virtual file system); a stream
+ * cut short gives what it holds and a warning.
+ */
+export function gunzipBytes(name: string, bytes: Uint8Array): { bytes: Buffer; warning?: string } {
+  try {
+    return { bytes: zlib.gunzipSync(bytes) };
+  } catch (err) {
+    const cut = (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((err as Error).message);
+    if (!cut) throw new CaptureError(name, `gzip data is damaged (${(err as Error).message})`);
+    const partial = zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    return { bytes: partial, warning: `gzip data ends early after ${partial.length} decompressed bytes (a cut download?)` };
+  }
 }

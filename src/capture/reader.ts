@@ -59,6 +59,13 @@ export function scanCapture(src: ByteSource, sink: RecordSink, opts: ScanOptions
   return format === 'pcapng' ? scanPcapng(src, win, sink, opts) : scanPcap(src, win, sink, opts);
 }
 
+/** Progress: bytes read of the file, or what the source says (a compressed file's compressed bytes). */
+function report(src: ByteSource, opts: ScanOptions, pos: number): void {
+  if (!opts.onProgress) return;
+  if (src.progress) { const p = src.progress(); opts.onProgress(p.done, p.total); }
+  else opts.onProgress(pos, src.size);
+}
+
 function problem(res: ScanResult, opts: ScanOptions, offset: number, frame: number, message: string): void {
   const p = { offset, frame, message };
   res.problems.push(p);
@@ -129,9 +136,9 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
     // a plain Uint8Array view: a Buffer's subarray costs three times as much (0.075 against 0.027 µs)
     sink(rec, new Uint8Array(b.buffer, b.byteOffset + o, caplen));
     pos += 16 + caplen;
-    if ((res.packets & 0x3fff) === 0) opts.onProgress?.(pos, size);
+    if ((res.packets & 0x3fff) === 0) report(src, opts, pos);
   }
-  opts.onProgress?.(pos, size);
+  report(src, opts, pos);
   return res;
 }
 
@@ -286,9 +293,9 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
         break; // other blocks (name resolution, statistics, custom, ...) are skipped by their length
     }
     pos += len;
-    if ((res.packets & 0x3fff) === 0) opts.onProgress?.(pos, size);
+    if ((res.packets & 0x3fff) === 0) report(src, opts, pos);
   }
-  opts.onProgress?.(pos, size);
+  report(src, opts, pos);
   return res;
 
   function emit(iface: PcapngIface, ifId: number, hi: number, lo: number, dataOffset: number, caplen: number, origlen: number, at: number): void {

@@ -15,6 +15,8 @@ export interface ByteSource {
   readonly sequential?: boolean;
   /** Copies up to `length` bytes at `position` into `target` at `targetOffset`; returns how many. */
   readInto(target: Buffer, targetOffset: number, length: number, position: number): number;
+  /** how far reading has got, when that is not the position (a compressed file: its compressed bytes) */
+  progress?(): { done: number; total: number };
   close(): void;
 }
 

@@ -14,7 +14,8 @@ import type { ConnectionInfo } from './protocol.ts';
 import type { CaptureSession } from './session.ts';
 
 export type WorkerRequest =
-  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string }
+  /** decompressInto: for a gzip-compressed capture, the file to write it to inflated (the host reads rows from it) */
+  | { type: 'analyze'; file: string; config: CheckerConfig; indexFile?: string; decompressInto?: string }
   | { type: 'analyzeBytes'; name: string; bytes: Uint8Array; config: CheckerConfig; indexFile?: string }
   | { type: 'trace'; file?: string; bytes?: Uint8Array; name: string; limit: number };
 
@@ -134,11 +135,19 @@ export interface IndexFile {
 }
 
 export function createIndexFile(): IndexFile {
+  return createTempFile('index');
+}
+
+/**
+ * An empty file in a private temporary folder, open for reading, that the analysis process writes:
+ * the index, or a gzip-compressed capture inflated (the host reads its rows from it).
+ */
+export function createTempFile(name: string): IndexFile {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mptcp-lens-'));
-  const file = path.join(dir, 'index');
+  const file = path.join(dir, name);
   const remove = () => { try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* open elsewhere (Windows): removed at close */ } };
   try {
-    fs.writeFileSync(file, '');
+    fs.writeFileSync(file, '', { mode: 0o600 });
     const fd = fs.openSync(file, 'r');
     let closed = false;
     return {

@@ -64,7 +64,7 @@ export interface ViewerPass extends ViewerAnalysis {
   connectionSlices(size: number): Generator<ConnectionInfo[]>;
 }
 
-export async function analyzeForViewer(input: { file: string } | { bytes: Uint8Array; name: string }, opts: ViewerAnalysisOptions): Promise<ViewerPass> {
+export async function analyzeForViewer(input: { file: string; decompressInto?: string } | { bytes: Uint8Array; name: string }, opts: ViewerAnalysisOptions): Promise<ViewerPass> {
   const chunkSize = opts.chunkSize ?? 8192;
   const index = new PacketIndex(chunkSize);
   let lastFlush = Date.now();
@@ -79,7 +79,7 @@ export async function analyzeForViewer(input: { file: string } | { bytes: Uint8A
     opts.onProgress?.(total, bytesRead, totalBytes);
   };
   let total = 0;
-  const r = await checkCapture('file' in input ? { file: input.file } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
+  const r = await checkCapture('file' in input ? { file: input.file, decompressInto: input.decompressInto } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
     memoryHint: opts.memoryHint,
     keepConnections: MAX_DIAGRAMS,
     onProgress: (done, all) => { bytesRead = done; totalBytes = all; },
