@@ -136,6 +136,14 @@ test('gzip-compressed captures open transparently, and the original is not modif
   assert.equal(a.scan.packets, 60);
   assert.equal(a.tracker.connections.length, 1);
   assert.ok(fs.readFileSync(gz).equals(before));
+  // bytes from a virtual file system, compressed: inflated in memory (were refused as a pcap of version 0)
+  const b = await analyzeBytes('basic.pcap.gz', before);
+  assert.equal(b.scan.gzip, true);
+  assert.equal(b.scan.packets, 60);
+  assert.equal(b.tracker.connections[0].keys[1], a.tracker.connections[0].keys[1]);
+  const cut = await analyzeBytes('cut.pcap.gz', before.subarray(0, Math.floor(before.length / 2)));
+  assert.ok(cut.scan.packets > 5 && cut.scan.packets < 60, `${cut.scan.packets} packets`);
+  assert.ok(cut.scan.problems.some((p) => /gzip data ends early after \d+ decompressed bytes/.test(p.message)));
   fs.rmSync(dir, { recursive: true });
 });
 
