@@ -99,10 +99,21 @@ test('check - reads pcap (pcap-parser) and pcapng (our reader, forward only) fro
   assert.equal(cut.code, 0);
   assert.equal(cut.out.trim().split('\n').length, 71);
   assert.match(cut.err, /^mptcp-lens: standard input: input ends inside a block \(\d+ of \d+ bytes\) \(at byte offset \d+, frame 72\); packets before it were read\n$/);
-  // gzip and empty input: one line each
-  const gz = run(['check', '-'], zlib.gzipSync(fs.readFileSync(fixture('kernel', 'basic.pcap'))));
-  assert.equal(gz.code, 2);
-  assert.equal(gz.err, 'mptcp-lens: standard input: gzip-compressed input is not read from standard input; decompress it into the pipe (zcat FILE | mptcp-lens …) or give the file (at byte offset 0)\n');
+  // gzip-compressed, pcap and pcapng: inflated as it comes (it was refused), the same report as the file's
+  for (const f of [fixture('kernel', 'basic.pcap'), ngFile]) {
+    const gz = run(['check', '--format', 'json', '-'], zlib.gzipSync(fs.readFileSync(f)));
+    const plainReport = run(['check', '--format', 'json', '-'], fs.readFileSync(f));
+    assert.equal(gz.code, plainReport.code, gz.err);
+    assert.deepEqual(JSON.parse(gz.out).captures[0].connections, JSON.parse(plainReport.out).captures[0].connections);
+    assert.ok(JSON.parse(gz.out).captures[0].connections.length > 0);
+  }
+  const gzCut = zlib.gzipSync(fs.readFileSync(fixture('kernel', 'basic.pcap')));
+  const cutGz = run(['summary', '-'], gzCut.subarray(0, gzCut.length >> 1));
+  assert.match(cutGz.out, /gzip data ends early after \d+ decompressed bytes/);
+  const badGz = run(['check', '-'], Buffer.from([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+  assert.equal(badGz.code, 2);
+  assert.match(badGz.err, /^mptcp-lens: standard input: gzip data is damaged \([^\n]*\)\n$/);
+  // empty input: one line
   const empty = run(['check', '-'], Buffer.alloc(0));
   assert.equal(empty.code, 2);
   assert.equal(empty.err.split('\n').length, 2, empty.err);

@@ -147,6 +147,49 @@ test('gzip-compressed captures open transparently, and the original is not modif
   fs.rmSync(dir, { recursive: true });
 });
 
+test('the gzip ring: bytes read through it in pieces of every size are the inflated bytes, across many turns of the ring', async () => {
+  const { GunzipSource } = await import('../src/capture/gunzip.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  // 11 MiB that compress (the ring holds 4 MiB): real capture bytes repeated, each copy marked
+  const unit = fs.readFileSync(fixture('kernel', 'multi.pcap'));
+  const copies = Math.ceil((11 << 20) / unit.length);
+  const plain = Buffer.concat(Array.from({ length: copies }, (_, i) => { const b = Buffer.from(unit); b.writeUInt32BE(i, 0); return b; }));
+  const file = path.join(dir, 'big.gz');
+  fs.writeFileSync(file, zlib.gzipSync(plain));
+  const into = path.join(dir, 'inflated');
+  const src = new GunzipSource(file, 'big.gz', into);
+  const got = Buffer.alloc(plain.length + 10);
+  let at = 0;
+  let seed = 7;
+  for (;;) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const want = [1, 3, 16, 4096, 65536, 1 << 20, 3 << 20][seed % 7];
+    const n = src.readInto(got, at, Math.min(want, got.length - at), at);
+    if (n === 0) break;
+    at += n;
+  }
+  src.close();
+  assert.equal(at, plain.length);
+  assert.ok(got.subarray(0, at).equals(plain));
+  assert.equal(src.cut, false);
+  assert.ok(fs.readFileSync(into).equals(plain), 'and the same bytes in the file asked for');
+  assert.deepEqual(src.progress(), { done: fs.statSync(file).size, total: fs.statSync(file).size });
+  // a reader that stops early lets the worker go (the process would hang on it otherwise: unref'd, and stopped)
+  const early = new GunzipSource(file, 'big.gz');
+  assert.equal(early.readInto(Buffer.alloc(100), 0, 100, 0), 100);
+  early.close();
+  // a worker that dies (killed here; out of memory in life) is an error after a few seconds, not a
+  // reader waiting forever on the ring (no event reaches a thread blocked in Atomics.wait)
+  const dying = new GunzipSource(file, 'big.gz');
+  await (dying as unknown as { worker: import('node:worker_threads').Worker }).worker.terminate();
+  const t0 = Date.now();
+  assert.throws(() => { for (let at2 = 0, n = 1; n > 0; at2 += n) n = dying.readInto(Buffer.alloc(1 << 20), 0, 1 << 20, at2); },
+    (e: Error) => e instanceof CaptureError && /^big\.gz: the gzip worker stopped/.test(e.message));
+  assert.ok(Date.now() - t0 < 8000);
+  dying.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('a gzip capture cut short: the packets before the cut are read, and the cut is reported', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
   const gz = zlib.gzipSync(fs.readFileSync(fixture('kernel', 'basic.pcap')));

@@ -21,6 +21,10 @@ const SLOT = 1 << 20;
 const HEAD = 0;
 const TAIL = 1;
 const STATE = 2;
+/** the worker's heartbeat: counted every 100 ms while it lives (a dead worker cannot say so otherwise: the reader blocks in Atomics.wait, where no event reaches it) */
+const BEAT = 3;
+/** silent for this long, the worker is taken for dead */
+const DEAD_AFTER_MS = 5000;
 const RUNNING = 0;
 const DONE = 1;
 /** the gzip stream ends early (a cut download): what was inflated is the capture */
@@ -38,7 +42,7 @@ const WORKER = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const zlib = require('node:zlib');
-const { sab, file, into, port, SLOTS, SLOT, HEAD, TAIL, STATE, DONE, CUT, FAILED, CLOSED, LENGTHS, PROGRESS, DATA } = workerData;
+const { sab, file, fd: givenFd, prefix, into, port, SLOTS, SLOT, HEAD, TAIL, STATE, BEAT, DONE, CUT, FAILED, CLOSED, LENGTHS, PROGRESS, DATA } = workerData;
 const ctrl = new Int32Array(sab, 0, 4);
 const lengths = new Int32Array(sab, LENGTHS, SLOTS);
 const progress = new Float64Array(sab, PROGRESS, 1);
@@ -47,6 +51,7 @@ let out = -1;
 let outAt = 0;
 let fill = 0;
 let stopped = false;
+const beat = setInterval(() => Atomics.add(ctrl, BEAT, 1), 100);
 const publish = () => {
   if (fill === 0) return;
   const head = ctrl[HEAD];
@@ -65,8 +70,11 @@ const finish = (state, message) => {
   }
   Atomics.notify(ctrl, HEAD);
   if (out >= 0) try { fs.closeSync(out); } catch {}
+  clearInterval(beat);
   port.close();
 };
+// whatever goes wrong in here ends in a state the reader sees (it waits on the ring, not on events)
+process.on('uncaughtException', (err) => finish(FAILED, String(err && err.message || err).split('\\n')[0]));
 const put = (chunk) => {
   if (out >= 0) for (let o = 0; o < chunk.length;) { const n = fs.writeSync(out, chunk, o, chunk.length - o, outAt); o += n; outAt += n; }
   for (let o = 0; o < chunk.length;) {
@@ -86,14 +94,13 @@ const put = (chunk) => {
 };
 try {
   if (into) out = fs.openSync(into, 'w', 0o600);
-  const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  // a file by its path, or a descriptor (standard input: its first bytes, read to tell its format, in prefix)
+  const fd = file !== undefined ? fs.openSync(file, 'r') : givenFd;
   const gunzip = zlib.createGunzip({ chunkSize: 1 << 16 });
+  const buf = Buffer.allocUnsafe(1 << 20);
   let read = 0;
-  input.on('data', (b) => { read += b.length; progress[0] = read; });
-  input.on('error', (err) => finish(FAILED, 'read error (' + String(err.message).split('\\n')[0] + ')'));
   gunzip.on('data', (chunk) => {
     try { put(chunk); } catch (err) {
-      input.destroy();
       gunzip.destroy();
       finish(FAILED, err.code === 'ENOSPC' ? 'no space left to decompress into' : String(err.message).split('\\n')[0]);
     }
@@ -103,7 +110,18 @@ try {
     const cut = err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message);
     finish(cut ? CUT : FAILED, cut ? undefined : 'gzip data is damaged (' + err.message + ')');
   });
-  input.pipe(gunzip);
+  // a piece at a time, the next once zlib has taken this one (a descriptor left non-blocking: wait a millisecond)
+  const pump = () => fs.read(fd, buf, 0, buf.length, file !== undefined ? read : null, (err, n) => {
+    if (stopped) return;
+    if (err && err.code === 'EAGAIN') { setTimeout(pump, 1); return; }
+    if (err && err.code !== 'EOF') { finish(FAILED, 'read error (' + String(err.message).split('\\n')[0] + ')'); return; }
+    if (err || n === 0) { gunzip.end(); return; }
+    read += n;
+    progress[0] = read;
+    gunzip.write(Buffer.from(buf.subarray(0, n)), () => { if (!stopped) pump(); });
+  });
+  if (prefix) gunzip.write(Buffer.from(prefix));
+  pump();
 } catch (err) {
   finish(FAILED, err.code === 'ENOSPC' ? 'no space left to decompress into' : String(err.message).split('\\n')[0]);
 }
@@ -128,13 +146,16 @@ export class GunzipSource implements ByteSource {
   private slotLeft = 0;
   private tail = 0;
   private state = RUNNING;
+  private silentMs = 0;
 
   /**
-   * `into`: a file to write the inflated capture to as well (the viewer re-reads rows from it);
-   * the caller owns it.
+   * `input`: a file, or a descriptor read forward only whose first bytes were already read
+   * (`prefix`: standard input, once its format was told from them). `into`: a file to write the
+   * inflated capture to as well (the viewer re-reads rows from it); the caller owns it.
    */
-  constructor(file: string, readonly name: string, into?: string) {
-    this.compressedSize = fs.statSync(file).size;
+  constructor(input: string | { fd: number; prefix: Uint8Array }, readonly name: string, into?: string) {
+    const file = typeof input === 'string' ? input : undefined;
+    this.compressedSize = file !== undefined ? fs.statSync(file).size : Infinity;
     const sab = new SharedArrayBuffer(DATA + SLOTS * SLOT);
     this.ctrl = new Int32Array(sab, 0, 4);
     this.lengths = new Int32Array(sab, LENGTHS, SLOTS);
@@ -144,7 +165,7 @@ export class GunzipSource implements ByteSource {
     this.port = port1;
     this.worker = new Worker(WORKER, {
       eval: true,
-      workerData: { sab, file, into, port: port2, SLOTS, SLOT, HEAD, TAIL, STATE, DONE, CUT, FAILED, CLOSED, LENGTHS, PROGRESS, DATA },
+      workerData: { sab, file, fd: typeof input === 'string' ? undefined : input.fd, prefix: typeof input === 'string' ? undefined : input.prefix, into, port: port2, SLOTS, SLOT, HEAD, TAIL, STATE, BEAT, DONE, CUT, FAILED, CLOSED, LENGTHS, PROGRESS, DATA },
       transferList: [port2],
       // the worker needs little: a stream, a zlib context, a piece of output at a time
       resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
@@ -210,7 +231,15 @@ export class GunzipSource implements ByteSource {
         return false;
       }
       if (!wait) return false;
-      Atomics.wait(this.ctrl, HEAD, head, 1000);
+      const beat = Atomics.load(this.ctrl, BEAT);
+      if (Atomics.wait(this.ctrl, HEAD, head, 1000) === 'timed-out' && Atomics.load(this.ctrl, BEAT) === beat) {
+        // no slot and no heartbeat for a second: once DEAD_AFTER_MS have passed so, the worker is gone
+        this.silentMs += 1000;
+        if (this.silentMs >= DEAD_AFTER_MS) {
+          Atomics.store(this.ctrl, STATE, FAILED);
+          throw new CaptureError(this.name, `the gzip worker stopped${this.pos ? ` after ${this.pos} decompressed bytes` : ''}`);
+        }
+      } else this.silentMs = 0;
     }
     this.slot = this.tail % SLOTS;
     this.slotAt = 0;

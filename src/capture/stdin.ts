@@ -3,6 +3,7 @@ import * as pcapParser from 'pcap-parser';
 import { CaptureError } from '../errors.ts';
 import { MAX_RECORD_LENGTH, PCAPNG_SHB, scanCapture, type ScanOptions, type ScanResult } from './reader.ts';
 import { DescriptorSource } from './source.ts';
+import { GunzipSource } from './gunzip.ts';
 import type { CaptureRecord, RecordSink } from './types.ts';
 
 /**
@@ -27,7 +28,20 @@ export async function scanDescriptor(fd: number, name: string, sink: RecordSink,
   const head = src.peek(4);
   if (head.length === 4 && head.readUInt32BE(0) === PCAPNG_SHB) return scanCapture(src, sink, opts);
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    throw new CaptureError(name, 'gzip-compressed input is not read from standard input; decompress it into the pipe (zcat FILE | mptcp-lens …) or give the file', 0);
+    // compressed: inflated by a worker thread as it comes, read by our readers (pcap or pcapng)
+    const inflated = new GunzipSource({ fd, prefix: Buffer.from(head) }, name);
+    try {
+      const res = scanCapture(inflated, sink, opts);
+      res.gzip = true;
+      if (inflated.cut) {
+        const p = { offset: inflated.inflated, frame: res.packets + 1, message: `gzip data ends early after ${inflated.inflated} decompressed bytes (a cut download?)` };
+        res.problems.push(p);
+        opts.onProblem?.(p);
+      }
+      return res;
+    } finally {
+      inflated.close();
+    }
   }
   // the bytes as they come, read the same way, for pcap-parser; before each read, which may wait
   // for a live capture's next packet, what came before is parsed and handled (setImmediate)
