@@ -157,6 +157,8 @@ test('the gzip ring: bytes read through it in pieces of every size are the infla
   const file = path.join(dir, 'big.gz');
   fs.writeFileSync(file, zlib.gzipSync(plain));
   const into = path.join(dir, 'inflated');
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  const fdsBefore = openFds();
   const src = new GunzipSource(file, 'big.gz', into);
   const got = Buffer.alloc(plain.length + 10);
   let at = 0;
@@ -187,6 +189,10 @@ test('the gzip ring: bytes read through it in pieces of every size are the infla
     (e: Error) => e instanceof CaptureError && /^big\.gz: the gzip worker stopped/.test(e.message));
   assert.ok(Date.now() - t0 < 8000);
   dying.close();
+  // and every descriptor opened for the workers is closed once they have ended (a trace of a compressed
+  // capture runs in a worker thread of the extension host)
+  for (let i = 0; i < 100 && openFds() > fdsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(openFds() <= fdsBefore, `${openFds()} descriptors open, ${fdsBefore} before`);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
