@@ -124,6 +124,9 @@ try {
 }
 `;
 
+/** The warning for a gzip stream that ends early, after `bytes` inflated bytes. */
+export const cutWarning = (bytes: number): string => `gzip data ends early after ${bytes} decompressed bytes (a cut download?)`;
+
 export class GunzipSource implements ByteSource {
   readonly size = Infinity;
   readonly sequential = true;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { CaptureError } from '../errors.ts';
 import { FileSource, type ByteSource } from './source.ts';
-import { GunzipSource } from './gunzip.ts';
+import { cutWarning, GunzipSource } from './gunzip.ts';
 
 export interface OpenedCapture {
   source: ByteSource;
@@ -69,7 +69,7 @@ export async function openCapture(file: string, opts: { decompressInto?: string 
     return {
       source, gzip: true,
       // a download cut short: what was inflated is read, as Wireshark does, and said
-      get warning() { return source.cut ? `gzip data ends early after ${source.inflated} decompressed bytes (a cut download?)` : undefined; },
+      get warning() { return source.cut ? cutWarning(source.inflated) : undefined; },
       get warningOffset() { return source.inflated; },
       close: () => source.close(),
     };
@@ -94,6 +94,6 @@ export function gunzipBytes(name: string, bytes: Uint8Array): { bytes: Buffer; w
     const cut = (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((err as Error).message);
     if (!cut) throw new CaptureError(name, `gzip data is damaged (${(err as Error).message})`);
     const partial = zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    return { bytes: partial, warning: `gzip data ends early after ${partial.length} decompressed bytes (a cut download?)` };
+    return { bytes: partial, warning: cutWarning(partial.length) };
   }
 }

@@ -3,7 +3,7 @@ import * as pcapParser from 'pcap-parser';
 import { CaptureError } from '../errors.ts';
 import { MAX_RECORD_LENGTH, PCAPNG_SHB, scanCapture, type ScanOptions, type ScanResult } from './reader.ts';
 import { DescriptorSource } from './source.ts';
-import { GunzipSource } from './gunzip.ts';
+import { cutWarning, GunzipSource } from './gunzip.ts';
 import type { CaptureRecord, RecordSink } from './types.ts';
 
 /**
@@ -34,7 +34,7 @@ export async function scanDescriptor(fd: number, name: string, sink: RecordSink,
       const res = scanCapture(inflated, sink, opts);
       res.gzip = true;
       if (inflated.cut) {
-        const p = { offset: inflated.inflated, frame: res.packets + 1, message: `gzip data ends early after ${inflated.inflated} decompressed bytes (a cut download?)` };
+        const p = { offset: inflated.inflated, frame: res.packets + 1, message: cutWarning(inflated.inflated) };
         res.problems.push(p);
         opts.onProblem?.(p);
       }
