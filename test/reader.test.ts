@@ -157,7 +157,8 @@ test('the gzip ring: bytes read through it in pieces of every size are the infla
   const file = path.join(dir, 'big.gz');
   fs.writeFileSync(file, zlib.gzipSync(plain));
   const into = path.join(dir, 'inflated');
-  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  // open descriptors, where the system lists them (Linux); elsewhere that check is skipped
+  const openFds = () => (fs.existsSync('/proc/self/fd') ? fs.readdirSync('/proc/self/fd').length : 0);
   const fdsBefore = openFds();
   const src = new GunzipSource(file, 'big.gz', into);
   const got = Buffer.alloc(plain.length + 10);
