@@ -8,6 +8,7 @@ import { CaptureSession } from '../src/viewer/session.ts';
 import { timingMark } from './timing.ts';
 import { createIndexFile, createTempFile, takeRows, type IndexFile, type SpareAnalysis, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { gunzipBytes } from '../src/capture/open.ts';
+import { isGzip } from '../src/capture/gunzip.ts';
 
 export type DocState = 'loading' | 'done' | 'error';
 
@@ -120,7 +121,7 @@ export class CaptureDocument implements vscode.CustomDocument {
         this.inflated?.close();
         this.inflated = undefined;
         const head = Buffer.alloc(2);
-        if (fs.readSync(this.fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+        if (isGzip(head.subarray(0, fs.readSync(this.fd, head, 0, 2, 0)))) {
           // gzip: the analysis writes the capture inflated to a file of ours as it reads it
           try {
             this.inflated = createTempFile('capture');
@@ -133,7 +134,7 @@ export class CaptureDocument implements vscode.CustomDocument {
       }
       // a virtual file system: read through vscode.workspace.fs (a compressed capture inflated here too)
       const data = await vscode.workspace.fs.readFile(this.uri);
-      this.bytes = data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b ? gunzipBytes(this.displayName, data).bytes : Buffer.from(data);
+      this.bytes = isGzip(data) ? gunzipBytes(this.displayName, data).bytes : Buffer.from(data);
       return { type: 'analyzeBytes', name: this.displayName, bytes: new Uint8Array(data), config: this.config() };
     } catch (err) {
       this.fail(`${this.displayName}: ${(err as Error).message.split('\n')[0]}`, true);

@@ -5,8 +5,9 @@
 import type { Readable } from 'node:stream';
 import * as fs from 'node:fs';
 import { describeFsError, gunzipBytes, isPipe, openCapture } from './capture/open.ts';
+import { isGzip } from './capture/gunzip.ts';
 import { CaptureError } from './errors.ts';
-import { scanCapture, type ScanOptions, type ScanResult } from './capture/reader.ts';
+import { addContainerProblem, scanCapture, type ScanOptions, type ScanResult } from './capture/reader.ts';
 import { scanDescriptor, scanPcapStream } from './capture/stdin.ts';
 import { BufferSource } from './capture/source.ts';
 import { Checker, type CheckerConfig } from './check/checker.ts';
@@ -45,12 +46,6 @@ export interface Analysis {
   file: string;
   scan: ScanResult;
   tracker: Tracker;
-}
-
-function addContainerProblem(scan: ScanResult, message: string, offset: number, opts: AnalyzeOptions): void {
-  const p = { offset, frame: scan.packets + 1, message };
-  scan.problems.push(p);
-  opts.onProblem?.(p);
 }
 
 function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
@@ -134,7 +129,7 @@ async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOpti
       const scan = scanCapture(opened.source, sink, opts);
       scan.gzip = opened.gzip;
       const warning = opened.warning;
-      if (warning) addContainerProblem(scan, warning, opened.warningOffset, opts);
+      if (warning) addContainerProblem(scan, opts, opened.warningOffset, warning);
       return { file: input.file, scan, tracker };
     } finally {
       opened.close();
@@ -143,11 +138,11 @@ async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOpti
   if ('fd' in input) return { file: input.name, scan: await scanDescriptor(input.fd, input.name, sink, opts), tracker };
   if ('stream' in input) return { file: input.name, scan: await scanPcapStream(input.stream, input.name, sink, opts), tracker };
   // bytes from a virtual file system: a compressed capture is inflated in memory, where it already is
-  const gz = input.bytes.length >= 2 && input.bytes[0] === 0x1f && input.bytes[1] === 0x8b;
+  const gz = isGzip(input.bytes);
   const plain = gz ? gunzipBytes(input.name, input.bytes) : { bytes: input.bytes, warning: undefined };
   const scan = scanCapture(new BufferSource(input.name, plain.bytes), sink, opts);
   scan.gzip = gz;
-  if (plain.warning) addContainerProblem(scan, plain.warning, plain.bytes.length, opts);
+  if (plain.warning) addContainerProblem(scan, opts, plain.bytes.length, plain.warning);
   return { file: input.name, scan, tracker };
 }
 

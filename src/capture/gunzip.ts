@@ -124,6 +124,9 @@ try {
 }
 `;
 
+/** Whether bytes begin as a gzip stream does (its magic number, RFC 1952 §2.3.1). */
+export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
 /** The warning for a gzip stream that ends early, after `bytes` inflated bytes. */
 export const cutWarning = (bytes: number): string => `gzip data ends early after ${bytes} decompressed bytes (a cut download?)`;
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { CaptureError } from '../errors.ts';
 import { FileSource, type ByteSource } from './source.ts';
-import { cutWarning, GunzipSource } from './gunzip.ts';
+import { cutWarning, GunzipSource, isGzip } from './gunzip.ts';
 
 export interface OpenedCapture {
   source: ByteSource;
@@ -64,7 +64,7 @@ export async function openCapture(file: string, opts: { decompressInto?: string 
   } catch (err) {
     throw new CaptureError(file, describeFsError(err));
   }
-  if (st.size >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (isGzip(head)) {
     const source = new GunzipSource(file, file, opts.decompressInto);
     return {
       source, gzip: true,

@@ -72,6 +72,11 @@ function problem(res: ScanResult, opts: ScanOptions, offset: number, frame: numb
   opts.onProblem?.(p);
 }
 
+/** A problem of the container found once the records are read (a gzip stream cut short): after the last record. */
+export function addContainerProblem(res: ScanResult, opts: ScanOptions, offset: number, message: string): void {
+  problem(res, opts, offset, res.packets + 1, message);
+}
+
 function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: ScanOptions): ScanResult {
   const name = src.name;
   if (win.ensure(0, 24) < 24) throw new CaptureError(name, 'pcap file header cut short (needs 24 bytes)', 0);

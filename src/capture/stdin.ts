@@ -1,9 +1,9 @@
 import { PassThrough, Readable } from 'node:stream';
 import * as pcapParser from 'pcap-parser';
 import { CaptureError } from '../errors.ts';
-import { MAX_RECORD_LENGTH, PCAPNG_SHB, scanCapture, type ScanOptions, type ScanResult } from './reader.ts';
+import { addContainerProblem, MAX_RECORD_LENGTH, PCAPNG_SHB, scanCapture, type ScanOptions, type ScanResult } from './reader.ts';
 import { DescriptorSource } from './source.ts';
-import { cutWarning, GunzipSource } from './gunzip.ts';
+import { cutWarning, GunzipSource, isGzip } from './gunzip.ts';
 import type { CaptureRecord, RecordSink } from './types.ts';
 
 /**
@@ -27,17 +27,13 @@ export async function scanDescriptor(fd: number, name: string, sink: RecordSink,
   }));
   const head = src.peek(4);
   if (head.length === 4 && head.readUInt32BE(0) === PCAPNG_SHB) return scanCapture(src, sink, opts);
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (isGzip(head)) {
     // compressed: inflated by a worker thread as it comes, read by our readers (pcap or pcapng)
     const inflated = new GunzipSource({ fd, prefix: Buffer.from(head) }, name);
     try {
       const res = scanCapture(inflated, sink, opts);
       res.gzip = true;
-      if (inflated.cut) {
-        const p = { offset: inflated.inflated, frame: res.packets + 1, message: cutWarning(inflated.inflated) };
-        res.problems.push(p);
-        opts.onProblem?.(p);
-      }
+      if (inflated.cut) addContainerProblem(res, opts, inflated.inflated, cutWarning(inflated.inflated));
       return res;
     } finally {
       inflated.close();

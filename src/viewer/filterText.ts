@@ -9,17 +9,22 @@ export interface StreamTerms {
   connection?: number;
   /** tcp.stream: the subflow's (TCP stream's) number */
   subflow?: number;
-  /** two terms name different numbers for one field: no packet can pass */
+  /** two terms (or a term and the lists' choice) name different numbers for one field: no packet can pass */
   contradiction: boolean;
 }
 
 const TERM = /^(mptcp|tcp)\.stream\s*(?:==|\beq\b)\s*(\d{1,9})$/i;
 const JOIN = /\s*&&\s*|\s+and\s+/i;
 
-/** The stream terms the text consists of, or undefined when it is (also) something else. */
-export function streamTerms(text: string): StreamTerms | undefined {
+/**
+ * The stream terms the text consists of, together with the connection and subflow already chosen
+ * (`chosen`: the lists'), or undefined when the text is (also) something else.
+ */
+export function streamTerms(text: string, chosen: { connection?: number; subflow?: number } = {}): StreamTerms | undefined {
   const parts = text.trim().split(JOIN);
   const out: StreamTerms = { contradiction: false };
+  if (chosen.connection !== undefined) out.connection = chosen.connection;
+  if (chosen.subflow !== undefined) out.subflow = chosen.subflow;
   for (const part of parts) {
     const m = TERM.exec(part);
     if (!m) return undefined;

@@ -14,7 +14,7 @@ import type { Ladder, Timeline } from '../viz/model.ts';
 import { dsnPlot, type DsnPlot } from '../viz/series.ts';
 import { formatRow, redecode, searchText, type Row } from './rows.ts';
 import { ConnectionList } from './connections.ts';
-import { streamTerms } from './filterText.ts';
+import { streamTerms, type StreamTerms } from './filterText.ts';
 
 export type ByteReader = (offset: number, length: number) => Buffer;
 
@@ -154,20 +154,15 @@ export class CaptureSession {
   /** the text filter, lower-cased ('' when the text is stream terms or none) */
   private needle = '';
   /** the connection and subflow a row must have: the lists' choice and the text's stream terms */
-  private want: { connection?: number; subflow?: number; none: boolean } = { none: false };
+  private want: StreamTerms = { contradiction: false };
 
   setFilter(filter: Filter): number {
     this.cancelSlice();
     this.filter = filter;
     // `mptcp.stream == 5` and the like are answered from the index, not by decoding every row
-    const terms = filter.text ? streamTerms(filter.text) : undefined;
+    const terms = filter.text ? streamTerms(filter.text, filter) : undefined;
     this.needle = terms ? '' : (filter.text ?? '').toLowerCase();
-    const conflicts = (a: number | undefined, b: number | undefined) => a !== undefined && b !== undefined && a !== b;
-    this.want = {
-      connection: terms?.connection ?? filter.connection,
-      subflow: terms?.subflow ?? filter.subflow,
-      none: !!terms && (terms.contradiction || conflicts(terms.connection, filter.connection) || conflicts(terms.subflow, filter.subflow)),
-    };
+    this.want = terms ?? { connection: filter.connection, subflow: filter.subflow, contradiction: false };
     this.filterId++;
     const empty = Object.keys(filter).length === 0;
     this.matches = empty ? null : new Int32Array(1024);
@@ -211,7 +206,7 @@ export class CaptureSession {
     const w = this.want;
     const c = p.cols;
     const j = i - p.start;
-    if (w.none) return false;
+    if (w.contradiction) return false;
     if (w.connection !== undefined && c.conn[j] !== w.connection) return false;
     if (w.subflow !== undefined && c.stream[j] !== w.subflow) return false;
     if (f.subtype !== undefined && !(c.subtypes[j] & (1 << f.subtype))) return false;
