@@ -8,6 +8,7 @@ import type { HostMessage } from '../src/viewer/protocol.ts';
 import { CaptureDocument } from './captureDocument.ts';
 import { analysisHeap, SpareAnalysis } from '../src/viewer/analysisProcess.ts';
 import { inlineBundle, viewerHtml } from './viewerHtml.ts';
+import { estimatedCaptureSize } from '../src/capture/gunzip.ts';
 import { timingMark } from './timing.ts';
 
 export const VIEW_TYPE = 'mptcpLens.captureViewer';
@@ -49,15 +50,15 @@ export class CaptureViewerProvider implements vscode.CustomReadonlyEditorProvide
       if (what === 'done') { timingMark('done-posted', doc.displayName); this.hooks.onDocumentDone(doc); }
     });
     void doc.load();
-    void this.notifyLarge(doc);
+    this.notifyLarge(doc);
     return doc;
   }
 
-  private async notifyLarge(doc: CaptureDocument): Promise<void> {
+  private notifyLarge(doc: CaptureDocument): void {
     if (doc.uri.scheme !== 'file') return;
-    let size = 0;
-    try { size = (await vscode.workspace.fs.stat(doc.uri)).size; } catch { return; }
-    if (size < LARGE_FILE) return;
+    // a compressed capture by its inflated size (the time goes by that)
+    const size = estimatedCaptureSize(doc.uri.fsPath);
+    if (size === undefined || size < LARGE_FILE) return;
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `MPTCP Lens: analysing ${doc.displayName}`, cancellable: true },
       (progress, token) => new Promise<void>((resolve) => {

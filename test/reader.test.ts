@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { analyzeBytes, analyzeFile, analyzeStream } from '../src/analyze.ts';
+import { estimatedCaptureSize } from '../src/capture/gunzip.ts';
 import { CaptureError } from '../src/errors.ts';
 import type { DecodedFrame } from '../src/wire/packet.ts';
 import { fixture } from './fixtures.ts';
@@ -208,6 +209,23 @@ test('a gzip capture cut short: the packets before the cut are read, and the cut
   // and a .gz that is not gzip at all inside is a one-line error
   fs.writeFileSync(file, Buffer.from([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
   await assert.rejects(analyzeFile(file), (e: Error) => e instanceof CaptureError && !e.message.includes('\n'));
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('the size a capture will be read at: its own, or a gzip file\'s inflated size from its trailer', () => {
+  const plain = fixture('kernel', 'basic.pcap');
+  assert.equal(estimatedCaptureSize(plain), fs.statSync(plain).size);
+  const gz = fixture('fresh', 'many-1000.pcap.gz');
+  const inflated = zlib.gunzipSync(fs.readFileSync(gz)).length;
+  assert.equal(inflated, 4_200_736);
+  assert.equal(fs.statSync(gz).size, 1_118_145);
+  assert.equal(estimatedCaptureSize(gz), inflated);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  // a trailer that claims less than the file (not gzip's own output): never below the file's size
+  const odd = path.join(dir, 'odd.gz');
+  fs.writeFileSync(odd, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(40, 7), Buffer.from([5, 0, 0, 0])]));
+  assert.equal(estimatedCaptureSize(odd), 46);
+  assert.equal(estimatedCaptureSize(path.join(dir, 'missing.pcap')), undefined);
   fs.rmSync(dir, { recursive: true });
 });
 

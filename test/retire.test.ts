@@ -161,6 +161,29 @@ test('a 4-tuple used again by a new connection after its stream was retired: the
   assert.equal(t.streams.length, plain.tracker.streams.length);
 });
 
+test('a join to a connection let go, closed by its own SYN: counted once, not again at the next retirement', async () => {
+  const src = fs.readFileSync(fixture('kernel', 'basic.pcap'));
+  // basic.pcap again as above, and each join's SYN with RST set too (a damaged capture): the join
+  // stream, retired at its SYN, is closed, quiet and has no connection when the next join's SYN
+  // makes the tracker retire what is finished
+  const again = Buffer.from(src);
+  let syns = 0;
+  for (const { offset, frame } of (await frameOffsets(again)).values()) {
+    const tcp = frame.tcp!;
+    if ((tcp.flags & 0x12) !== 0x02) continue;
+    again.writeUInt32BE((tcp.seq + 1000) >>> 0, offset + tcp.offset + 4);
+    if (syns++ > 0) again[offset + tcp.offset + 13] |= 0x04;
+  }
+  assert.equal(syns, 3);
+  const bytes = Buffer.concat([src, (await later(again, 10)).subarray(24)]);
+  const t = (await checkCapture({ bytes, name: 'twice' }, {}, pressed(1, 4))).tracker;
+  assert.equal(t.retired!.connections, 1);
+  // the first copy's three streams and the two joins, each once (a join was counted twice before)
+  assert.equal(t.retired!.streams, 3 + 2);
+  assert.equal(t.retired!.packets, 24);
+  assert.equal(t.streams.filter((x) => x.retired === true).length, 3 + 2);
+});
+
 test('connections below keepConnections are never retired (the viewer draws their diagrams)', async () => {
   const file = fixture('fresh', 'many-40.pcap');
   const r = await checkCapture({ file }, {}, { ...pressed(4, 9, { packets: 50, seconds: 0 }), keepConnections: 4 });

@@ -130,6 +130,28 @@ export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f
 /** The warning for a gzip stream that ends early, after `bytes` inflated bytes. */
 export const cutWarning = (bytes: number): string => `gzip data ends early after ${bytes} decompressed bytes (a cut download?)`;
 
+/**
+ * The size a capture file will have once read: its own size, or for a gzip file its inflated size
+ * as the gzip trailer gives it (ISIZE, the last member's inflated size modulo 2^32, RFC 1952 §2.3.1:
+ * an estimate; never below the file's own size). Undefined when the file cannot be read.
+ */
+export function estimatedCaptureSize(file: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(2);
+    if (size < 18 || !isGzip(head.subarray(0, fs.readSync(fd, head, 0, 2, 0)))) return size;
+    const trailer = Buffer.alloc(4);
+    if (fs.readSync(fd, trailer, 0, 4, size - 4) !== 4) return size;
+    return Math.max(size, trailer.readUInt32LE(0));
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 export class GunzipSource implements ByteSource {
   readonly size = Infinity;
   readonly sequential = true;

@@ -47,7 +47,6 @@ export function sniffFormat(name: string, head: Buffer): 'pcap' | 'pcapng' {
   const be = head.readUInt32BE(0);
   if (be === PCAPNG_SHB) return 'pcapng';
   if (le === PCAP_MAGIC_US || be === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_NS) return 'pcap';
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'pcap'; // caller decompresses first; never reached
   throw new CaptureError(name, `not a pcap or pcapng capture (starts with 0x${head.subarray(0, 4).toString('hex')})`, 0);
 }
 

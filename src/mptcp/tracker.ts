@@ -303,7 +303,8 @@ export class Tracker {
           for (const s of c.subflows) streams.push(s);
         }
       }
-      for (const s of liveStreams) if (s.conn === null && finished(s)) streams.push(s);
+      // (a join to a connection let go is retired at its SYN, before it leaves this list)
+      for (const s of liveStreams) if (s.conn === null && s.retired !== true && finished(s)) streams.push(s);
     };
     gather(quietSeconds);
     // none quiet for so long (a fast capture, a few seconds in all): those quiet for the packets
@@ -359,10 +360,15 @@ export class Tracker {
     return true;
   }
 
+  /** The report of streams not tracked, begun at `frame` when this is the first. */
+  private untrackedReport(frame: number): LimitReport {
+    return (this.untracked ??= { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0 });
+  }
+
   /** No new stream from `frame` on, since the heap held `used` bytes of `limit`: the report says so. */
   private stopNewStreams(frame: number, used: number, limit: number): LimitReport {
     this.streamLimit = Math.min(this.streamLimit, this.liveStreamCount());
-    const u = (this.untracked ??= { limit: this.streams.length, firstFrame: frame, packets: 0, streams: 0 });
+    const u = this.untrackedReport(frame);
     u.heap ??= { used, limit };
     return u;
   }
@@ -589,7 +595,7 @@ export class Tracker {
     if (!s && (this.atStreamLimit(f.frame, time) || this.heapFull(f.frame, time))) {
       // the new stream of a reused 4-tuple is not tracked: the old one must not take its packets
       if (reused) this.forget(reused);
-      const u = (this.untracked ??= { limit: this.streams.length, firstFrame: f.frame, packets: 0, streams: 0 });
+      const u = this.untrackedReport(f.frame);
       u.packets++;
       const k1 = `${f.src}|${t.srcPort}`;
       const k2 = `${f.dst}|${t.dstPort}`;
