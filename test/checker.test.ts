@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { CheckedCapture } from '../src/analyze.ts';
 import type { Finding } from '../src/check/types.ts';
+import type { DecodedFrame } from '../src/wire/packet.ts';
 import { captureFixtures, fixture } from './fixtures.ts';
 import { check, dropFrames, duplicateFrame, optionOffset, rewriteFrame } from './helpers.ts';
 import { PerKey } from '../src/check/util.ts';
@@ -118,6 +119,16 @@ test('infinite-mapping and capable-fallback: a DSS mapping of length 0', async (
   assert.equal(fired(r, 'capable-fallback', 20).severity, 'info');
 });
 
+test('infinite-mapping: repeated on the segments it covers, each repeat reported (not skipped as a quiet packet)', async () => {
+  // frame 8 repeats frame 6's DSS byte for byte (the 16384-byte mapping, carried by both segments):
+  // both made infinite mappings, so frame 8 stays the repeat of frame 6
+  const zero = (b: Buffer, f: DecodedFrame) => { const o = optionOffset(f, b, 2); b.writeUInt16BE(0, o + b[o + 1] - 2); };
+  const r = await check('x', await rewriteFrame(await rewriteFrame(BASIC, 6, zero), 8, zero));
+  assert.deepEqual(of(r, 'infinite-mapping').map((f) => f.frame), [6, 8]);
+  assert.match(fired(r, 'infinite-mapping', 8).message, /^infinite mapping from DSN 5107332602210220745 \(data-level length 0\)/);
+  assert.deepEqual(of(r, 'capable-fallback').map((f) => f.frame), [6]);
+});
+
 test('token-collision: two connections derive the same token', async () => {
   // multi.pcap: give connection 1's server the key of connection 0's server, wherever it appears
   const file = fixture('kernel', 'multi.pcap');
@@ -150,6 +161,23 @@ test('checksum-missing: a mapping without checksum after A was negotiated', asyn
   const f = fired(r, 'checksum-missing', 6);
   assert.match(f.message, /carries no checksum, though checksums were negotiated \(A flag in frame 1\)/);
   onlyErrors(r, 'checksum-missing');
+});
+
+test('checksum-missing: a mapping repeated on the segments it covers, each repeat reported (not skipped as a quiet packet)', async () => {
+  // checksum-snap128.pcap: frames 16 and 18 repeat frame 14's DSS (one mapping over three segments,
+  // its data cut by the snaplen: no checksum result makes them stand out); all three lose the checksum
+  const strip = (b: Buffer, f: DecodedFrame) => {
+    const o = optionOffset(f, b, 2);
+    const len = b[o + 1];
+    b[o + 1] = len - 2;
+    b[o + len - 2] = 1;
+    b[o + len - 1] = 1;
+  };
+  let bytes: Buffer = fs.readFileSync(fixture('fresh', 'checksum-snap128.pcap'));
+  for (const n of [14, 16, 18]) bytes = await rewriteFrame(bytes, n, strip);
+  const r = await check('x', bytes);
+  assert.deepEqual(of(r, 'checksum-missing').map((f) => f.frame), [14, 16, 18]);
+  assert.equal(r.tracker.connections[0].checksumRequired, true);
 });
 
 test('join-unknown-token: an MP_JOIN SYN names a token no key derives', async () => {

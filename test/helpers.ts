@@ -27,10 +27,10 @@ export async function frameOffsets(bytes: Uint8Array): Promise<Map<number, { off
  * `edit` gets the frame's bytes (a view into a copy of the file) and the decoded frame, whose
  * offsets (tcp.offset, options' offsets) locate what to change.
  */
-export async function rewriteFrame(file: string, frameNo: number, edit: (bytes: Buffer, frame: DecodedFrame) => void): Promise<Buffer> {
-  const bytes = Buffer.from(fs.readFileSync(file));
+export async function rewriteFrame(file: string | Buffer, frameNo: number, edit: (bytes: Buffer, frame: DecodedFrame) => void): Promise<Buffer> {
+  const bytes = Buffer.from(typeof file === 'string' ? fs.readFileSync(file) : file);
   const at = (await frameOffsets(bytes)).get(frameNo);
-  if (!at) throw new Error(`no frame ${frameNo} in ${file}`);
+  if (!at) throw new Error(`no frame ${frameNo} in ${typeof file === 'string' ? file : 'the capture'}`);
   edit(bytes.subarray(at.offset, at.offset + at.frame.caplen), at.frame);
   return bytes;
 }

@@ -24,11 +24,14 @@ export interface CheckerConfig {
 
 const SYN_FIN_RST = 0x007;
 const DSS_MAPPING_OR_FIN = 0x14; // M and F
+const DSS_MAPPING = 0x04;
 
 /**
  * A packet that brings nothing but Data ACKs (see RuleHandlers.changesOnly): no SYN, FIN or RST,
  * no checksum verified or cut, and as MPTCP options only well-formed DSS options that carry no
- * mapping and no DATA_FIN, or the direction's previous DSS repeated byte for byte.
+ * mapping and no DATA_FIN, or the direction's previous DSS repeated byte for byte — unless that
+ * repeats an infinite mapping, or a mapping where checksums were negotiated (each repeat is one
+ * more finding of infinite-mapping or checksum-missing, which see only packets that are not quiet).
  */
 export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
   const t = frame.tcp;
@@ -40,7 +43,10 @@ export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
   const headerEnd = t.offset + t.headerLength;
   for (let i = 0; i < options.length; i++) {
     const o = options[i];
-    if (o === repeated) continue;
+    if (o === repeated) {
+      if ((o.flags & DSS_MAPPING) !== 0 && (o.dataLevelLength === 0 || facts.conn?.checksumRequired === true)) return false;
+      continue;
+    }
     if (o.kind !== 'DSS' || (o.flags & DSS_MAPPING_OR_FIN) !== 0 || o.lengthProblem !== undefined || o.truncated || o.offset + o.length > headerEnd) return false;
   }
   return true;

@@ -9,6 +9,7 @@ export const checksumMissing: Rule = {
     topic: 'mapping',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       const c = facts.conn;
       if (!c || !c.checksumRequired) return;

@@ -198,6 +198,7 @@ export const infiniteMapping: Rule = {
     topic: 'mapping',
   },
   create: (ctx) => ({
+    changesOnly: true,
     packet({ frame, facts }) {
       for (const o of facts.options) {
         if (o.kind === 'DSS' && o.flags & 0x04 && o.dataLevelLength === 0 && !o.lengthProblem) {
