@@ -31,11 +31,14 @@ const DSS_MAPPING = 0x04;
  * no checksum verified or cut, and as MPTCP options only well-formed DSS options that carry no
  * mapping and no DATA_FIN, or the direction's previous DSS repeated byte for byte — unless that
  * repeats an infinite mapping, or a mapping where checksums were negotiated (each repeat is one
- * more finding of infinite-mapping or checksum-missing, which see only packets that are not quiet).
+ * more finding of infinite-mapping or checksum-missing, which see only packets that are not quiet),
+ * not the end of a handshake (PacketFacts.handshake: the answer to a SYN/ACK, which
+ * capable-fallback judges, and a join's packets until its peer answers the third ACK, which
+ * join-incomplete follows), and not a Data ACK below its subflow's highest (data-ack-regression).
  */
 export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
   const t = frame.tcp;
-  if (t === null || (t.flags & SYN_FIN_RST) !== 0 || facts.checksumResults.length !== 0 || facts.checksumCut !== undefined) return false;
+  if (t === null || (t.flags & SYN_FIN_RST) !== 0 || facts.checksumResults.length !== 0 || facts.checksumCut !== undefined || facts.handshake || facts.dataAckBelow) return false;
   const options = facts.options;
   // an option the tracker could not even take apart (length below 2) is not in facts.options
   if (options.length === 0 || options.length !== t.mptcpOptions.length) return false;

@@ -95,6 +95,8 @@ export interface AddressAnnouncement {
   /** frame of the peer's echo, when seen */
   echoFrame?: number;
   stream: number;
+  /** the peer's ConnectionStats.sent when it was announced (what the peer sent after it is the difference) */
+  peerSentBefore: number;
 }
 
 export interface AddressEcho {
@@ -151,8 +153,13 @@ export interface TcpStream {
   mappings: [Mapping[], Mapping[]];
   /** MP_CAPABLE SYN was answered by a SYN/ACK without it */
   fallbackAtSynAck?: number;
-  /** Data ACK high-water mark per direction (64-bit) and regressions seen */
+  /** Data ACK high-water mark per direction (64-bit): the highest of its packets' Data ACKs */
   dataAckMax: [bigint | undefined, bigint | undefined];
+  /**
+   * Per direction (3 × dir), the frame and time of the last packet whose Data ACK was the
+   * high-water mark, and how often the mark rose: [frame, time, rises, frame, time, rises]
+   */
+  dataAckMaxSeen: number[];
   /**
    * The last DSS per direction, raw and as worked out: Linux repeats a mapping on every segment it
    * covers, and such a repeat needs no parsing and changes no state.
@@ -164,6 +171,12 @@ export interface TcpStream {
   rtt?: RttStats;
   /** data segments awaiting their ACK, per direction: [sequence end, time] (for RTT, Karn's rule) */
   inflight?: Inflight;
+  /**
+   * Handshake answers still to come (PacketFacts.handshake): bit d, the next packet without SYN in
+   * direction d answers a SYN/ACK sent the other way; bit 2, a join's third ACK was seen and its
+   * peer (direction 1) has not sent since.
+   */
+  awaiting: number;
   /**
    * Let go early (Tracker retirement, when memory runs short): checked, its state released; its
    * later packets are counted, not tracked.
@@ -194,6 +207,12 @@ export interface DssCache {
   mappingDsn?: bigint;
   /** the connection it was worked out in (a stream can be re-tied by a later option) */
   conn: MptcpConnection;
+  /**
+   * The direction's high-water mark rises when it was worked out (TcpStream.dataAckMaxSeen), and
+   * whether its Data ACK was below the mark: while the mark has not risen, a repeat is the same
+   */
+  ackRises: number;
+  ackBelow: boolean;
 }
 
 export interface RttStats {
@@ -211,6 +230,11 @@ export interface ConnectionStats {
   lastDataAck: [bigint | undefined, bigint | undefined];
   /** highest Data ACK each side sent */
   maxDataAck: [bigint | undefined, bigint | undefined];
+  /**
+   * Packets each side sent, counted while the connection is not known as version 0 (what
+   * add-addr-not-echoed counts after an ADD_ADDR: v0 has no echo).
+   */
+  sent: [number, number];
 }
 
 export interface MptcpConnection {
@@ -297,4 +321,12 @@ export interface PacketFacts {
   repeatedDss?: DssCache;
   /** a mapping whose checksum this packet made unverifiable (the snaplen cut its data) */
   checksumCut?: Mapping;
+  /** its Data ACK is below its subflow direction's high-water mark (TcpStream.dataAckMax): never quiet */
+  dataAckBelow: boolean;
+  /**
+   * Part of a handshake's end (TcpStream.awaiting): the first packet without SYN that answers a
+   * SYN/ACK (the third ACK, or what came in its place), or a packet of a join after its third ACK
+   * until the peer's first answer to it. Never quiet: the rules that judge handshakes see it.
+   */
+  handshake: boolean;
 }

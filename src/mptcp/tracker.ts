@@ -35,6 +35,8 @@ class Facts implements PacketFacts {
   reinjectionOf: number | undefined = undefined;
   repeatedDss: DssCache | undefined = undefined;
   checksumCut: Mapping | undefined = undefined;
+  handshake = false;
+  dataAckBelow = false;
   get dsn(): bigint | undefined {
     return this.mapping ? (this.mapping.dsn + BigInt(this.mappingOffset)) & MASK64 : undefined;
   }
@@ -69,6 +71,11 @@ function growInflight(w: Inflight): void {
   w.ends = ends;
   w.times = times;
 }
+
+/** TcpStream.awaiting: an answer to a SYN/ACK due in direction 0 or 1; a join's peer to answer its third ACK */
+const AWAIT_ANSWER_0 = 1;
+const AWAIT_ANSWER_1 = 2;
+const AWAIT_JOIN_PEER = 4;
 
 const MAX_MAPPINGS_PER_DIR = 64;
 const MAX_RANGES_PER_SIDE = 4096;
@@ -177,9 +184,10 @@ export interface RetiredReport {
 /** shared by every retired stream and connection in place of their own (nothing writes to them) */
 const GONE_PAIR = Object.freeze([undefined, undefined]) as unknown as [undefined, undefined];
 const GONE_COUNTS = Object.freeze([0, 0]) as unknown as [number, number];
+const GONE_SEEN = Object.freeze([0, 0, 0, 0, 0, 0]) as unknown as number[];
 const GONE_LIST = Object.freeze([]) as unknown as never[];
 const GONE_LISTS = Object.freeze([GONE_LIST, GONE_LIST]) as unknown as [never[], never[]];
-const GONE_STATS = Object.freeze({ outOfOrder: GONE_COUNTS, duplicateDataAcks: GONE_COUNTS, lastDataAck: GONE_PAIR, maxDataAck: GONE_PAIR }) as MptcpConnection['stats'];
+const GONE_STATS = Object.freeze({ outOfOrder: GONE_COUNTS, duplicateDataAcks: GONE_COUNTS, lastDataAck: GONE_PAIR, maxDataAck: GONE_PAIR, sent: GONE_COUNTS }) as MptcpConnection['stats'];
 
 /** What a limit left out. */
 export interface LimitReport {
@@ -330,7 +338,7 @@ export class Tracker {
     }
     for (const s of streams) {
       s.retired = true;
-      s.capable = GONE_LIST; s.mappings = GONE_LISTS; s.dataAckMax = GONE_PAIR; s.isn = GONE_PAIR; s.finFrame = GONE_PAIR;
+      s.capable = GONE_LIST; s.mappings = GONE_LISTS; s.dataAckMax = GONE_PAIR; s.dataAckMaxSeen = GONE_SEEN; s.isn = GONE_PAIR; s.finFrame = GONE_PAIR;
       s.packets = GONE_COUNTS; s.bytes = GONE_COUNTS;
       s.dssCache = undefined; s.inflight = undefined; s.rtt = undefined;
       if (s.conn === null) s.join = undefined;
@@ -401,6 +409,14 @@ export class Tracker {
     } else if (syn && ack) {
       s.isn[dir] = t.seq;
       s.synAckFrame ??= f.frame;
+      s.awaiting |= dir === 0 ? AWAIT_ANSWER_1 : AWAIT_ANSWER_0;
+    } else if (s.awaiting !== 0) {
+      const answer = dir === 0 ? AWAIT_ANSWER_0 : AWAIT_ANSWER_1;
+      if (s.awaiting & answer) { s.awaiting &= ~answer; facts.handshake = true; }
+      if (s.awaiting & AWAIT_JOIN_PEER) {
+        facts.handshake = true;
+        if (dir === 1) s.awaiting &= ~AWAIT_JOIN_PEER;
+      }
     }
     this.rtt(s, dir, t.seq, t.ack, t.payloadLength, (t.flags & TH_ACK) !== 0, time);
     if (t.flags & (TH_FIN | TH_RST)) {
@@ -447,6 +463,11 @@ export class Tracker {
         const c = repeat.conn;
         const side = this.sideOf(s, dir)!;
         applyRepeatedDss(repeat, c, side, facts, t.payloadLength);
+        if (facts.dataAck !== undefined) {
+          // the mark has not risen since the repeated DSS was worked out: the same answer
+          if (repeat.ackRises === s.dataAckMaxSeen[dir * 3 + 2]) this.ackAgain(f, s, dir, facts, time, repeat.ackBelow);
+          else this.dataAckHighWater(f, s, dir, facts, time);
+        }
         this.onConnection(f, s, dir, c, side, facts, time, data);
         return facts;
       }
@@ -460,6 +481,7 @@ export class Tracker {
 
     const options = facts.options;
     for (let i = 0; i < options.length; i++) this.applyOption(f, s, dir, options[i], facts, time, t.payloadLength);
+    if (facts.dataAck !== undefined) this.dataAckHighWater(f, s, dir, facts, time);
     // remember this direction's DSS, so that its repeats on the next segments cost nothing
     if (s.conn && options.length && !closed(s)) {
       for (let i = 0; i < options.length; i++) {
@@ -473,6 +495,7 @@ export class Tracker {
         caches[dir] = {
           offset: o.offset, length: o.length, bytes, option: o,
           dataAck: facts.dataAck, mappingDsn: facts.mappingDsn, conn: s.conn,
+          ackRises: s.dataAckMaxSeen[dir * 3 + 2], ackBelow: facts.dataAckBelow,
         };
       }
     }
@@ -482,12 +505,36 @@ export class Tracker {
     return facts;
   }
 
+  /**
+   * The packet's Data ACK (the last of its DSS options') against its subflow direction's high-water
+   * mark: a higher one raises it, one as high is the mark seen again (its frame and time), a lower
+   * one is below it (data-ack-regression judges it, by the time since the mark was last seen).
+   */
+  private dataAckHighWater(f: DecodedFrame, s: TcpStream, dir: Dir, facts: PacketFacts, time: number): void {
+    const dack = facts.dataAck!;
+    const prev = s.dataAckMax[dir];
+    let below = false;
+    if (prev === undefined || dack > prev) {
+      s.dataAckMax[dir] = dack;
+      s.dataAckMaxSeen[dir * 3 + 2]++;
+    } else below = dack < prev;
+    this.ackAgain(f, s, dir, facts, time, below);
+  }
+
+  private ackAgain(f: DecodedFrame, s: TcpStream, dir: Dir, facts: PacketFacts, time: number, below: boolean): void {
+    if (below) { facts.dataAckBelow = true; return; }
+    const seen = s.dataAckMaxSeen;
+    seen[dir * 3] = f.frame;
+    seen[dir * 3 + 1] = time;
+  }
+
   /** A packet of a stream tied to a connection: the connection's last packet, and its data mapped. */
   private onConnection(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, side: Side | undefined, facts: PacketFacts, time: number, data: Uint8Array): void {
     c.lastFrame = f.frame;
     c.lastTime = time;
     facts.conn = c;
     facts.side = side;
+    if (side !== undefined && c.version !== 0) c.stats.sent[side]++;
     if (facts.options.length > 0) s.lastMptcpFrame = f.frame;
     if (f.tcp!.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
   }
@@ -619,8 +666,8 @@ export class Tracker {
         firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
         packets: [0, 0], bytes: [0, 0], finFrame: [undefined, undefined], rstFrame: undefined,
         capable: [], role: 'plain', conn: null, sideOfA: undefined, join: undefined, backup: false, dssSeen: false,
-        lastMptcpFrame: undefined, mappings: [[], []], fallbackAtSynAck: undefined, dataAckMax: [undefined, undefined],
-        dssCache: undefined, reinjectedBytes: undefined, rtt: undefined, inflight: undefined, retired: undefined,
+        lastMptcpFrame: undefined, mappings: [[], []], fallbackAtSynAck: undefined, dataAckMax: [undefined, undefined], dataAckMaxSeen: [0, 0, 0, 0, 0, 0],
+        dssCache: undefined, reinjectedBytes: undefined, rtt: undefined, inflight: undefined, awaiting: 0, retired: undefined,
       };
       this.streams.push(s);
       this.liveStreams?.push(s);
@@ -672,7 +719,7 @@ export class Tracker {
       version: undefined, initial: undefined, fallback: undefined, fastcloseFrame: undefined,
       createdBy,
       reinjectedBytes: 0,
-      stats: { outOfOrder: [0, 0], duplicateDataAcks: [0, 0], lastDataAck: [undefined, undefined], maxDataAck: [undefined, undefined] },
+      stats: { outOfOrder: [0, 0], duplicateDataAcks: [0, 0], lastDataAck: [undefined, undefined], maxDataAck: [undefined, undefined], sent: [0, 0] },
       sentRanges: [[], []],
       sentHigh: [undefined, undefined],
       sentBase: [undefined, undefined],
@@ -747,7 +794,7 @@ export class Tracker {
           if (ann && ann.echoFrame === undefined) ann.echoFrame = f.frame;
           pushCapped(c.echoes, { frame: f.frame, time, side, id: o.addressId, address: o.address, port: o.port, matched: !!ann, stream: s.id });
         } else {
-          pushCapped(c.announcements, { frame: f.frame, time, side, id: o.addressId, address: o.address, addressBytes: o.addressBytes, port: o.port, hmac: o.hmac, stream: s.id });
+          pushCapped(c.announcements, { frame: f.frame, time, side, id: o.addressId, address: o.address, addressBytes: o.addressBytes, port: o.port, hmac: o.hmac, stream: s.id, peerSentBefore: c.stats.sent[1 - side] });
         }
         return;
       }
@@ -875,7 +922,7 @@ export class Tracker {
       j.addressIdB = o.addressId;
       j.backupB = o.backup;
     } else if (o.form === 'ack' && !syn) {
-      if (j.ackFrame === undefined) { j.ackFrame = f.frame; j.ackTime = time; }
+      if (j.ackFrame === undefined) { j.ackFrame = f.frame; j.ackTime = time; s.awaiting |= AWAIT_JOIN_PEER; }
       j.hmac = o.hmac;
     }
   }
@@ -902,8 +949,6 @@ export class Tracker {
       if (t.payloadLength === 0 && !(o.flags & 0x04) && st.lastDataAck[side] === dack) st.duplicateDataAcks[side]++;
       st.lastDataAck[side] = dack;
       if (st.maxDataAck[side] === undefined || dack > st.maxDataAck[side]!) st.maxDataAck[side] = dack;
-      const prev = s.dataAckMax[dir];
-      if (prev === undefined || dack > prev) s.dataAckMax[dir] = dack;
       this.pruneRanges(c, peer, dack);
     }
     if (o.flags & 0x04 && o.dsn !== undefined && o.subflowSeq !== undefined && o.dataLevelLength !== undefined) {

@@ -210,32 +210,20 @@ export const addAddrNotEchoed: Rule = {
     severity: 'warning',
     topic: 'addAddr',
   },
-  create: (ctx) => {
-    // how many segments the peer sent after each announcement
-    const after = new Map<MptcpConnection['announcements'][number], number>();
-    return {
-      packet({ facts }) {
-        const c = facts.conn;
-        if (!c || facts.side === undefined || c.version === 0) return;
+  create: (ctx) => ({
+    end(end) {
+      for (const c of end.connections) {
+        if (c.version === 0) continue;
         for (const a of c.announcements) {
-          if (a.echoFrame === undefined && a.side !== facts.side) after.set(a, (after.get(a) ?? 0) + 1);
+          // the peer must have had the chance: it went on sending (a few segments) after the announcement
+          const after = c.stats.sent[1 - a.side] - a.peerSentBefore;
+          if (a.echoFrame !== undefined || after < 3) continue;
+          ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
+            message: `the ${sideName((1 - a.side) as Side)} never echoes ADD_ADDR ${a.address}${a.port ? `:${a.port}` : ''} (ID ${a.id}), though it sent ${after} more segments` });
         }
-      },
-      end(end) {
-        for (const c of end.connections) {
-          if (c.version === 0) continue;
-          for (const a of c.announcements) {
-            // the peer must have had the chance: it went on sending (a few segments) after the announcement
-            if (a.echoFrame !== undefined || (after.get(a) ?? 0) < 3) continue;
-            ctx.report({ frame: a.frame, conn: c, stream: ctx.tracker.streams[a.stream],
-              message: `the ${sideName((1 - a.side) as Side)} never echoes ADD_ADDR ${a.address}${a.port ? `:${a.port}` : ''} (ID ${a.id}), though it sent ${after.get(a)} more segments` });
-          }
-          // a retired connection's counts go with it
-          if (!end.final) for (const a of c.announcements) after.delete(a);
-        }
-      },
-    };
-  },
+      }
+    },
+  }),
 };
 
 export const addAddrEchoUnmatched: Rule = {

@@ -16,6 +16,8 @@ export const capableFallback: Rule = {
   create: (ctx) => {
     const st = new PerStream(() => ({ synAckCapable: 0, thirdAckChecked: false, reported: false, finSeen: false }));
     return {
+      // what it judges on a quiet packet is the third ACK, and the answer to a SYN/ACK is never quiet
+      changesOnly: true,
       packet({ frame, facts }) {
         const s = facts.stream;
         const t = frame.tcp;

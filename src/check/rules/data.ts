@@ -76,28 +76,26 @@ export const dataAckRegression: Rule = {
     severity: 'warning',
     topic: 'dataAck',
   },
-  create: (ctx) => {
-    // Linux sends bursts of ACKs whose Data ACKs were read concurrently and may be out of order by
-    // a few microseconds; a lower Data ACK within REGRESSION_GRACE_SECONDS of the higher one is such
-    // a burst, not a connection going backwards.
-    const high = new PerStream(() => [undefined, undefined] as [{ v: bigint; frame: number; time: number } | undefined, { v: bigint; frame: number; time: number } | undefined]);
-    return {
-      packet({ frame, facts }) {
-        const s = facts.stream;
-        if (!s || facts.dataAck === undefined) return;
-        const h = high.get(s);
-        const prev = h[facts.dir];
-        const time = frame.tsSec + frame.tsNsec / 1e9;
-        if (prev && facts.dataAck < prev.v) {
-          if (time - prev.time > REGRESSION_GRACE_SECONDS) {
-            ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [prev.frame],
-              message: `Data ACK ${facts.dataAck} is below the ${prev.v} this subflow already acknowledged in frame ${prev.frame}, ${((time - prev.time) * 1000).toFixed(1)} ms before (by ${prev.v - facts.dataAck} bytes)` });
-          }
-        } else if (prev) { prev.v = facts.dataAck; prev.frame = frame.frame; prev.time = time; }
-        else h[facts.dir] = { v: facts.dataAck, frame: frame.frame, time };
-      },
-    };
-  },
+  // Linux sends bursts of ACKs whose Data ACKs were read concurrently and may be out of order by a
+  // few microseconds; a lower Data ACK within REGRESSION_GRACE_SECONDS of the last packet that
+  // carried the highest is such a burst, not a connection going backwards. The tracker keeps the
+  // high-water mark (TcpStream.dataAckMax) and marks a packet below it (never a quiet one).
+  create: (ctx) => ({
+    changesOnly: true,
+    packet({ frame, facts }) {
+      const s = facts.stream;
+      if (!s || !facts.dataAckBelow || facts.dataAck === undefined) return;
+      const high = s.dataAckMax[facts.dir]!;
+      const seen = s.dataAckMaxSeen;
+      const at = facts.dir * 3;
+      const time = frame.tsSec + frame.tsNsec / 1e9;
+      const since = time - seen[at + 1];
+      if (since > REGRESSION_GRACE_SECONDS) {
+        ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [seen[at]],
+          message: `Data ACK ${facts.dataAck} is below the ${high} this subflow already acknowledged in frame ${seen[at]}, ${(since * 1000).toFixed(1)} ms before (by ${high - facts.dataAck} bytes)` });
+      }
+    },
+  }),
 };
 
 export const dataAckUnsent: Rule = {

@@ -110,6 +110,8 @@ export const joinIncomplete: Rule = {
   create: (ctx) => {
     const st = new PerStream(() => ({ ackFromB: false, dataBeforeAck: 0 }));
     return {
+      // a join's packets from its third ACK until the peer answers are never quiet (PacketFacts.handshake)
+      changesOnly: true,
       packet({ frame, facts }) {
         const s = facts.stream;
         const j = s?.join;
