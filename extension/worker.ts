@@ -13,6 +13,7 @@ import { analyzeForViewer } from '../src/viewer/analyze.ts';
 import { MEMORY_HINT, postResult, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { decodedTrace } from '../src/viewer/trace.ts';
 import { timingMark } from './timing.ts';
+import { openScratchFile } from '../src/capture/source.ts';
 
 function post(m: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   if (parentPort) parentPort.postMessage(m, transfer);
@@ -36,7 +37,7 @@ port?.on('message', (req: WorkerRequest) => {
   let indexFd: number | undefined;
   let position = 0;
   try {
-    if (req.indexFile) indexFd = fs.openSync(req.indexFile, 'w');
+    if (req.indexFile) indexFd = openScratchFile(req.indexFile);
   } catch (err) { fail(err); return; }
   analyzeForViewer(input, {
     config: req.config,

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { analyzeBytes, analyzeFile, analyzeStream } from '../src/analyze.ts';
 import { estimatedCaptureSize } from '../src/capture/gunzip.ts';
+import { openScratchFile } from '../src/capture/source.ts';
 import { CaptureError } from '../src/errors.ts';
 import type { DecodedFrame } from '../src/wire/packet.ts';
 import { fixture } from './fixtures.ts';
@@ -226,6 +227,29 @@ test('the size a capture will be read at: its own, or a gzip file\'s inflated si
   fs.writeFileSync(odd, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(40, 7), Buffer.from([5, 0, 0, 0])]));
   assert.equal(estimatedCaptureSize(odd), 46);
   assert.equal(estimatedCaptureSize(path.join(dir, 'missing.pcap')), undefined);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('scratch files (the index, an inflated copy): opened for writing emptied but not truncated at open', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  // one of ours, made empty: written from the start
+  const ours = path.join(dir, 'index');
+  fs.writeFileSync(ours, '');
+  let fd = openScratchFile(ours);
+  fs.writeSync(fd, Buffer.from('abc'), 0, 3, 0);
+  fs.closeSync(fd);
+  assert.equal(fs.readFileSync(ours, 'utf8'), 'abc');
+  // one with data already: emptied first, so that nothing of it is left past what is written
+  fd = openScratchFile(ours);
+  fs.writeSync(fd, Buffer.from('z'), 0, 1, 0);
+  fs.closeSync(fd);
+  assert.equal(fs.readFileSync(ours, 'utf8'), 'z');
+  // one missing: made, readable by its owner only
+  const missing = path.join(dir, 'missing');
+  fs.closeSync(openScratchFile(missing));
+  assert.equal(fs.statSync(missing).size, 0);
+  if (process.platform !== 'win32') assert.equal(fs.statSync(missing).mode & 0o777, 0o600);
+  assert.throws(() => openScratchFile(path.join(dir, 'no-such-dir', 'x')), /ENOENT/);
   fs.rmSync(dir, { recursive: true });
 });
 

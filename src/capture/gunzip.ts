@@ -12,7 +12,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { CaptureError } from '../errors.ts';
-import type { ByteSource } from './source.ts';
+import { openScratchFile, type ByteSource } from './source.ts';
 
 /** slots of the ring, and their size */
 const SLOTS = 4;
@@ -190,7 +190,7 @@ export class GunzipSource implements ByteSource {
     let outFd: number | undefined;
     if (into !== undefined) {
       try {
-        outFd = fs.openSync(into, 'w', 0o600);
+        outFd = openScratchFile(into);
       } catch (err) {
         this.closeFds();
         throw new CaptureError(name, `cannot write the inflated capture (${(err as Error).message.split('\n')[0]})`);

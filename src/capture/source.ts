@@ -7,6 +7,24 @@ function readError(name: string, err: unknown, position: number): CaptureError {
 }
 
 /** Random access to the bytes of a capture, so that any record can be re-read by offset. */
+/**
+ * Opens a scratch file of ours (made empty by createTempFile) for writing, without truncating it at
+ * open: ext4 takes a file truncated that way for one being replaced and, when it is closed, starts
+ * writing all its data to disk (auto_da_alloc) — 44 ms and 83 MB of disk writes for the index of a
+ * 1.1 M-packet capture, which is read back from the page cache and removed unread by the disk.
+ * A file with data already (not made by us) is emptied first; one missing is made.
+ */
+export function openScratchFile(file: string): number {
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
+  try {
+    if (fs.fstatSync(fd).size > 0) fs.ftruncateSync(fd, 0);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
 export interface ByteSource {
   readonly name: string;
   /** bytes in all; Infinity for a stream, whose end is where reading returns nothing */
