@@ -8,7 +8,7 @@ import { CaptureSession } from '../src/viewer/session.ts';
 import { timingMark } from './timing.ts';
 import { createIndexFile, createTempFile, takeRows, type IndexFile, type SpareAnalysis, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { gunzipBytes } from '../src/capture/open.ts';
-import { isGzip } from '../src/capture/gunzip.ts';
+import { isGzip, isGzipFile } from '../src/capture/gunzip.ts';
 
 export type DocState = 'loading' | 'done' | 'error';
 
@@ -120,8 +120,7 @@ export class CaptureDocument implements vscode.CustomDocument {
         this.bytes = undefined;
         this.inflated?.close();
         this.inflated = undefined;
-        const head = Buffer.alloc(2);
-        if (isGzip(head.subarray(0, fs.readSync(this.fd, head, 0, 2, 0)))) {
+        if (isGzipFile(this.fd)) {
           // gzip: the analysis writes the capture inflated to a file of ours as it reads it
           try {
             this.inflated = createTempFile('capture');

@@ -8,13 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createIndexFile, createTempFile, forkAnalysis, takeRows, type WorkerMessage, type WorkerRequest } from '../src/viewer/analysisProcess.ts';
 import { CaptureSession } from '../src/viewer/session.ts';
-import { isGzip } from '../src/capture/gunzip.ts';
+import { isGzipFile } from '../src/capture/gunzip.ts';
 
 const file = process.argv[2];
 // a gzip-compressed capture: the analysis writes it inflated to a file the session reads, as the editor does
 const captureFd = fs.openSync(file, 'r');
-const head = Buffer.alloc(2);
-const inflated = isGzip(head.subarray(0, fs.readSync(captureFd, head, 0, 2, 0))) ? createTempFile('capture') : undefined;
+const inflated = isGzipFile(captureFd) ? createTempFile('capture') : undefined;
 const fd = inflated?.fd ?? captureFd;
 const session = new CaptureSession((offset, length) => {
   const b = Buffer.allocUnsafe(length);

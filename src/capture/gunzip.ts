@@ -127,6 +127,12 @@ try {
 /** Whether bytes begin as a gzip stream does (its magic number, RFC 1952 §2.3.1). */
 export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
+/** Whether the file open as `fd` begins as a gzip stream does (its first two bytes). */
+export function isGzipFile(fd: number): boolean {
+  const head = Buffer.alloc(2);
+  return isGzip(head.subarray(0, fs.readSync(fd, head, 0, 2, 0)));
+}
+
 /** The warning for a gzip stream that ends early, after `bytes` inflated bytes. */
 export const cutWarning = (bytes: number): string => `gzip data ends early after ${bytes} decompressed bytes (a cut download?)`;
 
@@ -140,8 +146,7 @@ export function estimatedCaptureSize(file: string): number | undefined {
   try {
     fd = fs.openSync(file, 'r');
     const size = fs.fstatSync(fd).size;
-    const head = Buffer.alloc(2);
-    if (size < 18 || !isGzip(head.subarray(0, fs.readSync(fd, head, 0, 2, 0)))) return size;
+    if (size < 18 || !isGzipFile(fd)) return size;
     const trailer = Buffer.alloc(4);
     if (fs.readSync(fd, trailer, 0, 4, size - 4) !== 4) return size;
     return Math.max(size, trailer.readUInt32LE(0));

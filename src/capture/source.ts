@@ -6,7 +6,6 @@ function readError(name: string, err: unknown, position: number): CaptureError {
   return new CaptureError(name, `read error (${((err as Error)?.message ?? String(err)).split('\n')[0]})`, position);
 }
 
-/** Random access to the bytes of a capture, so that any record can be re-read by offset. */
 /**
  * Opens a scratch file of ours (made empty by createTempFile) for writing, without truncating it at
  * open: ext4 takes a file truncated that way for one being replaced and, when it is closed, starts
@@ -25,6 +24,7 @@ export function openScratchFile(file: string): number {
   return fd;
 }
 
+/** Random access to the bytes of a capture, so that any record can be re-read by offset. */
 export interface ByteSource {
   readonly name: string;
   /** bytes in all; Infinity for a stream, whose end is where reading returns nothing */
