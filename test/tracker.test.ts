@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as fs from 'node:fs';
 import { widen32 } from '../src/mptcp/tracker.ts';
-import { analyzeFile, checkCapture } from '../src/analyze.ts';
+import { IF_COUNT } from '../src/mptcp/model.ts';
+import { analyzeBytes, analyzeFile, checkCapture } from '../src/analyze.ts';
 import { fixture } from './fixtures.ts';
-import { dropFrames, packetsOf, check } from './helpers.ts';
+import { dropFrames, duplicateFrame, packetsOf, check } from './helpers.ts';
 
 test('multi.pcap: three connections, each with its own subflows joined by token', async () => {
   const { analysis } = await packetsOf(fixture('kernel', 'multi.pcap'));
@@ -200,22 +201,29 @@ test('IntervalSet: merged ranges equal a byte-by-byte model, in order and out of
   }
 });
 
-test('RTT at the capture point: the ring of segments in flight grows from 4 to 16 as a no-offload transfer needs', async () => {
-  // one TCP segment a packet: up to 16 in flight one way. The samples are those the fixed
-  // 64-entry ring of earlier versions gave on this capture (17 samples, 3.8 / 862.4 / 109 µs).
-  let ring = 0;
-  const analysis = await analyzeFile(fixture('fresh', 'basic-nooffload-snap128.pcap'), {
-    onPacket: (_f, facts) => { ring = Math.max(ring, facts.stream?.inflight?.cap ?? 0); },
+test('RTT at the capture point: the oldest segment in flight to the ACK that covers it; a retransmission gives no sample', async () => {
+  // one TCP segment a packet: at most 12 in flight one way. The samples are those the 64-entry ring
+  // of earlier versions gave on this capture (17 samples, 3.8 / 862.4 / 109 µs).
+  const file = fixture('fresh', 'basic-nooffload-snap128.pcap');
+  let most = 0;
+  const analysis = await analyzeFile(file, {
+    onPacket: (_f, facts) => { const v = facts.stream?.inflight?.v; if (v) most = Math.max(most, v[IF_COUNT], v[4 + IF_COUNT]); },
   });
-  assert.equal(ring, 16);
+  assert.equal(most, 12);
   const rtt = analysis.tracker.streams[0].rtt!;
   assert.equal(rtt.samples, 17);
   assert.equal(Math.round(rtt.min * 1e7), 38);
   assert.equal(Math.round(rtt.sum * 1e7), 8624);
   assert.equal(Math.round(rtt.max * 1e6), 109);
+  // frame 5 sent again at once (Karn's rule): what was in flight gives no sample; frame 6 is the
+  // oldest afterwards, so the first sample is frame 11's ACK (4273) of it, not frame 9's of frame 4
+  const again = await analyzeBytes('retransmitted', await duplicateFrame(file, 5, () => {}));
+  const r = again.tracker.streams[0].rtt!;
+  assert.equal(r.samples, 17);
+  assert.equal(Math.round(r.sum * 1e7), 8633); // 0.9 µs more: frame 11 − frame 6 in place of frame 9 − frame 4
 });
 
-test('closed subflows let go of their repeated-DSS cache and in-flight ring, and check the same', async () => {
+test('closed subflows let go of their repeated-DSS cache and in-flight record, and check the same', async () => {
   // 40 short connections, four at a time (a busy server's capture in small): a stream closed by
   // both FINs or a RST keeps neither, though most had both while open
   const file = fixture('fresh', 'many-40.pcap');

@@ -7,6 +7,7 @@ import type { MptcpConnection, PacketFacts, TcpStream } from '../mptcp/model.ts'
 import type { Tracker } from '../mptcp/tracker.ts';
 import { rfcRef } from '../rfc.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
+import { DSS_DATA_FIN, DSS_MAPPING } from '../wire/mptcp.ts';
 import { RULES } from './rules/index.ts';
 import { collectPerKey, PerConnection, PerKey, PerStream } from './util.ts';
 import type { Finding, PacketEvent, Report, Rule, RuleHandlers, Severity } from './types.ts';
@@ -23,8 +24,7 @@ export interface CheckerConfig {
 }
 
 const SYN_FIN_RST = 0x007;
-const DSS_MAPPING_OR_FIN = 0x14; // M and F
-const DSS_MAPPING = 0x04;
+const DSS_MAPPING_OR_FIN = DSS_MAPPING | DSS_DATA_FIN;
 
 /**
  * A packet that brings nothing but Data ACKs (see RuleHandlers.changesOnly): no SYN, FIN or RST,

@@ -156,8 +156,8 @@ export interface TcpStream {
   /** Data ACK high-water mark per direction (64-bit): the highest of its packets' Data ACKs */
   dataAckMax: [bigint | undefined, bigint | undefined];
   /**
-   * Per direction (3 × dir), the frame and time of the last packet whose Data ACK was the
-   * high-water mark, and how often the mark rose: [frame, time, rises, frame, time, rises]
+   * Per direction, the frame and time of the last packet whose Data ACK was the high-water mark,
+   * and how often the mark rose: slot `dir * 3 + ACK_MAX_FRAME / ACK_MAX_TIME / ACK_MAX_RISES`
    */
   dataAckMaxSeen: number[];
   /**
@@ -185,17 +185,20 @@ export interface TcpStream {
 }
 
 /**
- * Per direction, a ring of data segments awaiting their ACK: sequence end and time. The ring of
- * direction d holds `cap` entries from d × cap; it starts small and doubles while it fills, so that
- * the many short streams of a busy capture keep a few bytes each.
+ * Per direction, the data segments awaiting their ACK, as far as RTT sampling reads them: the oldest
+ * one's sequence end and time (an ACK covering it is the sample), the newest one's end (data ending
+ * at or before it again is a retransmission) and how many are in flight (at most INFLIGHT counted).
+ * Direction d's slots are `d * 4 + IF_*` of `v` (below).
  */
 export interface Inflight {
-  cap: number;
-  ends: Float64Array;
-  times: Float64Array;
-  head: [number, number];
-  count: [number, number];
+  v: Float64Array;
 }
+
+/** Inflight.v slots of direction d (d * 4 + …): the oldest segment's end and time, the newest one's end, the count */
+export const IF_FIRST_END = 0, IF_FIRST_TIME = 1, IF_LAST_END = 2, IF_COUNT = 3;
+
+/** TcpStream.dataAckMaxSeen slots of direction d (d * 3 + …) */
+export const ACK_MAX_FRAME = 0, ACK_MAX_TIME = 1, ACK_MAX_RISES = 2;
 
 export interface DssCache {
   offset: number;

@@ -8,11 +8,11 @@
  */
 import type { DecodedFrame, TcpOptionRef } from '../wire/packet.ts';
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
-import { parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption } from '../wire/mptcp.ts';
+import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
+import { ACK_MAX_FRAME, ACK_MAX_RISES, ACK_MAX_TIME, IF_COUNT, IF_FIRST_END, IF_FIRST_TIME, IF_LAST_END } from './model.ts';
 import type { Dir, DssCache, Inflight, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
-import type { OptionContext } from '../wire/mptcp.ts';
 
 /** Shared by every packet without MPTCP options or checksum results (never written). */
 // not frozen: a frozen array has another elements kind, which slows every site that reads these lists
@@ -44,33 +44,12 @@ class Facts implements PacketFacts {
 
 /** `v - base` as a Number (exact within 2^53 of the base, which a capture never leaves). */
 export const relativeTo = (v: bigint, base: bigint): number => Number(BigInt.asIntN(64, v - base));
-/** data segments awaiting their ACK per direction at most, for RTT samples; the ring starts at INFLIGHT_FIRST */
+/** data segments counted in flight per direction at most: beyond it a segment is not counted (nor its end kept) */
 const INFLIGHT = 64;
-const INFLIGHT_FIRST = 4;
-const newInflight = (): Inflight => ({
-  cap: INFLIGHT_FIRST, ends: new Float64Array(2 * INFLIGHT_FIRST), times: new Float64Array(2 * INFLIGHT_FIRST), head: [0, 0], count: [0, 0],
-});
+const newInflight = (): Inflight => ({ v: new Float64Array(8) });
 
 /** Both FINs or a RST seen: what comes after is the last ACKs and retransmissions. */
 const closed = (s: TcpStream): boolean => s.rstFrame !== undefined || (s.finFrame[0] !== undefined && s.finFrame[1] !== undefined);
-
-/** Doubles a full ring, each direction's entries in order from its start. */
-function growInflight(w: Inflight): void {
-  const cap = w.cap * 2;
-  const ends = new Float64Array(2 * cap);
-  const times = new Float64Array(2 * cap);
-  for (let d = 0; d < 2; d++) {
-    for (let i = 0; i < w.count[d]; i++) {
-      const from = d * w.cap + ((w.head[d] + i) % w.cap);
-      ends[d * cap + i] = w.ends[from];
-      times[d * cap + i] = w.times[from];
-    }
-    w.head[d] = 0;
-  }
-  w.cap = cap;
-  w.ends = ends;
-  w.times = times;
-}
 
 /** TcpStream.awaiting: an answer to a SYN/ACK due in direction 0 or 1; a join's peer to answer its third ACK */
 const AWAIT_ANSWER_0 = 1;
@@ -423,11 +402,11 @@ export class Tracker {
       if (t.flags & TH_FIN) s.finFrame[dir] ??= f.frame;
       if (t.flags & TH_RST) s.rstFrame ??= f.frame;
       // a closed stream lets go of what only its next segments would use (a busy capture holds
-      // tens of thousands of them): the repeated-DSS cache, and the ring of segments in flight
-      // once nothing is in it (an empty ring and none are the same to rtt)
+      // tens of thousands of them): the repeated-DSS cache, and the record of segments in flight
+      // once nothing is in it (an empty record and none are the same to rtt)
       if (closed(s)) {
         s.dssCache = undefined;
-        if (s.inflight && s.inflight.count[0] === 0 && s.inflight.count[1] === 0) s.inflight = undefined;
+        if (s.inflight && s.inflight.v[IF_COUNT] === 0 && s.inflight.v[4 + IF_COUNT] === 0) s.inflight = undefined;
       }
     }
 
@@ -465,7 +444,7 @@ export class Tracker {
         applyRepeatedDss(repeat, c, side, facts, t.payloadLength);
         if (facts.dataAck !== undefined) {
           // the mark has not risen since the repeated DSS was worked out: the same answer
-          if (repeat.ackRises === s.dataAckMaxSeen[dir * 3 + 2]) this.ackAgain(f, s, dir, facts, time, repeat.ackBelow);
+          if (repeat.ackRises === s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES]) this.ackAgain(f, s, dir, facts, time, repeat.ackBelow);
           else this.dataAckHighWater(f, s, dir, facts, time);
         }
         this.onConnection(f, s, dir, c, side, facts, time, data);
@@ -490,12 +469,13 @@ export class Tracker {
         const caches = (s.dssCache ??= [undefined, undefined]);
         // the byte store of the direction's previous DSS is reused (only the tracker reads it)
         const prevBytes = caches[dir]?.bytes;
-        const bytes = prevBytes && prevBytes.length >= o.length ? prevBytes : new Uint8Array(Math.max(o.length, 32));
-        for (let k = 0; k < o.length; k++) bytes[k] = data[o.offset + k];
+        const at = o.offset, length = o.length; // read once: options come in many shapes
+        const bytes = prevBytes && prevBytes.length >= length ? prevBytes : new Uint8Array(Math.max(length, 32));
+        for (let k = 0; k < length; k++) bytes[k] = data[at + k];
         caches[dir] = {
-          offset: o.offset, length: o.length, bytes, option: o,
+          offset: at, length, bytes, option: o,
           dataAck: facts.dataAck, mappingDsn: facts.mappingDsn, conn: s.conn,
-          ackRises: s.dataAckMaxSeen[dir * 3 + 2], ackBelow: facts.dataAckBelow,
+          ackRises: s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES], ackBelow: facts.dataAckBelow,
         };
       }
     }
@@ -516,7 +496,7 @@ export class Tracker {
     let below = false;
     if (prev === undefined || dack > prev) {
       s.dataAckMax[dir] = dack;
-      s.dataAckMaxSeen[dir * 3 + 2]++;
+      s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES]++;
     } else below = dack < prev;
     this.ackAgain(f, s, dir, facts, time, below);
   }
@@ -524,8 +504,8 @@ export class Tracker {
   private ackAgain(f: DecodedFrame, s: TcpStream, dir: Dir, facts: PacketFacts, time: number, below: boolean): void {
     if (below) { facts.dataAckBelow = true; return; }
     const seen = s.dataAckMaxSeen;
-    seen[dir * 3] = f.frame;
-    seen[dir * 3 + 1] = time;
+    seen[dir * 3 + ACK_MAX_FRAME] = f.frame;
+    seen[dir * 3 + ACK_MAX_TIME] = time;
   }
 
   /** A packet of a stream tied to a connection: the connection's last packet, and its data mapped. */
@@ -544,32 +524,27 @@ export class Tracker {
    * the other direction. Retransmitted data gives no sample (Karn's rule).
    */
   private rtt(s: TcpStream, dir: Dir, seq: number, ack: number, len: number, hasAck: boolean, time: number): void {
-    const back = (1 - dir) as Dir;
     const q = s.inflight;
     if (hasAck && q) {
       // the oldest segment in flight the other way: one sample per ACK; what it also covered was sent earlier
-      const h = back * q.cap;
-      if (q.count[back] > 0 && ((ack - q.ends[h + q.head[back]]) | 0) >= 0) {
+      const v = q.v;
+      const b = (1 - dir) * 4;
+      if (v[b + IF_COUNT] > 0 && ((ack - v[b + IF_FIRST_END]) | 0) >= 0) {
         const r = (s.rtt ??= { samples: 0, sum: 0, min: Infinity, max: 0 });
-        const d = time - q.times[h + q.head[back]];
+        const d = time - v[b + IF_FIRST_TIME];
         if (d >= 0) { r.samples++; r.sum += d; if (d < r.min) r.min = d; if (d > r.max) r.max = d; }
-        q.count[back] = 0;
-        if (q.count[dir] === 0 && closed(s)) s.inflight = undefined;
+        v[b + IF_COUNT] = 0;
+        if (v[dir * 4 + IF_COUNT] === 0 && closed(s)) s.inflight = undefined;
       }
     }
     if (len > 0) {
-      const w = s.inflight ??= newInflight();
+      const v = (s.inflight ??= newInflight()).v;
+      const o = dir * 4;
       const end = (seq + len) >>> 0;
-      const n = w.count[dir];
-      if (n > 0 && ((end - w.ends[dir * w.cap + ((w.head[dir] + n - 1) % w.cap)]) | 0) <= 0) { w.count[dir] = 0; return; } // a retransmission: no sample for what is in flight
-      if (n === 0) w.head[dir] = 0;
-      if (n === w.cap && n < INFLIGHT) growInflight(w);
-      if (n < w.cap) {
-        const at = dir * w.cap + ((w.head[dir] + n) % w.cap);
-        w.ends[at] = end;
-        w.times[at] = time;
-        w.count[dir] = n + 1;
-      }
+      const n = v[o + IF_COUNT];
+      if (n > 0 && ((end - v[o + IF_LAST_END]) | 0) <= 0) { v[o + IF_COUNT] = 0; return; } // a retransmission: no sample for what is in flight
+      if (n === 0) { v[o + IF_FIRST_END] = end; v[o + IF_FIRST_TIME] = time; }
+      if (n < INFLIGHT) { v[o + IF_LAST_END] = end; v[o + IF_COUNT] = n + 1; }
     }
   }
 
@@ -843,8 +818,8 @@ export class Tracker {
       c.version = o.version;
       if (changed) this.rederiveKeys(c, f.frame);
     }
-    if (o.flags & 0x80) c.checksumRequired = true;
-    if (o.version >= 1 && o.flags & 0x20 && (stage === 'syn' || stage === 'synack')) c.noNewSubflowsTo[side] = true;
+    if (o.flags & CAPABLE_A) c.checksumRequired = true;
+    if (o.version >= 1 && o.flags & CAPABLE_C && (stage === 'syn' || stage === 'synack')) c.noNewSubflowsTo[side] = true;
     c.initialAddr[side] ??= dir === 0 ? s.a.addr : s.b.addr;
     c.initialAddr[peer] ??= dir === 0 ? s.b.addr : s.a.addr;
     const obs = c.keyObservations;
@@ -946,12 +921,12 @@ export class Tracker {
       facts.dataAck = dack;
       if (o.dataAck8 || ref !== undefined) c.dsnRef[peer] ??= dack;
       const st = c.stats;
-      if (t.payloadLength === 0 && !(o.flags & 0x04) && st.lastDataAck[side] === dack) st.duplicateDataAcks[side]++;
+      if (t.payloadLength === 0 && !(o.flags & DSS_MAPPING) && st.lastDataAck[side] === dack) st.duplicateDataAcks[side]++;
       st.lastDataAck[side] = dack;
       if (st.maxDataAck[side] === undefined || dack > st.maxDataAck[side]!) st.maxDataAck[side] = dack;
       this.pruneRanges(c, peer, dack);
     }
-    if (o.flags & 0x04 && o.dsn !== undefined && o.subflowSeq !== undefined && o.dataLevelLength !== undefined) {
+    if (o.flags & DSS_MAPPING && o.dsn !== undefined && o.subflowSeq !== undefined && o.dataLevelLength !== undefined) {
       const ref = c.dsnRef[side];
       let dsn: bigint;
       let known = true;
@@ -1089,7 +1064,7 @@ export class Tracker {
 function applyRepeatedDss(rep: DssCache, c: MptcpConnection, side: Side, facts: PacketFacts, payloadLength: number): void {
   facts.dataAck = rep.dataAck;
   facts.mappingDsn = rep.mappingDsn;
-  if (rep.dataAck !== undefined && payloadLength === 0 && !(rep.option.flags & 0x04)) c.stats.duplicateDataAcks[side]++;
+  if (rep.dataAck !== undefined && payloadLength === 0 && !(rep.option.flags & DSS_MAPPING)) c.stats.duplicateDataAcks[side]++;
 }
 
 /**

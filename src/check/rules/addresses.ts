@@ -3,6 +3,7 @@ import { addAddrHmac } from '../../mptcp/crypto.ts';
 import type { MptcpConnection, Side } from '../../mptcp/model.ts';
 import { hex64, PerConnection, sideName } from '../util.ts';
 import { TH_ACK, TH_SYN } from '../../wire/packet.ts';
+import { CAPABLE_C } from '../../wire/mptcp.ts';
 
 interface Binding { id: number; addr: string; frame: number }
 
@@ -146,7 +147,7 @@ export const cFlagViolated: Rule = {
       if (!c.noNewSubflowsTo[peer] || !init) return;
       const peerEnd = init.sideOfA === peer ? init.a : init.b;
       if (frame.dst === peerEnd.addr && t.dstPort === peerEnd.port) {
-        const flagged = init.capable.find((x) => x.option.flags & 0x20 && (x.stage === 'syn' || x.stage === 'synack'));
+        const flagged = init.capable.find((x) => x.option.flags & CAPABLE_C && (x.stage === 'syn' || x.stage === 'synack'));
         ctx.report({ frame: frame.frame, conn: c, stream: s, relatedFrames: flagged ? [flagged.frame] : [],
           message: `MP_JOIN to ${peerEnd.addr}:${peerEnd.port}, though the ${sideName(peer)} set the C flag (no new subflows to its source address)${flagged ? ` in frame ${flagged.frame}` : ''}` });
       }

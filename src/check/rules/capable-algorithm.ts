@@ -1,5 +1,6 @@
 import type { Rule } from '../types.ts';
 import { CAPABLE_H } from '../../wire/mptcp.ts';
+import { TH_ACK } from '../../wire/packet.ts';
 
 export const capableAlgorithm: Rule = {
   meta: {
@@ -19,7 +20,7 @@ export const capableAlgorithm: Rule = {
         let msg: string | undefined;
         if (algBits === 0) msg = `MP_CAPABLE flags 0x${o.flags.toString(16).padStart(2, '0')} select no HMAC algorithm (H, ${name}, is the only one defined)`;
         else if (!(algBits & CAPABLE_H)) msg = `MP_CAPABLE flags 0x${o.flags.toString(16).padStart(2, '0')} offer only unknown algorithm bits, not H (${name})`;
-        else if (frame.tcp!.flags & 0x010 && algBits !== CAPABLE_H) msg = `MP_CAPABLE flags 0x${o.flags.toString(16).padStart(2, '0')} after the SYN must select exactly one algorithm, but set unknown bits besides H`;
+        else if (frame.tcp!.flags & TH_ACK && algBits !== CAPABLE_H) msg = `MP_CAPABLE flags 0x${o.flags.toString(16).padStart(2, '0')} after the SYN must select exactly one algorithm, but set unknown bits besides H`;
         if (msg) ctx.report({ frame: frame.frame, conn: facts.conn, stream: facts.stream, message: msg });
       }
     },

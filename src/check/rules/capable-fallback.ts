@@ -1,7 +1,7 @@
 import type { Rule } from '../types.ts';
 import { PerStream } from '../util.ts';
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../../wire/packet.ts';
-import type { MptcpOption } from '../../wire/mptcp.ts';
+import { DSS_MAPPING, type MptcpOption } from '../../wire/mptcp.ts';
 
 const hasCapable = (options: readonly MptcpOption[]) => options.some((o) => o.kind === 'MP_CAPABLE');
 
@@ -31,7 +31,7 @@ export const capableFallback: Rule = {
         // below can fire (that DSS was looked at when first seen; data without options needs none)
         const rep = facts.repeatedDss?.option;
         if (rep !== undefined && facts.options.length === 1 && facts.options[0] === rep && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0
-            && (x.thirdAckChecked || !x.synAckCapable) && !(rep.flags & 0x04 && rep.dataLevelLength === 0)) return;
+            && (x.thirdAckChecked || !x.synAckCapable) && !(rep.flags & DSS_MAPPING && rep.dataLevelLength === 0)) return;
         if (flags & TH_FIN || flags & TH_RST) x.finSeen = true;
         if (flags & TH_SYN && flags & TH_ACK) {
           if (hasCapable(facts.options)) x.synAckCapable = frame.frame;
@@ -54,7 +54,7 @@ export const capableFallback: Rule = {
           }
         }
         for (const o of facts.options) {
-          if (o.kind === 'DSS' && o.dataLevelLength === 0 && o.flags & 0x04 && !o.lengthProblem) {
+          if (o.kind === 'DSS' && o.dataLevelLength === 0 && o.flags & DSS_MAPPING && !o.lengthProblem) {
             x.reported = true;
             ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, topic: 'fallback',
               message: `an infinite mapping (DSS with data-level length 0, DSN ${o.dsn}) falls back to regular TCP at the data level` });

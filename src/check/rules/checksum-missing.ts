@@ -1,5 +1,5 @@
 import type { Rule } from '../types.ts';
-import { dssLength } from '../../wire/mptcp.ts';
+import { CAPABLE_A, DSS_MAPPING, dssLength } from '../../wire/mptcp.ts';
 
 export const checksumMissing: Rule = {
   meta: {
@@ -16,10 +16,10 @@ export const checksumMissing: Rule = {
       for (const o of facts.options) {
         if (o.lengthProblem || o.truncated) continue;
         const missing =
-          (o.kind === 'DSS' && (o.flags & 0x04) !== 0 && o.length === dssLength(o.flags))
+          (o.kind === 'DSS' && (o.flags & DSS_MAPPING) !== 0 && o.length === dssLength(o.flags))
           || (o.kind === 'MP_CAPABLE' && o.length === 22 && c.version !== 0);
         if (missing) {
-          const first = c.initial?.capable.find((x) => x.option.flags & 0x80);
+          const first = c.initial?.capable.find((x) => x.option.flags & CAPABLE_A);
           ctx.report({
             frame: frame.frame, conn: c, stream: facts.stream, relatedFrames: first ? [first.frame] : [],
             message: `${o.kind === 'DSS' ? `DSS mapping (length ${o.length})` : 'MP_CAPABLE with data'} carries no checksum, though checksums were negotiated (A flag${first ? ` in frame ${first.frame}` : ''})`,

@@ -1,6 +1,7 @@
 import type { Rule } from '../types.ts';
 import { hex16, PerConnection, PerStream, sideName } from '../util.ts';
-import type { Mapping, Side } from '../../mptcp/model.ts';
+import { ACK_MAX_FRAME, ACK_MAX_TIME, type Mapping, type Side } from '../../mptcp/model.ts';
+import { DSS_MAPPING } from '../../wire/mptcp.ts';
 import { widen32 } from '../../mptcp/tracker.ts';
 
 export const dssChecksumRule: Rule = {
@@ -86,13 +87,13 @@ export const dataAckRegression: Rule = {
       const s = facts.stream;
       if (!s || !facts.dataAckBelow || facts.dataAck === undefined) return;
       const high = s.dataAckMax[facts.dir]!;
-      const seen = s.dataAckMaxSeen;
       const at = facts.dir * 3;
+      const highFrame = s.dataAckMaxSeen[at + ACK_MAX_FRAME];
       const time = frame.tsSec + frame.tsNsec / 1e9;
-      const since = time - seen[at + 1];
+      const since = time - s.dataAckMaxSeen[at + ACK_MAX_TIME];
       if (since > REGRESSION_GRACE_SECONDS) {
-        ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [seen[at]],
-          message: `Data ACK ${facts.dataAck} is below the ${high} this subflow already acknowledged in frame ${seen[at]}, ${(since * 1000).toFixed(1)} ms before (by ${high - facts.dataAck} bytes)` });
+        ctx.report({ frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [highFrame],
+          message: `Data ACK ${facts.dataAck} is below the ${high} this subflow already acknowledged in frame ${highFrame}, ${(since * 1000).toFixed(1)} ms before (by ${high - facts.dataAck} bytes)` });
       }
     },
   }),
@@ -199,7 +200,7 @@ export const infiniteMapping: Rule = {
     changesOnly: true,
     packet({ frame, facts }) {
       for (const o of facts.options) {
-        if (o.kind === 'DSS' && o.flags & 0x04 && o.dataLevelLength === 0 && !o.lengthProblem) {
+        if (o.kind === 'DSS' && o.flags & DSS_MAPPING && o.dataLevelLength === 0 && !o.lengthProblem) {
           ctx.report({ frame: frame.frame, conn: facts.conn, stream: facts.stream, topic: 'fallback',
             message: `infinite mapping from DSN ${o.dsn} (data-level length 0): the data level falls back to this subflow's byte stream` });
         }
