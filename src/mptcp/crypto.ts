@@ -3,6 +3,7 @@
  * sections). v1 uses SHA-256 and HMAC-SHA256, v0 SHA-1 and HMAC-SHA1; keys are hashed as 8 bytes in
  * network order.
  */
+import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 
 const algo = (version: number) => (version === 0 ? 'sha1' : 'sha256');
@@ -20,16 +21,26 @@ export interface KeyDerived {
   idsn: bigint;
 }
 
-const derivedCache = new Map<string, KeyDerived>();
+/** per version (0, and 1 for the rest), by key: a key is derived again at each packet that carries it */
+const derivedCache = [new Map<bigint, KeyDerived>(), new Map<bigint, KeyDerived>()];
+
+/**
+ * A digest in one call: `crypto.hash` (Node 20.12 and later, VS Code's runtime among them) takes half
+ * the time of a Hash object for an 8-byte key (a busy capture derives two per connection); the
+ * Hash object where it is missing.
+ */
+const digest: (algorithm: string, data: Buffer) => Buffer = typeof crypto.hash === 'function'
+  ? (algorithm, data) => crypto.hash(algorithm, data, 'buffer')
+  : (algorithm, data) => createHash(algorithm).update(data).digest();
 
 export function deriveFromKey(key: bigint, version: number): KeyDerived {
-  const id = `${version === 0 ? 0 : 1}:${key}`;
-  let d = derivedCache.get(id);
+  const cache = derivedCache[version === 0 ? 0 : 1];
+  let d = cache.get(key);
   if (!d) {
-    const h = createHash(algo(version)).update(keyBytes(key)).digest();
+    const h = digest(algo(version), keyBytes(key));
     d = { token: h.readUInt32BE(0), idsn: h.readBigUInt64BE(h.length - 8) };
-    if (derivedCache.size > 100000) derivedCache.clear();
-    derivedCache.set(id, d);
+    if (cache.size > 100000) cache.clear();
+    cache.set(key, d);
   }
   return d;
 }
