@@ -201,6 +201,27 @@ test('IntervalSet: merged ranges equal a byte-by-byte model, in order and out of
   }
 });
 
+test('appendTight: a new list of exactly its size while short, then the same list pushed onto; the lists the tracker keeps are built so', async () => {
+  const { appendTight } = await import('../src/mptcp/lists.ts');
+  let list: Array<[number]> = [];
+  const seen: Array<Array<[number]>> = [];
+  for (let i = 0; i < 12; i++) {
+    const before = list;
+    list = appendTight(list, [i]); // an array item is added whole, not spread
+    if (i < 8) assert.notEqual(list, before, `addition ${i + 1} makes a new list`);
+    else assert.equal(list, before, `addition ${i + 1} pushes onto the list`);
+    seen.push(list);
+  }
+  assert.deepEqual(list, Array.from({ length: 12 }, (_, i) => [i]));
+  assert.deepEqual(seen.slice(0, 7).map((l) => l.length), [1, 2, 3, 4, 5, 6, 7], 'earlier lists are left as they were');
+  assert.equal(seen[7], list, 'the eighth list is the one pushed onto after');
+  // a connection's lists as the tracker leaves them, the same as when they were pushed onto
+  // (multi.pcap: 3 subflows, an ADD_ADDR and its echo, 5 keys seen, 9 ranges of data sent one way)
+  const c = (await analyzeFile(fixture('kernel', 'multi.pcap'))).tracker.connections[0];
+  assert.deepEqual([c.subflows.length, c.announcements.length, c.echoes.length, c.keyObservations.length, c.sentRanges[0].length, c.sentRanges[1].length], [3, 1, 1, 5, 9, 1]);
+  assert.deepEqual(c.subflows.map((s) => [s.capable.length, s.mappings[0].length, s.mappings[1].length]), [[4, 6, 1], [0, 2, 0], [0, 1, 0]]);
+});
+
 test('RTT at the capture point: the oldest segment in flight to the ACK that covers it; a retransmission gives no sample', async () => {
   // one TCP segment a packet: at most 12 in flight one way. The samples are those the 64-entry ring
   // of earlier versions gave on this capture (17 samples, 3.8 / 862.4 / 109 µs).

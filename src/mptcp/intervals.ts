@@ -1,6 +1,9 @@
+import { appendTight } from './lists.ts';
+
 /** A set of half-open [start, end) ranges of 64-bit sequence numbers, merged as they are added. */
 export class IntervalSet {
-  readonly ranges: Array<[bigint, bigint]> = [];
+  /** the ranges in order (read only: replaced, not only changed, as ranges are added) */
+  ranges: Array<[bigint, bigint]> = [];
   /** more ranges than this: the set stops tracking and says it overflowed */
   overflowed = false;
 
@@ -11,14 +14,13 @@ export class IntervalSet {
     const r = this.ranges;
     // data mostly arrives in order: it extends the last range, or follows it
     const n = r.length;
-    if (n > 0) {
-      const last = r[n - 1];
-      if (start >= last[0] && start <= last[1]) { if (end > last[1]) last[1] = end; return; }
-      if (start > last[1]) {
-        r.push([start, end]);
-        if (r.length > this.maxRanges) { this.overflowed = true; r.length = 0; }
-        return;
-      }
+    if (n === 0) { this.ranges = [[start, end]]; return; }
+    const last = r[n - 1];
+    if (start >= last[0] && start <= last[1]) { if (end > last[1]) last[1] = end; return; }
+    if (start > last[1]) {
+      const grown = (this.ranges = appendTight(r, [start, end]));
+      if (grown.length > this.maxRanges) { this.overflowed = true; grown.length = 0; }
+      return;
     }
     // first range whose end >= start
     let lo = 0, hi = r.length;

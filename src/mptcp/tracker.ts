@@ -11,6 +11,7 @@ import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
 import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
+import { appendTight } from './lists.ts';
 import { ACK_MAX_FRAME, ACK_MAX_RISES, ACK_MAX_TIME, IF_COUNT, IF_FIRST_END, IF_FIRST_TIME, IF_LAST_END } from './model.ts';
 import type { Dir, DssCache, Inflight, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
 
@@ -708,7 +709,7 @@ export class Tracker {
   private attach(s: TcpStream, c: MptcpConnection): void {
     if (s.conn === c) return;
     s.conn = c;
-    c.subflows.push(s);
+    c.subflows = appendTight(c.subflows, s);
   }
 
   private setKey(c: MptcpConnection, side: Side, key: bigint, frame: number): void {
@@ -767,32 +768,32 @@ export class Tracker {
           // the echo goes back to the announcer: the announcer is the other side
           const ann = [...c.announcements].reverse().find((a) => a.side !== side && a.id === o.addressId && a.address === o.address && (a.port ?? 0) === (o.port ?? 0));
           if (ann && ann.echoFrame === undefined) ann.echoFrame = f.frame;
-          pushCapped(c.echoes, { frame: f.frame, time, side, id: o.addressId, address: o.address, port: o.port, matched: !!ann, stream: s.id });
+          c.echoes = pushCapped(c.echoes, { frame: f.frame, time, side, id: o.addressId, address: o.address, port: o.port, matched: !!ann, stream: s.id });
         } else {
-          pushCapped(c.announcements, { frame: f.frame, time, side, id: o.addressId, address: o.address, addressBytes: o.addressBytes, port: o.port, hmac: o.hmac, stream: s.id, peerSentBefore: c.stats.sent[1 - side] });
+          c.announcements = pushCapped(c.announcements, { frame: f.frame, time, side, id: o.addressId, address: o.address, addressBytes: o.addressBytes, port: o.port, hmac: o.hmac, stream: s.id, peerSentBefore: c.stats.sent[1 - side] });
         }
         return;
       }
       case 'MP_PRIO':
         s.backup = o.backup;
-        pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
+        c.events = pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
         return;
       case 'MP_FASTCLOSE':
         c.fastcloseFrame ??= f.frame;
-        pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
+        c.events = pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
         return;
       case 'MP_TCPRST':
         if (s.join && s.join.rstFrame === undefined) { s.join.rstFrame = f.frame; s.join.rstTime = time; s.join.rstReason = o.reason; }
-        pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
+        c.events = pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
         return;
       default:
-        pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
+        c.events = pushCapped(c.events, { frame: f.frame, time, stream: s.id, side, option: o });
     }
   }
 
   private applyCapable(f: DecodedFrame, s: TcpStream, dir: Dir, o: MpCapable, time: number, syn: boolean, ack: boolean, payloadLength: number): void {
     const stage = syn ? (ack ? 'synack' : 'syn') : o.length >= 22 ? 'data' : 'ack';
-    if (s.capable.length < 64) s.capable.push({ frame: f.frame, time, dir, stage, option: o });
+    if (s.capable.length < 64) s.capable = appendTight(s.capable, { frame: f.frame, time, dir, stage, option: o });
     if (s.role === 'plain') s.role = 'initial';
     // The client is the SYN's sender; without a SYN, the SYN/ACK's receiver; else the key-echoing sender.
     if (s.sideOfA === undefined) {
@@ -822,11 +823,10 @@ export class Tracker {
     if (o.version >= 1 && o.flags & CAPABLE_C && (stage === 'syn' || stage === 'synack')) c.noNewSubflowsTo[side] = true;
     c.initialAddr[side] ??= dir === 0 ? s.a.addr : s.b.addr;
     c.initialAddr[peer] ??= dir === 0 ? s.b.addr : s.a.addr;
-    const obs = c.keyObservations;
-    if (obs.length < 256) obs.push({ frame: f.frame, side, key: o.senderKey, as: 'sender', stage });
+    if (c.keyObservations.length < 256) c.keyObservations = appendTight(c.keyObservations, { frame: f.frame, side, key: o.senderKey, as: 'sender', stage });
     this.setKey(c, side, o.senderKey, f.frame);
     if (o.receiverKey !== undefined) {
-      if (obs.length < 256) obs.push({ frame: f.frame, side: peer, key: o.receiverKey, as: 'echo', stage });
+      if (c.keyObservations.length < 256) c.keyObservations = appendTight(c.keyObservations, { frame: f.frame, side: peer, key: o.receiverKey, as: 'echo', stage });
       this.setKey(c, peer, o.receiverKey, f.frame);
     }
     // v1: the first data segment carries an implicit mapping from IDSN+1 (§3.1)
@@ -961,8 +961,8 @@ export class Tracker {
     // the same mapping repeated on each segment it covers: keep the first
     if (last && last.ssn === m.ssn && last.dsn === m.dsn && last.length === m.length) return;
     if (c.checksumRequired || m.checksum !== undefined) m.sum = new OnesSum();
-    list.push(m);
-    if (list.length > MAX_MAPPINGS_PER_DIR) list.shift();
+    const grown = (s.mappings[dir] = appendTight(list, m));
+    if (grown.length > MAX_MAPPINGS_PER_DIR) grown.shift();
     const end = m.dsn + BigInt(m.length);
     if (c.sentEnd[side] === undefined || end > c.sentEnd[side]!) c.sentEnd[side] = end & MASK64;
     if (m.dsnKnown) (c.mapped[side] ??= new IntervalSet()).add(m.dsn, end);
@@ -1042,8 +1042,8 @@ export class Tracker {
         const last = ranges[ranges.length - 1];
         if (last && last[2] === s.id && last[1] === dsn) last[1] = end;
         else {
-          ranges.push([dsn, end, s.id, f.frame]);
-          if (ranges.length > MAX_RANGES_PER_SIDE) ranges.splice(0, ranges.length - MAX_RANGES_PER_SIDE);
+          const grown = (c.sentRanges[side] = appendTight(ranges, [dsn, end, s.id, f.frame]));
+          if (grown.length > MAX_RANGES_PER_SIDE) grown.splice(0, grown.length - MAX_RANGES_PER_SIDE);
         }
       }
     }
@@ -1079,6 +1079,7 @@ function repeats(cache: DssCache, ref: TcpOptionRef, conn: MptcpConnection | nul
   return true;
 }
 
-function pushCapped<T>(list: T[], item: T): void {
-  if (list.length < MAX_EVENTS_PER_CONN) list.push(item);
+/** `list` with `item` at its end, while it is below its bound (see appendTight: store the result) */
+function pushCapped<T>(list: T[], item: T): T[] {
+  return list.length < MAX_EVENTS_PER_CONN ? appendTight(list, item) : list;
 }

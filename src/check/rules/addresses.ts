@@ -2,6 +2,7 @@ import type { Rule } from '../types.ts';
 import { addAddrHmac } from '../../mptcp/crypto.ts';
 import type { MptcpConnection, Side } from '../../mptcp/model.ts';
 import { hex64, PerConnection, sideName } from '../util.ts';
+import { appendTight } from '../../mptcp/lists.ts';
 import { TH_ACK, TH_SYN } from '../../wire/packet.ts';
 import { CAPABLE_C } from '../../wire/mptcp.ts';
 
@@ -39,7 +40,7 @@ function trackIds(ids: PerConnection<IdState>, conn: MptcpConnection, side: Side
   const st = ids.get(conn);
   const prev = binding(st.bound[side], id);
   if (prev && prev.addr !== addr) onConflict(prev);
-  else if (!prev) st.bound[side].push({ id, addr, frame });
+  else if (!prev) st.bound[side] = appendTight(st.bound[side], { id, addr, frame });
 }
 
 export const addressIdConflict: Rule = {
@@ -73,7 +74,7 @@ export const addressIdConflict: Rule = {
           const f0 = c.initial.synFrame ?? c.initial.firstFrame;
           for (const who of [0, 1] as Side[]) {
             const addr = c.initialAddr[who];
-            if (addr !== undefined && !binding(st.bound[who], 0)) st.bound[who].push({ id: 0, addr, frame: f0 });
+            if (addr !== undefined && !binding(st.bound[who], 0)) st.bound[who] = appendTight(st.bound[who], { id: 0, addr, frame: f0 });
           }
         }
         for (const o of facts.options) {

@@ -3,6 +3,7 @@ import { hex16, PerConnection, PerStream, sideName } from '../util.ts';
 import { ACK_MAX_FRAME, ACK_MAX_TIME, type Mapping, type Side } from '../../mptcp/model.ts';
 import { DSS_MAPPING } from '../../wire/mptcp.ts';
 import { widen32 } from '../../mptcp/tracker.ts';
+import { appendTight } from '../../mptcp/lists.ts';
 
 export const dssChecksumRule: Rule = {
   meta: {
@@ -60,7 +61,7 @@ export const mappingConflict: Rule = {
             break;
           }
         }
-        if (n < 64) earlier.items.push(m);
+        if (n < 64) earlier.items = appendTight(earlier.items, m);
         else { earlier.items[earlier.head] = m; earlier.head = (earlier.head + 1) % 64; }
       },
     };
