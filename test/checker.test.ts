@@ -370,6 +370,21 @@ test('remove-addr-unknown: REMOVE_ADDR of an ID never announced', async () => {
   onlyErrors(r);
 });
 
+test('remove-addr-unknown keeps the IDs seen per side as bits: 0 from the start, 1–31 in a number, 32–255 in words made when needed', async () => {
+  const { IdBits } = await import('../src/check/rules/addresses.ts');
+  const k = new IdBits();
+  const all = (side: 0 | 1) => Array.from({ length: 256 }, (_, id) => id).filter((id) => k.has(side, id));
+  assert.deepEqual([all(0), all(1)], [[0], [0]]);
+  for (const id of [1, 31, 32, 63, 64, 200, 255]) k.add(0, id);
+  k.add(1, 33);
+  assert.deepEqual(all(0), [0, 1, 31, 32, 63, 64, 200, 255]);
+  assert.deepEqual(all(1), [0, 33]);
+  // and through the rule: the server removes ID 200 of the kernel capture, which it never announced
+  const file = fixture('kernel', 'remove.pcap');
+  const r = await check('x', await rewriteFrame(file, 30, (b, f) => { b[optionOffset(f, b, 4) + 3] = 200; }));
+  assert.match(fired(r, 'remove-addr-unknown', 30).message, /the server removes address ID 200, which it never announced/);
+});
+
 test('fastclose-key: MP_FASTCLOSE with another key; tcprst: the resets that follow', async () => {
   const file = fixture('kernel', 'fastclose.pcap');
   const clean = await check('clean', fs.readFileSync(file));

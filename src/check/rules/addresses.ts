@@ -23,12 +23,23 @@ const binding = (list: Binding[], id: number): Binding | undefined => {
   return undefined;
 };
 
-/** Address IDs (one byte) per side, as bits: those a side announced or used. */
-class IdBits {
-  private readonly bits = new Uint32Array(16);
-  constructor() { this.add(0, 0); this.add(1, 0); }
-  add(side: Side, id: number): void { this.bits[side * 8 + (id >> 5)] |= 1 << (id & 31); }
-  has(side: Side, id: number): boolean { return (this.bits[side * 8 + (id >> 5)] & (1 << (id & 31))) !== 0; }
+/**
+ * Address IDs (one byte) per side, as bits: those a side announced or used. IDs 0–31 (what hosts
+ * use: Linux numbers its endpoints from 1) in a number per side; the higher ones in words made
+ * when first needed (a busy capture keeps one of these per connection).
+ */
+export class IdBits {
+  private low0 = 1; // ID 0 (the initial subflow's address) on either side
+  private low1 = 1;
+  private high: Uint32Array | undefined; // IDs 32–255: side * 7 + (id >> 5) - 1
+  add(side: Side, id: number): void {
+    if (id < 32) { if (side === 0) this.low0 |= 1 << id; else this.low1 |= 1 << id; return; }
+    (this.high ??= new Uint32Array(14))[side * 7 + (id >> 5) - 1] |= 1 << (id & 31);
+  }
+  has(side: Side, id: number): boolean {
+    if (id < 32) return ((side === 0 ? this.low0 : this.low1) & (1 << id)) !== 0;
+    return this.high !== undefined && (this.high[side * 7 + (id >> 5) - 1] & (1 << (id & 31))) !== 0;
+  }
 }
 
 /**

@@ -112,7 +112,8 @@ export const dataAckUnsent: Rule = {
     // since captures on several interfaces may show an ACK before the data it acknowledges.
     const candidates = new PerConnection(() => [[], []] as [Array<{ ack: bigint; frame: number; stream: number }>, Array<{ ack: bigint; frame: number; stream: number }>]);
     const touched = new Set<import('../../mptcp/model.ts').MptcpConnection>();
-    const idsnPlus1 = new PerConnection(() => ({ idsn: [undefined, undefined] as Array<bigint | undefined>, plus1: [undefined, undefined] as Array<bigint | undefined> }));
+    // per side of the connection, as fields (a busy capture keeps one of these per connection)
+    const idsnPlus1 = new PerConnection(() => ({ idsn0: undefined as bigint | undefined, plus10: 0n, idsn1: undefined as bigint | undefined, plus11: 0n }));
     return {
       packet({ frame, facts }) {
         const c = facts.conn;
@@ -124,8 +125,8 @@ export const dataAckUnsent: Rule = {
         if (limit === undefined) {
           // no data mapped yet: the limit is IDSN + 1, worked out once, not per packet
           const p1 = idsnPlus1.get(c);
-          if (p1.idsn[peer] !== idsn) { p1.idsn[peer] = idsn; p1.plus1[peer] = idsn + 1n; }
-          limit = p1.plus1[peer]!;
+          if (peer === 0) { if (p1.idsn0 !== idsn) { p1.idsn0 = idsn; p1.plus10 = idsn + 1n; } limit = p1.plus10; }
+          else { if (p1.idsn1 !== idsn) { p1.idsn1 = idsn; p1.plus11 = idsn + 1n; } limit = p1.plus11; }
         }
         if (facts.dataAck <= limit) return;
         const list = candidates.get(c)[facts.side];
