@@ -169,7 +169,7 @@ export interface TcpStream {
   reinjectedBytes?: number;
   /** round-trip samples at the capture point: data seen until the ACK covering it is seen */
   rtt?: RttStats;
-  /** data segments awaiting their ACK, per direction: [sequence end, time] (for RTT, Karn's rule) */
+  /** data segments awaiting their ACK, per direction, as RTT sampling reads them (Karn's rule: Inflight) */
   inflight?: Inflight;
   /**
    * Handshake answers still to come (PacketFacts.handshake): bit d, the next packet without SYN in
@@ -187,7 +187,8 @@ export interface TcpStream {
 /**
  * Per direction, the data segments awaiting their ACK, as far as RTT sampling reads them: the oldest
  * one's sequence end and time (an ACK covering it is the sample), the newest one's end (data ending
- * at or before it again is a retransmission) and how many are in flight (at most INFLIGHT counted).
+ * at or before it again is a retransmission) and how many are in flight (at most 64 counted: the
+ * tracker's INFLIGHT; beyond them a segment's end is not kept).
  * Direction d's slots are `d * 4 + IF_*` of `v` (below).
  */
 export interface Inflight {
