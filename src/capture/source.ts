@@ -152,19 +152,31 @@ export class DescriptorSource implements ByteSource {
  * in `buf` at `pos - base`, refilling in large chunks so that small records cost no syscall.
  */
 export class ChunkWindow {
-  buf: Buffer;
+  buf!: Buffer;
+  /**
+   * `buf`'s ArrayBuffer and where `buf` starts in it, for views of its records: a typed array's
+   * `.buffer` is a call into V8's runtime, 100 instructions a record when read for each
+   */
+  arrayBuffer!: ArrayBufferLike;
+  bufOffset = 0;
   base = 0;
   filled = 0;
 
-  constructor(private readonly src: ByteSource, chunkSize = 4 << 20) {
-    this.buf = Buffer.allocUnsafe(chunkSize);
+  constructor(private readonly src: ByteSource, chunkSize = 1 << 20) {
+    this.use(Buffer.allocUnsafe(chunkSize));
+  }
+
+  private use(b: Buffer): void {
+    this.buf = b;
+    this.arrayBuffer = b.buffer;
+    this.bufOffset = b.byteOffset;
   }
 
   /** Returns the number of bytes available from pos, up to len (fewer only at end of file). */
   ensure(pos: number, len: number): number {
     if (pos >= this.base && pos + len <= this.base + this.filled) return len;
     if (this.src.sequential) return this.ensureForward(pos, len);
-    if (len > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(len, this.buf.length * 2));
+    if (len > this.buf.length) this.use(Buffer.allocUnsafe(Math.max(len, this.buf.length * 2)));
     this.base = pos;
     this.filled = this.src.readInto(this.buf, 0, this.buf.length, pos);
     return Math.min(len, this.filled);
@@ -193,7 +205,7 @@ export class ChunkWindow {
     if (len > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(len, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, keep);
-      this.buf = bigger;
+      this.use(bigger);
     }
     this.base = pos;
     this.filled = keep;
