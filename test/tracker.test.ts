@@ -7,7 +7,7 @@ import { widen32 } from '../src/mptcp/tracker.ts';
 import { IF_COUNT } from '../src/mptcp/model.ts';
 import { analyzeBytes, analyzeFile, checkCapture } from '../src/analyze.ts';
 import { fixture } from './fixtures.ts';
-import { dropFrames, duplicateFrame, packetsOf, check } from './helpers.ts';
+import { dropFrames, duplicateFrame, packetsOf, check, optionOffset, rewriteFrame } from './helpers.ts';
 
 test('multi.pcap: three connections, each with its own subflows joined by token', async () => {
   const { analysis } = await packetsOf(fixture('kernel', 'multi.pcap'));
@@ -268,4 +268,28 @@ test('closed subflows let go of their repeated-DSS cache and in-flight record, a
   const rtts = t.streams.filter((s) => s.rtt);
   assert.equal(rtts.length, 40);
   assert.equal(rtts.reduce((n, s) => n + s.rtt!.samples, 0), 80);
+});
+
+test('a DSS is the direction\'s last one again only when every byte is: any byte changed, in its words or its short tail, makes it new', async () => {
+  const basic = fixture('kernel', 'basic.pcap');
+  const repeatedAt = async (bytes: Buffer, frame: number) => {
+    let repeated: boolean | undefined;
+    await analyzeBytes('x', bytes, { onPacket: (f, facts) => { if (f.frame === frame) repeated = facts.repeatedDss !== undefined; } });
+    return repeated;
+  };
+  // frame 8 repeats frame 6's mapping DSS (22 bytes: five words and two bytes), frame 9 frame 7's
+  // Data-ACK-only DSS (12 bytes: three words)
+  const original = fs.readFileSync(basic);
+  const lengths: number[] = [];
+  for (const frame of [8, 9]) {
+    assert.equal(await repeatedAt(original, frame), true, `frame ${frame} as captured`);
+    let length = 0;
+    await rewriteFrame(basic, frame, (b, f) => { length = b[optionOffset(f, b, 2) + 1]; });
+    lengths.push(length);
+    for (let k = 0; k < length; k++) {
+      const changed = await rewriteFrame(basic, frame, (b, f) => { b[optionOffset(f, b, 2) + k] ^= 0x01; });
+      assert.equal(await repeatedAt(changed, frame), false, `frame ${frame}, byte ${k} of its DSS changed`);
+    }
+  }
+  assert.deepEqual(lengths, [22, 12]);
 });
