@@ -11,38 +11,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { BYTES_PER_PACKET } from '../src/viewer/index.ts';
-import { repeatedRecords } from '../test/helpers.ts';
+import { BENCH_DIR, ensureCapture, packetsFile } from './benchFiles.ts';
 
 const ROOT = path.join(__dirname, '..');
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
 const RUNS = Number(opt('runs', '3'));
-const BENCH_DIR = path.join(ROOT, '.bench');
 const CAPTURE = path.resolve(opt('capture', path.join(BENCH_DIR, 'multi-large.pcap')));
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-const MPTCP_CAPTURE = path.join(ROOT, '..', 'shared', 'tools', 'mptcp-capture');
-
-/**
- * Makes a real capture of `scenario` with `bytes` per client, unless it exists: one TCP segment a
- * packet, cut at `snaplen` bytes (null: whole packets). Returns whether the capture is there.
- */
-function ensureCapture(file: string, bytes: number, required: boolean, scenario = 'multi', snaplen: number | null = 128): boolean {
-  if (fs.existsSync(file)) return true;
-  const args = [scenario, file, '--bytes', String(bytes), '--pace', '0', ...(snaplen === null ? [] : ['--snaplen', String(snaplen)]), '--no-offload'];
-  const cmd = `${MPTCP_CAPTURE} ${args.join(' ')}`;
-  if (process.getuid?.() !== 0 || !fs.existsSync(MPTCP_CAPTURE)) {
-    if (!required) {
-      console.log(`  no capture at ${file} (as root: ${cmd}): skipped`);
-      return false;
-    }
-    console.error(`bench: no capture at ${file}. Make one (as root, with the kernel's MPTCP):\n  ${cmd}\nor pass --capture FILE.`);
-    process.exit(2);
-  }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  console.log(`making the capture: ${cmd}`);
-  execFileSync(MPTCP_CAPTURE, args, { stdio: 'inherit' });
-  return true;
-}
 
 /** `dist/bench-decode.js` over a file: decoding alone, several times. */
 const decodeOnly = (what: string, file: string) => runMany(what, [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), file]);
@@ -73,16 +49,6 @@ function runMany(label: string, cmd: string[], stdinFile?: string): Sample {
   const samples: Sample[] = [];
   for (let i = 0; i < RUNS; i++) samples.push(timed(cmd, stdinFile));
   return summarize(label, samples);
-}
-
-/** A classic pcap holding the first n packets of `src`, repeated as needed. */
-function packetsFile(src: string, n: number): string {
-  const out = path.join(BENCH_DIR, `first-${n}-of-${path.basename(src)}`);
-  if (fs.existsSync(out)) return out;
-  const fd = fs.openSync(out, 'w');
-  for (const piece of repeatedRecords(src, n)) fs.writeSync(fd, piece);
-  fs.closeSync(fd);
-  return out;
 }
 
 /**
