@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
 import { widen32 } from '../src/mptcp/tracker.ts';
-import { IF_COUNT } from '../src/mptcp/model.ts';
+import { IF_COUNT, type Mapping } from '../src/mptcp/model.ts';
 import { analyzeBytes, analyzeFile, checkCapture } from '../src/analyze.ts';
 import { fixture } from './fixtures.ts';
 import { dropFrames, duplicateFrame, packetsOf, check, optionOffset, rewriteFrame } from './helpers.ts';
@@ -292,4 +293,39 @@ test('a DSS is the direction\'s last one again only when every byte is: any byte
     }
   }
   assert.deepEqual(lengths, [22, 12]);
+});
+
+test('a direction keeps its last 64 mappings: data of the oldest of them is mapped, of the one before it not', async () => {
+  // 3.5 MB in 16 KiB mappings on one subflow, one segment a packet (snaplen 128)
+  const bytes = zlib.gunzipSync(fs.readFileSync(fixture('fresh', 'basic-3500k-snap128.pcap.gz')));
+  // every mapping of stream 0's client-to-server direction in order, and the frame each packet found
+  const added: Mapping[] = [];
+  const found = new Map<number, number | undefined>();
+  const a = await analyzeBytes('x', bytes, {
+    onPacket: (f, facts) => {
+      if (facts.stream?.id !== 0 || facts.dir !== 0 || !f.tcp?.payloadLength) return;
+      if (facts.mapping && !added.includes(facts.mapping)) added.push(facts.mapping);
+      found.set(f.frame, facts.mapping?.frame);
+    },
+  });
+  const s = a.tracker.streams[0];
+  assert.ok(added.length > 2 * 64, `${added.length} mappings`);
+  // the list holds the last 64 and at most 63 older ones (dropped together)
+  assert.ok(s.mappings[0].length >= 64 && s.mappings[0].length < 128, `${s.mappings[0].length} kept`);
+  assert.deepEqual(s.mappings[0].slice(-64), added.slice(-64));
+  // a late segment made to carry data from 64 and from 65 mappings back (its sequence number
+  // rewritten; its DSS repeats the mapping before it, so it adds none)
+  const frames = [...found.keys()];
+  const late = frames[frames.length - 40];
+  const at = added.findIndex((m) => m.frame === found.get(late));
+  assert.ok(at >= 130, `frame ${late} in mapping ${at}`);
+  const isn = s.isn[0]!;
+  const mappedAt = async (ssn: number) => {
+    const changed = await rewriteFrame(bytes, late, (b, f) => b.writeUInt32BE((isn + ssn) >>> 0, f.tcp!.offset + 4));
+    let frame: number | undefined = -1;
+    await analyzeBytes('x', changed, { onPacket: (f, facts) => { if (f.frame === late) frame = facts.mapping?.frame; } });
+    return frame;
+  };
+  assert.equal(await mappedAt(added[at - 63].ssn), added[at - 63].frame);
+  assert.equal(await mappedAt(added[at - 64].ssn), undefined);
 });

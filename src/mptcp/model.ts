@@ -119,6 +119,9 @@ export interface ConnectionEvent {
   option: MptcpOption;
 }
 
+/** the mappings per direction a stream holds (TcpStream.mappings: the last this many) */
+export const MAX_MAPPINGS = 64;
+
 export interface TcpStream {
   id: number;
   a: Endpoint;
@@ -149,7 +152,11 @@ export interface TcpStream {
   dssSeen: boolean;
   /** last MPTCP option frame, for "MPTCP options stop" */
   lastMptcpFrame?: number;
-  /** mappings per direction, most recent last (bounded) */
+  /**
+   * mappings per direction, most recent last: the last MAX_MAPPINGS (64) are the direction's
+   * mappings; up to as many older ones wait to be dropped together (see Tracker.addMapping), so a
+   * reader of more than the last one reads only the last MAX_MAPPINGS
+   */
   mappings: [Mapping[], Mapping[]];
   /** MP_CAPABLE SYN was answered by a SYN/ACK without it */
   fallbackAtSynAck?: number;

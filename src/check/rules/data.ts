@@ -1,6 +1,6 @@
 import type { Rule } from '../types.ts';
 import { hex16, PerConnection, PerStream, sideName } from '../util.ts';
-import { ACK_MAX_FRAME, ACK_MAX_TIME, type Mapping, type Side } from '../../mptcp/model.ts';
+import { ACK_MAX_FRAME, ACK_MAX_TIME, MAX_MAPPINGS, type Mapping, type Side } from '../../mptcp/model.ts';
 import { DSS_MAPPING } from '../../wire/mptcp.ts';
 import { widen32 } from '../../mptcp/tracker.ts';
 import { appendTight } from '../../mptcp/lists.ts';
@@ -231,7 +231,11 @@ export const mpFail: Rule = {
           const dsn = ref !== undefined ? widen32(o.dsn, ref) & 0xffffffffffffffffn : o.dsn;
           for (const s of c.subflows) {
             const dir = s.sideOfA === peer ? 0 : 1;
-            for (const m of s.mappings[dir]) if (m.dsnKnown && dsn >= m.dsn && dsn < m.dsn + BigInt(Math.max(m.length, 1))) related = m;
+            const list = s.mappings[dir];
+            for (let i = Math.max(0, list.length - MAX_MAPPINGS); i < list.length; i++) {
+              const m = list[i];
+              if (m.dsnKnown && dsn >= m.dsn && dsn < m.dsn + BigInt(Math.max(m.length, 1))) related = m;
+            }
           }
         }
         ctx.report({ frame: frame.frame, conn: c, stream: facts.stream, relatedFrames: related ? [related.frame] : [],
