@@ -968,7 +968,7 @@ export class Tracker {
     const grown = (s.mappings[dir] = appendTight(list, m));
     // the oldest MAX_MAPPINGS dropped together once there are twice as many: dropping one per new
     // mapping moved the other 64 each time, the young ones through V8's write barrier (a bulk
-    // transfer's every mapping: 250 instructions a packet of 6,600)
+    // transfer's every mapping: some 330 instructions a packet of 6,600)
     if (grown.length >= 2 * MAX_MAPPINGS) grown.splice(0, MAX_MAPPINGS);
     const end = m.dsn + BigInt(m.length);
     if (c.sentEnd[side] === undefined || end > c.sentEnd[side]!) c.sentEnd[side] = end & MASK64;
