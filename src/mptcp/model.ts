@@ -212,7 +212,7 @@ export interface DssCache {
   offset: number;
   length: number;
   /** the option's bytes as big-endian 32-bit words (tracker.ts optionWords; the store is reused by the direction's next DSS) */
-  words: Int32Array;
+  words: Uint32Array;
   option: Dss;
   dataAck?: bigint;
   mappingDsn?: bigint;

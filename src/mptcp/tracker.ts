@@ -8,6 +8,7 @@
  */
 import type { DecodedFrame, TcpOptionRef } from '../wire/packet.ts';
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
+import { be32 } from '../wire/bytes.ts';
 import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
@@ -469,7 +470,7 @@ export class Tracker {
         const caches = (s.dssCache ??= [undefined, undefined]);
         // the word store of the direction's previous DSS is reused (only the tracker reads it)
         const at = o.offset, length = o.length; // read once: options come in many shapes
-        const words = caches[dir]?.words ?? new Int32Array(OPTION_WORDS);
+        const words = caches[dir]?.words ?? new Uint32Array(OPTION_WORDS);
         optionWords(data, at, length, words);
         caches[dir] = {
           offset: at, length, words, option: o,
@@ -1086,15 +1087,8 @@ function repeats(cache: DssCache, ref: TcpOptionRef, conn: MptcpConnection | nul
   const w = cache.words;
   const at = ref.offset, length = ref.length;
   let i = length >> 2;
-  if (length & 3) {
-    let x = 0;
-    for (let k = i << 2; k < length; k++) x = (x << 8) | data[at + k];
-    if (x !== w[i]) return false;
-  }
-  while (--i >= 0) {
-    const o = at + (i << 2);
-    if (((data[o] << 24) | (data[o + 1] << 16) | (data[o + 2] << 8) | data[o + 3]) !== w[i]) return false;
-  }
+  if (length & 3 && tailWord(data, at + (i << 2), at + length) !== w[i]) return false;
+  while (--i >= 0) if (be32(data, at + (i << 2)) !== w[i]) return false;
   return true;
 }
 
@@ -1105,17 +1099,17 @@ const OPTION_WORDS = 10;
  * The `length` bytes at `at` as big-endian 32-bit words into `into` (the last one of the bytes
  * left when the length is not a multiple of four), as `repeats` reads them.
  */
-function optionWords(data: Uint8Array, at: number, length: number, into: Int32Array): void {
+function optionWords(data: Uint8Array, at: number, length: number, into: Uint32Array): void {
   const n = length >> 2;
-  for (let i = 0; i < n; i++) {
-    const o = at + (i << 2);
-    into[i] = (data[o] << 24) | (data[o + 1] << 16) | (data[o + 2] << 8) | data[o + 3];
-  }
-  if (length & 3) {
-    let x = 0;
-    for (let k = n << 2; k < length; k++) x = (x << 8) | data[at + k];
-    into[n] = x;
-  }
+  for (let i = 0; i < n; i++) into[i] = be32(data, at + (i << 2));
+  if (length & 3) into[n] = tailWord(data, at + (n << 2), at + length);
+}
+
+/** the one to three bytes from `from` to `end` as one big-endian number */
+function tailWord(data: Uint8Array, from: number, end: number): number {
+  let x = 0;
+  for (let k = from; k < end; k++) x = (x << 8) | data[k];
+  return x;
 }
 
 /** `list` with `item` at its end, while it is below its bound (see appendTight: store the result) */
