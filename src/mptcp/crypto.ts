@@ -4,7 +4,6 @@
  * network order.
  */
 import * as crypto from 'node:crypto';
-import { createHash, createHmac } from 'node:crypto';
 
 const algo = (version: number) => (version === 0 ? 'sha1' : 'sha256');
 
@@ -31,7 +30,7 @@ const derivedCache = [new Map<bigint, KeyDerived>(), new Map<bigint, KeyDerived>
  */
 const digest: (algorithm: string, data: Buffer) => Buffer = typeof crypto.hash === 'function'
   ? (algorithm, data) => crypto.hash(algorithm, data, 'buffer')
-  : (algorithm, data) => createHash(algorithm).update(data).digest();
+  : (algorithm, data) => crypto.createHash(algorithm).update(data).digest();
 
 export function deriveFromKey(key: bigint, version: number): KeyDerived {
   const cache = derivedCache[version === 0 ? 0 : 1];
@@ -46,7 +45,7 @@ export function deriveFromKey(key: bigint, version: number): KeyDerived {
 }
 
 function hmac(version: number, key: Buffer, msg: Buffer): Buffer {
-  return createHmac(algo(version), key).update(msg).digest();
+  return crypto.createHmac(algo(version), key).update(msg).digest();
 }
 
 function nonces(a: number, b: number): Buffer {
