@@ -121,6 +121,8 @@ export interface ConnectionEvent {
 
 /** the mappings per direction a stream holds (TcpStream.mappings: the last this many) */
 export const MAX_MAPPINGS = 64;
+/** where a direction's mappings (TcpStream.mappings) begin to be its last MAX_MAPPINGS */
+export const recentMappingsStart = (list: readonly Mapping[]): number => Math.max(0, list.length - MAX_MAPPINGS);
 
 export interface TcpStream {
   id: number;
@@ -214,6 +216,8 @@ export interface DssCache {
   /** the option's bytes as big-endian 32-bit words (tracker.ts optionWords; the store is reused by the direction's next DSS) */
   words: Uint32Array;
   option: Dss;
+  /** [option], shared by every packet that repeats it (PacketFacts.options: never written) */
+  options: MptcpOption[];
   dataAck?: bigint;
   mappingDsn?: bigint;
   /** the connection it was worked out in (a stream can be re-tied by a later option) */
@@ -313,6 +317,7 @@ export interface PacketFacts {
   dir: Dir;
   conn: MptcpConnection | null;
   side: Side | undefined;
+  /** the packet's MPTCP options, parsed (shared between packets: never written) */
   options: MptcpOption[];
   /** 64-bit DSN of the first payload byte, when its mapping is known */
   dsn?: bigint;

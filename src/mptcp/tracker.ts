@@ -13,7 +13,7 @@ import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, type Dss, type MpC
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
 import { appendTight } from './lists.ts';
-import { ACK_MAX_FRAME, ACK_MAX_RISES, ACK_MAX_TIME, IF_COUNT, IF_FIRST_END, IF_FIRST_TIME, IF_LAST_END, MAX_MAPPINGS } from './model.ts';
+import { ACK_MAX_FRAME, ACK_MAX_RISES, ACK_MAX_TIME, IF_COUNT, IF_FIRST_END, IF_FIRST_TIME, IF_LAST_END, MAX_MAPPINGS, recentMappingsStart } from './model.ts';
 import type { Dir, DssCache, Inflight, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
 
 /** Shared by every packet without MPTCP options or checksum results (never written). */
@@ -420,7 +420,7 @@ export class Tracker {
       const only = refs.length === 1 ? refs[0] : undefined;
       if (only && cache && repeats(cache, only, s.conn, data)) {
         repeat = cache;
-        facts.options = [cache.option];
+        facts.options = cache.options;
       } else {
         const options: MptcpOption[] = (facts.options = []);
         for (let i = 0; i < refs.length; i++) {
@@ -473,7 +473,7 @@ export class Tracker {
         const words = caches[dir]?.words ?? new Uint32Array(OPTION_WORDS);
         optionWords(data, at, length, words);
         caches[dir] = {
-          offset: at, length, words, option: o,
+          offset: at, length, words, option: o, options: [o],
           dataAck: facts.dataAck, mappingDsn: facts.mappingDsn, conn: s.conn,
           ackRises: s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES], ackBelow: facts.dataAckBelow,
         };
@@ -985,7 +985,7 @@ export class Tracker {
     const ssn = (t.seq - isn) >>> 0;
     const list = s.mappings[dir];
     let m: Mapping | undefined;
-    for (let i = list.length - 1, stop = Math.max(0, list.length - MAX_MAPPINGS); i >= stop; i--) {
+    for (let i = list.length - 1, stop = recentMappingsStart(list); i >= stop; i--) {
       const x = list[i];
       const off = (ssn - x.ssn) >>> 0;
       if (off < x.length) { m = x; break; }

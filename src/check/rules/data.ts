@@ -1,6 +1,6 @@
 import type { Rule } from '../types.ts';
 import { hex16, PerConnection, PerStream, sideName } from '../util.ts';
-import { ACK_MAX_FRAME, ACK_MAX_TIME, MAX_MAPPINGS, type Mapping, type Side } from '../../mptcp/model.ts';
+import { ACK_MAX_FRAME, ACK_MAX_TIME, recentMappingsStart, type Mapping, type Side } from '../../mptcp/model.ts';
 import { DSS_MAPPING } from '../../wire/mptcp.ts';
 import { widen32 } from '../../mptcp/tracker.ts';
 import { appendTight } from '../../mptcp/lists.ts';
@@ -232,7 +232,7 @@ export const mpFail: Rule = {
           for (const s of c.subflows) {
             const dir = s.sideOfA === peer ? 0 : 1;
             const list = s.mappings[dir];
-            for (let i = Math.max(0, list.length - MAX_MAPPINGS); i < list.length; i++) {
+            for (let i = recentMappingsStart(list); i < list.length; i++) {
               const m = list[i];
               if (m.dsnKnown && dsn >= m.dsn && dsn < m.dsn + BigInt(Math.max(m.length, 1))) related = m;
             }
