@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { test } from 'node:test';
 import { analyzeBytes, type CheckedCapture } from '../src/analyze.ts';
 import type { Finding } from '../src/check/types.ts';
@@ -279,6 +280,50 @@ test('mapping-conflict: the same subflow bytes mapped to another DSN', async () 
   const f = fired(r, 'mapping-conflict', 8);
   assert.deepEqual(f.relatedFrames, [4]);
   onlyErrors(r, 'mapping-conflict');
+});
+
+test('mapping-conflict: mappings moved back over a run of mappings in order', async () => {
+  // 3.5 MB in 16 KiB mappings on one subflow: each new mapping starts where the one before ended,
+  // and the segments after a mapping's first repeat its DSS
+  const bytes = zlib.gunzipSync(fs.readFileSync(fixture('fresh', 'basic-3500k-snap128.pcap.gz')));
+  const added: Array<{ frame: number; ssn: number; dsn: bigint; frames: number[] }> = [];
+  await analyzeBytes('x', bytes, {
+    onPacket: (f, facts) => {
+      if (facts.stream?.id !== 0 || facts.dir !== 0) return;
+      const m = facts.stream.mappings[0].at(-1);
+      if (m && m.frame === f.frame) added.push({ frame: m.frame, ssn: m.ssn, dsn: m.dsn, frames: [] });
+      if (facts.repeatedDss || (m && m.frame === f.frame)) added.at(-1)?.frames.push(f.frame);
+    },
+  });
+  assert.ok(added.length > 150, `${added.length} mappings`);
+  for (let i = 1; i < added.length; i++) assert.equal(added[i].ssn, added[i - 1].ssn + 16384, `mapping ${i} follows the one before`);
+  /** the frames' DSS given another subflow sequence number, their DSN kept */
+  const moveTo = async (capture: Buffer, frames: number[], ssn: number) => {
+    for (const frame of frames) {
+      capture = await rewriteFrame(capture, frame, (b, f) => {
+        const o = optionOffset(f, b, 2);
+        const flags = b[o + 3];
+        b.writeUInt32BE(ssn, o + 4 + (flags & 0x01 ? (flags & 0x02 ? 8 : 4) : 0) + (flags & 0x08 ? 8 : 4));
+      });
+    }
+    return capture;
+  };
+  // mapping 100 (every segment of it) moved onto mapping 90: 90's bytes mapped twice
+  const [late, early] = [added[100], added[90]];
+  assert.ok(late.frames.length > 5, `${late.frames.length} segments`);
+  const r = await check('x', await moveTo(bytes, late.frames, early.ssn));
+  const f = fired(r, 'mapping-conflict', late.frame);
+  assert.deepEqual(f.relatedFrames, [early.frame]);
+  assert.equal(f.message, `mapping of subflow bytes ${early.ssn}..${early.ssn + 16383} to DSN ${late.dsn} overlaps the mapping of frame ${early.frame}, which puts subflow byte ${early.ssn} at DSN ${early.dsn}`);
+  assert.equal(r.findings.filter((x) => x.rule === 'mapping-conflict').length, 1);
+  // mapping 100 moved onto 80, then the first segment of 101 onto 81: 101 starts where 100 now
+  // ends, as a mapping in order does, yet overlaps 81, still kept
+  const next = added[101];
+  const r2 = await check('x', await moveTo(await moveTo(bytes, late.frames, added[80].ssn), [next.frame], added[81].ssn));
+  assert.deepEqual(fired(r2, 'mapping-conflict', late.frame).relatedFrames, [added[80].frame]);
+  assert.deepEqual(fired(r2, 'mapping-conflict', next.frame).relatedFrames, [added[81].frame]);
+  // the unchanged capture: none
+  assert.deepEqual((await check('clean', bytes)).findings.filter((x) => x.rule === 'mapping-conflict'), []);
 });
 
 test('data-ack-regression and data-ack-unsent', async () => {

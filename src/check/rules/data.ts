@@ -27,6 +27,10 @@ export const dssChecksumRule: Rule = {
   }),
 };
 
+/** the most a mapping may start after the end of the one before and still be in order (mapping-conflict) */
+const IN_ORDER_GAP = 1 << 24;
+const newRecent = () => ({ items: [] as Mapping[], head: 0, count: 0, lastEnd: 0, outOfOrderAt: -1 });
+
 export const mappingConflict: Rule = {
   meta: {
     id: 'mapping-conflict',
@@ -35,8 +39,10 @@ export const mappingConflict: Rule = {
     topic: 'mapping',
   },
   create: (ctx) => {
-    // the last 64 mappings per direction, oldest first from `head` (a ring: no shifting per mapping)
-    const seen = new PerStream(() => [{ items: [] as Mapping[], head: 0 }, { items: [] as Mapping[], head: 0 }]);
+    // the last 64 mappings per direction, oldest first from `head` (a ring: no shifting per
+    // mapping); `count` mappings kept so far, the last one's end, and when the last mapping out of
+    // order (or empty) was kept
+    const seen = new PerStream(() => [newRecent(), newRecent()]);
     return {
       changesOnly: true,
       packet({ frame, facts }) {
@@ -47,20 +53,31 @@ export const mappingConflict: Rule = {
         if (!m || m.frame !== frame.frame || !m.dsnKnown) return;
         const earlier = seen.get(s)[facts.dir];
         const n = earlier.items.length;
-        for (let k = 0; k < n; k++) {
-          const x = earlier.items[(earlier.head + k) % n];
-          if (!x.dsnKnown) continue;
-          const overlap = ((m.ssn - x.ssn) >>> 0) < x.length || ((x.ssn - m.ssn) >>> 0) < m.length;
-          if (!overlap) continue;
-          const shift = BigInt(((m.ssn - x.ssn) | 0));
-          if (x.dsn + shift !== m.dsn) {
-            ctx.report({
-              frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [x.frame],
-              message: `mapping of subflow bytes ${m.ssn}..${(m.ssn + m.length - 1) >>> 0} to DSN ${m.dsn} overlaps the mapping of frame ${x.frame}, which puts subflow byte ${m.ssn} at DSN ${x.dsn + shift}`,
-            });
-            break;
+        // A mapping that starts at the end of the one before or a little after it, when every kept
+        // mapping did so too and none is empty, overlaps none of them: a transfer's every new
+        // mapping, compared with 64 before (the kept ones span less than 2^31 bytes, so the test
+        // below would find no overlap either).
+        const gap = (m.ssn - earlier.lastEnd) | 0;
+        const inOrder = n > 0 && gap >= 0 && gap < IN_ORDER_GAP;
+        if (!inOrder || earlier.outOfOrderAt >= earlier.count - n) {
+          for (let k = 0; k < n; k++) {
+            const x = earlier.items[(earlier.head + k) % n];
+            if (!x.dsnKnown) continue;
+            const overlap = ((m.ssn - x.ssn) >>> 0) < x.length || ((x.ssn - m.ssn) >>> 0) < m.length;
+            if (!overlap) continue;
+            const shift = BigInt(((m.ssn - x.ssn) | 0));
+            if (x.dsn + shift !== m.dsn) {
+              ctx.report({
+                frame: frame.frame, conn: facts.conn, stream: s, relatedFrames: [x.frame],
+                message: `mapping of subflow bytes ${m.ssn}..${(m.ssn + m.length - 1) >>> 0} to DSN ${m.dsn} overlaps the mapping of frame ${x.frame}, which puts subflow byte ${m.ssn} at DSN ${x.dsn + shift}`,
+              });
+              break;
+            }
           }
         }
+        if (m.length === 0 || (n > 0 && !inOrder)) earlier.outOfOrderAt = earlier.count;
+        earlier.count++;
+        earlier.lastEnd = (m.ssn + m.length) >>> 0;
         if (n < 64) earlier.items = appendTight(earlier.items, m);
         else { earlier.items[earlier.head] = m; earlier.head = (earlier.head + 1) % 64; }
       },
