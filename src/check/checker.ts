@@ -7,7 +7,7 @@ import type { MptcpConnection, PacketFacts, TcpStream } from '../mptcp/model.ts'
 import type { Tracker } from '../mptcp/tracker.ts';
 import { rfcRef } from '../rfc.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
-import { DSS_DATA_FIN, DSS_MAPPING } from '../wire/mptcp.ts';
+import { DSS_DATA_FIN, DSS_MAPPING, type MptcpOption } from '../wire/mptcp.ts';
 import { RULES } from './rules/index.ts';
 import { collectPerKey, PerConnection, PerKey, PerStream } from './util.ts';
 import type { Finding, PacketEvent, Report, Rule, RuleHandlers, Severity } from './types.ts';
@@ -53,6 +53,20 @@ export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
     if (o.kind !== 'DSS' || (o.flags & DSS_MAPPING_OR_FIN) !== 0 || o.lengthProblem !== undefined || o.truncated || o.offset + o.length > headerEnd) return false;
   }
   return true;
+}
+
+/** a bit per kind of MPTCP option (RuleHandlers.options), and one that every packet has */
+const OPTION_BIT: Record<MptcpOption['kind'], number> = {
+  MP_CAPABLE: 1 << 0, MP_JOIN: 1 << 1, DSS: 1 << 2, ADD_ADDR: 1 << 3, REMOVE_ADDR: 1 << 4, MP_PRIO: 1 << 5,
+  MP_FAIL: 1 << 6, MP_FASTCLOSE: 1 << 7, MP_TCPRST: 1 << 8, MP_EXPERIMENTAL: 1 << 9, UNKNOWN: 1 << 10,
+};
+const ANY_PACKET = 1 << 30;
+
+/** The bits of the kinds of options a packet carries, and ANY_PACKET. */
+function optionBits(options: readonly MptcpOption[]): number {
+  let bits = ANY_PACKET;
+  for (let i = 0; i < options.length; i++) bits |= OPTION_BIT[options[i].kind];
+  return bits;
 }
 
 export function findRule(id: string): Rule | undefined {
@@ -103,16 +117,22 @@ export class Checker {
     });
   }
 
-  /** the rules that see every packet, and those that see only packets with something new */
+  /**
+   * the rules that see every packet, and those that see only packets with something new, with the
+   * options each acts on (optionBits; ANY_PACKET for all)
+   */
   private everyPacket: Array<(e: PacketEvent) => void> | undefined;
   private changedPacket: Array<(e: PacketEvent) => void> = [];
+  private changedOptions: number[] = [];
   private event: PacketEvent = { frame: undefined as unknown as DecodedFrame, facts: undefined as unknown as PacketFacts, data: undefined as unknown as Uint8Array };
 
   packet(frame: DecodedFrame, facts: PacketFacts, data: Uint8Array): void {
     if (!this.everyPacket) {
       const all = this.config.everyPacket === true;
       this.everyPacket = this.handlers.filter((x) => x.h.packet && (all || !x.h.changesOnly)).map((x) => x.h.packet!.bind(x.h));
-      this.changedPacket = this.handlers.filter((x) => x.h.packet && !all && x.h.changesOnly).map((x) => x.h.packet!.bind(x.h));
+      const changed = this.handlers.filter((x) => x.h.packet && !all && x.h.changesOnly);
+      this.changedPacket = changed.map((x) => x.h.packet!.bind(x.h));
+      this.changedOptions = changed.map((x) => (x.h.options ? x.h.options.reduce((bits, kind) => bits | OPTION_BIT[kind], 0) : ANY_PACKET));
     }
     // one event object for every packet (rules read it during the call and keep none of it)
     const e = this.event;
@@ -123,7 +143,9 @@ export class Checker {
     for (let i = 0; i < every.length; i++) every[i](e);
     if (isQuiet(frame, facts)) return;
     const changed = this.changedPacket;
-    for (let i = 0; i < changed.length; i++) changed[i](e);
+    const wants = this.changedOptions;
+    const has = optionBits(facts.options);
+    for (let i = 0; i < changed.length; i++) if ((wants[i] & has) !== 0) changed[i](e);
   }
 
   /**

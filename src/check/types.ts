@@ -3,6 +3,7 @@ import type { MptcpConnection, PacketFacts, TcpStream } from '../mptcp/model.ts'
 import type { Tracker } from '../mptcp/tracker.ts';
 import type { RfcRef, Topic } from '../rfc.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
+import type { MptcpOption } from '../wire/mptcp.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
@@ -81,6 +82,12 @@ export interface RuleHandlers {
    * DSS repeated byte for byte (Linux repeats a mapping on every segment it covers).
    */
   changesOnly?: boolean;
+  /**
+   * With changesOnly: `packet` acts only on packets that carry one of these MPTCP options (in
+   * facts.options), so the checker calls it for no other (a data segment with a new mapping calls
+   * the rules of DSS options, not those of ADD_ADDR or MP_FAIL).
+   */
+  options?: readonly MptcpOption['kind'][];
   end?(ctx: EndContext): void;
 }
 

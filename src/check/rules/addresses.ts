@@ -65,6 +65,7 @@ export const addressIdConflict: Rule = {
     const ids = new PerConnection(newIdState);
     return {
       changesOnly: true,
+      options: ['MP_JOIN', 'ADD_ADDR', 'REMOVE_ADDR'],
       packet({ frame, facts }) {
         const c = facts.conn;
         const s = facts.stream;
@@ -114,6 +115,7 @@ export const removeAddrUnknown: Rule = {
     const known = new PerConnection(() => new IdBits());
     return {
       changesOnly: true,
+      options: ['MP_JOIN', 'ADD_ADDR', 'REMOVE_ADDR'],
       packet({ frame, facts }) {
         const c = facts.conn;
         const t = frame.tcp;
@@ -148,6 +150,7 @@ export const cFlagViolated: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    options: ['MP_JOIN'],
     packet({ frame, facts }) {
       const c = facts.conn;
       const s = facts.stream;

@@ -11,6 +11,7 @@ export const capableAlgorithm: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    options: ['MP_CAPABLE'],
     packet({ frame, facts }) {
       for (const o of facts.options) {
         if (o.kind !== 'MP_CAPABLE' || o.length < 4 || o.truncated) continue;

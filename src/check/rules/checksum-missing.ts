@@ -10,6 +10,7 @@ export const checksumMissing: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    options: ['DSS', 'MP_CAPABLE'],
     packet({ frame, facts }) {
       const c = facts.conn;
       if (!c || !c.checksumRequired) return;

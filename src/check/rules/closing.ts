@@ -13,6 +13,7 @@ export const fastcloseKey: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    options: ['MP_FASTCLOSE'],
     packet({ frame, facts }) {
       const c = facts.conn;
       if (!c || facts.side === undefined) return;
@@ -50,6 +51,7 @@ export const tcprst: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    options: ['MP_TCPRST'],
     packet(e) {
       const { frame, facts } = e;
       if (!facts.stream || !frame.tcp || !(frame.tcp.flags & TH_RST)) return;

@@ -45,6 +45,8 @@ export const mappingConflict: Rule = {
     const seen = new PerStream(() => [newRecent(), newRecent()]);
     return {
       changesOnly: true,
+      // a new mapping comes with a DSS, or with the MP_CAPABLE of the first data (v1)
+      options: ['DSS', 'MP_CAPABLE'],
       packet({ frame, facts }) {
         const s = facts.stream;
         if (!s || !facts.conn) return;
@@ -101,6 +103,8 @@ export const dataAckRegression: Rule = {
   // high-water mark (TcpStream.dataAckMax) and marks a packet below it (never a quiet one).
   create: (ctx) => ({
     changesOnly: true,
+    // a Data ACK comes with a DSS
+    options: ['DSS'],
     packet({ frame, facts }) {
       const s = facts.stream;
       if (!s || !facts.dataAckBelow || facts.dataAck === undefined) return;
@@ -190,6 +194,8 @@ export const dataAfterDataFin: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    // a new mapping comes with a DSS, or with the MP_CAPABLE of the first data (v1)
+    options: ['DSS', 'MP_CAPABLE'],
     packet({ frame, facts }) {
       const c = facts.conn;
       const s = facts.stream;
@@ -217,6 +223,7 @@ export const infiniteMapping: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    options: ['DSS'],
     packet({ frame, facts }) {
       for (const o of facts.options) {
         if (o.kind === 'DSS' && o.flags & DSS_MAPPING && o.dataLevelLength === 0 && !o.lengthProblem) {
@@ -237,6 +244,7 @@ export const mpFail: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    options: ['MP_FAIL'],
     packet({ frame, facts }) {
       const c = facts.conn;
       for (const o of facts.options) {

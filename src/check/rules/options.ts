@@ -41,6 +41,7 @@ export const optionUnknown: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    options: ['UNKNOWN', 'MP_EXPERIMENTAL'],
     packet({ frame, facts }) {
       for (const o of facts.options) {
         if (o.kind === 'UNKNOWN' && o.length >= 3) {
