@@ -31,7 +31,7 @@ export interface RuleMeta {
   topic: Topic;
 }
 
-/** One packet for the rules; the object is reused for the next packet: keep its fields, not it. */
+/** One packet for the rules, made for the call: keep its fields (not `data`, see below), not it. */
 export interface PacketEvent {
   frame: DecodedFrame;
   facts: PacketFacts;
