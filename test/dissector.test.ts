@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { addAddrHmac, deriveFromKey, dssChecksum, joinHmacAck, joinHmacSynAck, OnesSum } from '../src/mptcp/crypto.ts';
-import { ipv6ToString } from '../src/wire/address.ts';
+import { ipv4ToString, ipv6ToString } from '../src/wire/address.ts';
 import { mptcpFieldLayout, parseMptcpOption } from '../src/wire/mptcp.ts';
 import { fixture } from './fixtures.ts';
 import { packetsOf } from './helpers.ts';
@@ -61,6 +61,26 @@ test('mptcp-v0.pcap frame 4: DSS checksum 0x082f verifies with the full 64-bit D
   assert.ok(m, 'the mapping completes in frame 4');
   assert.deepEqual(m.verified, { ok: true, computed: 0x082f, frames: [4, 4] });
   assert.equal(m.dsn >> 32n, 0xe47ef57dn, 'the DSN was widened to 64 bits against the IDSN');
+});
+
+test('IPv4 text: dotted quads through the last-two memo and the map, in runs, alternating and scattered', () => {
+  let seed = 0x6c8e9cf5;
+  const rnd = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return seed >>> 0; };
+  const addrs: Buffer[] = [];
+  for (let n = 0; n < 300; n++) { const a = Buffer.alloc(4); a.writeUInt32BE(rnd()); addrs.push(a); }
+  addrs.push(Buffer.from([0, 0, 0, 0]), Buffer.from([255, 255, 255, 255]), Buffer.from([10, 0, 1, 1]), Buffer.from([192, 168, 1, 2]));
+  const text = (a: Buffer) => [...a].join('.');
+  // the order a capture gives them: a packet's two addresses, the same pair for a while, the pair
+  // the other way round, a third address between, then all of them scattered
+  const order: number[] = [];
+  for (let k = 0; k < 50; k++) order.push(302, 303, 303, 302);
+  order.push(302, 0, 303, 302, 1, 1, 303);
+  for (let k = 0; k < 3000; k++) order.push(rnd() % addrs.length);
+  for (const i of order) assert.equal(ipv4ToString(addrs[i], 0), text(addrs[i]), `address ${i}`);
+  assert.equal(ipv4ToString(addrs[300], 0), '0.0.0.0');
+  assert.equal(ipv4ToString(addrs[301], 0), '255.255.255.255');
+  // at an offset inside a frame
+  assert.equal(ipv4ToString(Buffer.concat([Buffer.alloc(12, 0xaa), addrs[303]]), 12), '192.168.1.2');
 });
 
 test('DSS checksum arithmetic: odd-length pieces sum as one', () => {

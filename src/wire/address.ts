@@ -2,15 +2,24 @@ import { be32 } from './bytes.ts';
 
 const v4Cache = new Map<number, string>();
 
+/**
+ * the last two addresses asked for, in front of v4Cache: a packet's two, which the next packets of
+ * its stream ask for again either way round (a Map lookup each was 3 % of a check's samples)
+ */
+let v4Key0 = -1, v4Text0 = '', v4Key1 = -1, v4Text1 = '', v4Next = 0;
+
 /** Dotted-quad text of the IPv4 address at `o` (a capture holds few addresses: they are cached). */
 export function ipv4ToString(b: Uint8Array, o: number): string {
   const key = be32(b, o);
+  if (key === v4Key0) return v4Text0;
+  if (key === v4Key1) return v4Text1;
   let s = v4Cache.get(key);
   if (s === undefined) {
     s = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
     if (v4Cache.size > 65536) v4Cache.clear();
     v4Cache.set(key, s);
   }
+  if (v4Next === 0) { v4Key0 = key; v4Text0 = s; v4Next = 1; } else { v4Key1 = key; v4Text1 = s; v4Next = 0; }
   return s;
 }
 
