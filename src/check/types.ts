@@ -85,7 +85,8 @@ export interface RuleHandlers {
   /**
    * With changesOnly: `packet` acts only on packets that carry one of these MPTCP options (in
    * facts.options), so the checker calls it for no other (a data segment with a new mapping calls
-   * the rules of DSS options, not those of ADD_ADDR or MP_FAIL).
+   * the rules of DSS options, not those of ADD_ADDR or MP_FAIL). `packet` still picks its options
+   * out itself: a packet carries several, and CheckerConfig.everyPacket calls every rule for all.
    */
   options?: readonly MptcpOption['kind'][];
   end?(ctx: EndContext): void;

@@ -217,7 +217,7 @@ export interface DssCache {
   words: Uint32Array;
   option: Dss;
   /** [option], shared by every packet that repeats it (PacketFacts.options: never written) */
-  options: MptcpOption[];
+  options: readonly MptcpOption[];
   dataAck?: bigint;
   mappingDsn?: bigint;
   /** the connection it was worked out in (a stream can be re-tied by a later option) */
@@ -318,7 +318,7 @@ export interface PacketFacts {
   conn: MptcpConnection | null;
   side: Side | undefined;
   /** the packet's MPTCP options, parsed (shared between packets: never written) */
-  options: MptcpOption[];
+  options: readonly MptcpOption[];
   /** 64-bit DSN of the first payload byte, when its mapping is known */
   dsn?: bigint;
   /** the frame of the mapping that covers this payload */

@@ -27,7 +27,7 @@ class Facts implements PacketFacts {
   dir: Dir = 0;
   conn: MptcpConnection | null = null;
   side: Side | undefined = undefined;
-  options: MptcpOption[] = NO_OPTIONS;
+  options: readonly MptcpOption[] = NO_OPTIONS;
   checksumResults: Mapping[] = NO_MAPPINGS;
   mapping: Mapping | undefined = undefined;
   mappingOffset = 0;
