@@ -23,6 +23,11 @@ test('writeJson writes what JSON.stringify(v, null, 2) writes', () => {
     new LazyArray([1, 2, 3], (x) => ({ n: x, sq: [x * x, { deep: 'line\nbreak' }], none: undefined })),
     { captures: [{ file: 'x', connections: new LazyArray([{ id: 0 }, { id: 1 }], (c) => ({ ...c, subflows: [] })), findings: new LazyArray([], (f) => f), suppressed: {} }] },
     [new LazyArray(['a'], (s) => s.toUpperCase()), { empty: new LazyArray([], (s) => s) }],
+    // elements written at depths 1 to 4 (indented by JSON.stringify inside one-element arrays): nested,
+    // empty, primitive, undefined and function elements (null), toJSON
+    new LazyArray([1, 2], (x) => (x === 1 ? undefined : () => x)),
+    { a: { b: { c: new LazyArray([{ x: [1, { y: 2, z: [] }] }, 'str\n', 5, null, [], {}, [[{}]], new Date(0)], (v) => v) } } },
+    [[new LazyArray([{ deep: { deeper: { deepest: [1, [2, [3]]] } } }], (v) => v)]],
   ];
   for (const v of values) assert.equal(written(v).text, JSON.stringify(v, null, 2), JSON.stringify(v));
 });
