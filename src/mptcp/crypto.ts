@@ -13,6 +13,14 @@ function keyBytes(key: bigint): Buffer {
   return b;
 }
 
+/** The HMAC key of two MPTCP keys, `first`‖`second`, in one buffer (not three, as a concat of two would make). */
+function keyPair(first: bigint, second: bigint): Buffer {
+  const b = Buffer.allocUnsafe(16);
+  b.writeBigUInt64BE(BigInt.asUintN(64, first), 0);
+  b.writeBigUInt64BE(BigInt.asUintN(64, second), 8);
+  return b;
+}
+
 export interface KeyDerived {
   /** most significant 32 bits of H(key) */
   token: number;
@@ -60,13 +68,13 @@ function nonces(a: number, b: number): Buffer {
  * and B answers it.
  */
 export function joinHmacSynAck(version: number, keyA: bigint, keyB: bigint, nonceA: number, nonceB: number): bigint {
-  const h = hmac(version, Buffer.concat([keyBytes(keyB), keyBytes(keyA)]), nonces(nonceB, nonceA));
+  const h = hmac(version, keyPair(keyB, keyA), nonces(nonceB, nonceA));
   return h.readBigUInt64BE(0);
 }
 
 /** MP_JOIN third ACK: leftmost 160 bits of HMAC(Key-A‖Key-B, R-A‖R-B). */
 export function joinHmacAck(version: number, keyA: bigint, keyB: bigint, nonceA: number, nonceB: number): Buffer {
-  const h = hmac(version, Buffer.concat([keyBytes(keyA), keyBytes(keyB)]), nonces(nonceA, nonceB));
+  const h = hmac(version, keyPair(keyA, keyB), nonces(nonceA, nonceB));
   return h.subarray(0, 20);
 }
 
@@ -86,7 +94,7 @@ export function addAddrHmac(senderKey: bigint, receiverKey: bigint, addressId: n
   msg[0] = addressId;
   address.copy(msg, 1);
   msg.writeUInt16BE(port ?? 0, 1 + address.length);
-  const h = hmac(1, Buffer.concat([keyBytes(senderKey), keyBytes(receiverKey)]), msg);
+  const h = hmac(1, keyPair(senderKey, receiverKey), msg);
   return { rightmost: h.readBigUInt64BE(h.length - 8), leftmost: h.readBigUInt64BE(0) };
 }
 
