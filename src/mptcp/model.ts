@@ -267,6 +267,7 @@ export interface MptcpConnection {
   noNewSubflowsTo: [boolean, boolean];
   /** the endpoints of the initial subflow per side (address of the side) */
   initialAddr: [string | undefined, string | undefined];
+  /** every key an MP_CAPABLE carried, as sent or echoed, in frame order (added at its packet); at most 256 */
   keyObservations: KeyObservation[];
   subflows: TcpStream[];
   initial?: TcpStream;

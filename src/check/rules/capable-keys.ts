@@ -9,8 +9,9 @@ import { hex64, sideName } from '../util.ts';
  */
 function keyCheck(conn: MptcpConnection, onDiff: (o: KeyObservation, ref: KeyObservation) => void): void {
   const ref: [KeyObservation | undefined, KeyObservation | undefined] = [undefined, undefined];
-  const sorted = [...conn.keyObservations].sort((a, b) => a.frame - b.frame);
-  for (const o of sorted) {
+  // in frame order already (the tracker adds each at its packet): not copied and sorted again, which
+  // a busy capture paid twice for each of its connections
+  for (const o of conn.keyObservations) {
     const r = ref[o.side];
     if (!r) { ref[o.side] = o; continue; }
     if (r.key !== o.key) onDiff(o, r);
