@@ -29,6 +29,8 @@ export const dssChecksumRule: Rule = {
 
 /** the most a mapping may start after the end of the one before and still be in order (mapping-conflict) */
 const IN_ORDER_GAP = 1 << 24;
+/** the mappings mapping-conflict keeps per direction to compare a new one with (its own ring, not the tracker's MAX_MAPPINGS) */
+const KEPT_MAPPINGS = 64;
 const newRecent = () => ({ items: [] as Mapping[], head: 0, count: 0, lastEnd: 0, outOfOrderAt: -1 });
 
 export const mappingConflict: Rule = {
@@ -39,7 +41,7 @@ export const mappingConflict: Rule = {
     topic: 'mapping',
   },
   create: (ctx) => {
-    // the last 64 mappings per direction, oldest first from `head` (a ring: no shifting per
+    // the last KEPT_MAPPINGS mappings per direction, oldest first from `head` (a ring: no shifting per
     // mapping); `count` mappings kept so far, the last one's end, and when the last mapping out of
     // order (or empty) was kept
     const seen = new PerStream(() => [newRecent(), newRecent()]);
@@ -57,7 +59,7 @@ export const mappingConflict: Rule = {
         const n = earlier.items.length;
         // A mapping that starts at the end of the one before or a little after it, when every kept
         // mapping did so too and none is empty, overlaps none of them: a transfer's every new
-        // mapping, compared with 64 before (the kept ones span less than 2^31 bytes, so the test
+        // mapping, compared with KEPT_MAPPINGS before (the kept ones span less than 2^31 bytes, so the test
         // below would find no overlap either).
         const gap = (m.ssn - earlier.lastEnd) | 0;
         const inOrder = n > 0 && gap >= 0 && gap < IN_ORDER_GAP;
@@ -80,8 +82,8 @@ export const mappingConflict: Rule = {
         if (m.length === 0 || (n > 0 && !inOrder)) earlier.outOfOrderAt = earlier.count;
         earlier.count++;
         earlier.lastEnd = (m.ssn + m.length) >>> 0;
-        if (n < 64) earlier.items = appendTight(earlier.items, m);
-        else { earlier.items[earlier.head] = m; earlier.head = (earlier.head + 1) % 64; }
+        if (n < KEPT_MAPPINGS) earlier.items = appendTight(earlier.items, m);
+        else { earlier.items[earlier.head] = m; earlier.head = (earlier.head + 1) % KEPT_MAPPINGS; }
       },
     };
   },
