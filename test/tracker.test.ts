@@ -103,6 +103,35 @@ test('the heap budget: past stopAt no new stream is tracked, past haltAt no pack
   assert.ok(own.limit > 0 && own.stopAt < own.haltAt && own.haltAt < own.limit && own.used() > 0);
 });
 
+test('the heap budget collects before it halts: garbage past haltAt halts nothing, a heap live near haltAt halts', async () => {
+  const { repeatFrame } = await import('./helpers.ts');
+  const bytes = await repeatFrame(fixture('kernel', 'basic.pcap'), 1, 20_000);
+  // read at the reader's progress reports (every 16,384 records): 1 KiB of garbage a packet until
+  // collected, on top of what is live
+  const run = async (liveBytesAPacket: number) => {
+    let seen = 0, collectedAt = 0, collections = 0;
+    const heap = {
+      limit: 64 * 2 ** 20, stopAt: Infinity, haltAt: 10_000 * 1024,
+      used: () => seen * liveBytesAPacket + (seen - collectedAt) * 1024,
+      collect: () => { collections++; collectedAt = seen; },
+    };
+    const r = await checkCapture({ bytes, name: 'syns' }, {}, { limits: { maxStreams: 200_000, heap }, onPacket: () => { seen++; } });
+    return { r, collections };
+  };
+  // 16,384 packets: 4 MiB live and 16 MiB of garbage, collected; tracking goes on to the end
+  const light = await run(256);
+  assert.equal(light.collections, 1);
+  assert.equal(light.r.tracker.untracked, undefined);
+  assert.equal(light.r.tracker.streams.length, 20_000);
+  assert.equal(light.r.findings.filter((f) => f.rule === 'tracking-limit').length, 0);
+  // 16,384 × 600 bytes live (9,600 KiB): under haltAt, but over HALT_AFTER_COLLECT (0.9) of it, where
+  // every reading would collect again: halted, with what was live
+  const heavy = await run(600);
+  assert.equal(heavy.collections, 1);
+  assert.deepEqual({ ...heavy.r.tracker.untracked!.halted }, { frame: 16_385, packets: 20_000 - 16_384, used: 16_384 * 600 });
+  assert.equal(heavy.r.tracker.streams.length, 16_384);
+});
+
 test('at the stream limit, a 4-tuple reused by a new connection is not tracked, and its old stream takes none of its packets', async () => {
   const { frameOffsets } = await import('./helpers.ts');
   const src = fs.readFileSync(fixture('kernel', 'basic.pcap'));
