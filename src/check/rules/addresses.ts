@@ -1,6 +1,6 @@
 import type { Rule } from '../types.ts';
-import { addAddrHmac } from '../../mptcp/crypto.ts';
-import type { MptcpConnection, Side } from '../../mptcp/model.ts';
+import { addAddrHmac, type AddAddrHmac } from '../../mptcp/crypto.ts';
+import type { AddressAnnouncement, MptcpConnection, Side } from '../../mptcp/model.ts';
 import { hex64, PerConnection, sideName } from '../util.ts';
 import { appendTight } from '../../mptcp/lists.ts';
 import { TH_ACK, TH_SYN } from '../../wire/packet.ts';
@@ -170,6 +170,12 @@ export const cFlagViolated: Rule = {
   }),
 };
 
+/**
+ * the HMAC each announcement should carry, worked out once for the two rules that read it
+ * (add-addr-hmac and add-addr-hmac-legacy: each computed it again, half of a busy capture's 60,000)
+ */
+const expectedHmacs = new WeakMap<AddressAnnouncement, { sender: bigint; receiver: bigint; hmac: AddAddrHmac }>();
+
 /** Every v1 ADD_ADDR with an HMAC whose keys are known, with the HMAC it should carry. */
 function* verifiableAnnouncements(connections: readonly MptcpConnection[]) {
   for (const c of connections) {
@@ -178,7 +184,13 @@ function* verifiableAnnouncements(connections: readonly MptcpConnection[]) {
       const sender = c.keys[a.side];
       const receiver = c.keys[(1 - a.side) as Side];
       if (sender === undefined || receiver === undefined || a.hmac === undefined || !a.addressBytes) continue;
-      yield { c, a, hmac: a.hmac, expected: addAddrHmac(sender, receiver, a.id, a.addressBytes, a.port) };
+      // (with the keys it was worked out from, should a connection's keys be read again later)
+      let known = expectedHmacs.get(a);
+      if (known === undefined || known.sender !== sender || known.receiver !== receiver) {
+        known = { sender, receiver, hmac: addAddrHmac(sender, receiver, a.id, a.addressBytes, a.port) };
+        expectedHmacs.set(a, known);
+      }
+      yield { c, a, hmac: a.hmac, expected: known.hmac };
     }
   }
 }
