@@ -62,8 +62,8 @@ function writeWhole(v: unknown, write: (s: string) => void, depth: number): void
   if (depth === 0) { write(JSON.stringify(v, null, 2) ?? 'null'); return; }
   // indented `depth` levels by JSON.stringify itself, inside `depth` one-element arrays whose lines
   // are then cut off: re-indenting its text afterwards (a replace of every line break) took 40 % of
-  // writing a report of 30,000 connections, this a sixth (an element alone in an array, undefined or a
-  // function is null, as above)
+  // writing a report of 30,000 connections, the arrays' extra lines under a third of that (an element
+  // alone in an array, undefined or a function is null, as above)
   let w: unknown = v;
   for (let i = 0; i < depth; i++) w = [w];
   const s = JSON.stringify(w, null, 2);

@@ -104,7 +104,8 @@ export interface HeapBudget {
   raise?: string;
   /**
    * A full garbage collection, so that used() reads what is live: retirement lets go of state that
-   * V8 collects only when it must, near the limit, after the budget's thresholds.
+   * V8 collects only when it must, near the limit, after the budget's thresholds; and a reading
+   * past haltAt counts garbage too (checkHeap collects before it halts).
    */
   collect?(): void;
 }
