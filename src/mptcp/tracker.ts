@@ -237,9 +237,7 @@ export class Tracker {
     let used = h.used();
     if (used <= h.haltAt) return;
     if (h.collect) {
-      this.uncollected = false;
-      h.collect();
-      used = h.used();
+      used = this.heapInUse(h, used, true);
       if (used <= h.haltAt * HALT_AFTER_COLLECT) return;
     }
     const frame = this.packets + 1;
@@ -276,10 +274,11 @@ export class Tracker {
 
   /**
    * The heap in use (`used`, just read), or read again after a collection when retirement has let
-   * go of state since the last one: V8 collects it only near its limit, past the budget's thresholds.
+   * go of state since the last one (or `always`, before tracking halts): V8 collects it only near
+   * its limit, past the budget's thresholds.
    */
-  private heapInUse(h: HeapBudget, used: number): number {
-    if (!this.uncollected || !h.collect) return used;
+  private heapInUse(h: HeapBudget, used: number, always = false): number {
+    if ((!always && !this.uncollected) || !h.collect) return used;
     this.uncollected = false;
     h.collect();
     return h.used();
