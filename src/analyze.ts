@@ -29,6 +29,12 @@ export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit'
   /** called for each packet in capture order; `data` is valid only during the call */
   onPacket?: PacketListener;
   /**
+   * Called instead of onPacket for a packet of the tracker's repeat lane (Tracker.repeatLane: it
+   * brings nothing new and is not decoded into a frame). Without it, and with onPacket, every
+   * packet is decoded and goes to onPacket; with neither, the lane takes what it can.
+   */
+  onRepeat?: (facts: PacketFacts, frame: number) => void;
+  /**
    * How the user raises this process's heap, for the tracking-limit finding when the heap budget
    * runs out (default RAISE_HEAP, node's --max-old-space-size; the extension names its setting).
    */
@@ -49,7 +55,13 @@ export interface Analysis {
 }
 
 function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
+  const lane = opts.onPacket === undefined || opts.onRepeat !== undefined;
+  const onRepeat = opts.onRepeat;
   return (rec: CaptureRecord, data: Uint8Array) => {
+    if (lane) {
+      const repeated = tracker.repeatLane(rec, data);
+      if (repeated !== undefined) { onRepeat?.(repeated, rec.frame); return; }
+    }
     const f = decodeFrame(rec, data, false);
     const facts = tracker.process(f, data);
     opts.onPacket?.(f, facts, data);
@@ -194,6 +206,8 @@ export async function checkCapture(input: CaptureInput, config: CheckerConfig = 
       checker.packet(f, facts, data);
       opts.onPacket?.(f, facts, data);
     },
+    // the repeat lane only where the caller sees no packet (a listener wants every one decoded)
+    onRepeat: opts.onPacket === undefined && checker.acceptsRepeats ? (facts, frame) => checker.repeat(facts, frame) : undefined,
   });
   return { ...a, findings: checker.finish(a.scan), suppressed: checker.suppressed };
 }

@@ -125,6 +125,22 @@ export class Checker {
   private changedPacket: Array<(e: PacketEvent) => void> = [];
   private changedOptions: number[] = [];
 
+  /**
+   * Whether packets of the tracker's repeat lane may come to `repeat` instead of `packet`: every
+   * rule that sees every packet says what it does for them (RuleHandlers.repeat).
+   */
+  get acceptsRepeats(): boolean {
+    return this.config.everyPacket !== true && this.handlers.every(({ h }) => !h.packet || h.changesOnly === true || h.repeat !== undefined);
+  }
+
+  private everyRepeat: Array<(facts: PacketFacts, frame: number) => void> | undefined;
+
+  /** A packet of the tracker's repeat lane (see acceptsRepeats): quiet, so only the rules of every packet see it. */
+  repeat(facts: PacketFacts, frame: number): void {
+    const every = (this.everyRepeat ??= this.handlers.filter((x) => x.h.packet && !x.h.changesOnly).map((x) => x.h.repeat!.bind(x.h)));
+    for (let i = 0; i < every.length; i++) every[i](facts, frame);
+  }
+
   packet(frame: DecodedFrame, facts: PacketFacts, data: Uint8Array): void {
     if (!this.everyPacket) {
       const all = this.config.everyPacket === true;

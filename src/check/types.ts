@@ -89,6 +89,13 @@ export interface RuleHandlers {
    * out itself: a packet carries several, and CheckerConfig.everyPacket calls every rule for all.
    */
   options?: readonly MptcpOption['kind'][];
+  /**
+   * For a rule whose `packet` sees every packet (not changesOnly): what `packet` does for a packet
+   * of the tracker's repeat lane (Tracker.repeatLane), which comes as its facts and frame number,
+   * without a decoded frame or its bytes. Such a packet is quiet (isQuiet). The checker lets the lane
+   * take packets only when every such rule has this.
+   */
+  repeat?(facts: PacketFacts, frame: number): void;
   end?(ctx: EndContext): void;
 }
 

@@ -128,6 +128,9 @@ export interface TcpStream {
   id: number;
   a: Endpoint;
   b: Endpoint;
+  /** a's and b's IPv4 addresses as numbers (big-endian), for Tracker.repeatLane; -1 for IPv6 */
+  ipv4A: number;
+  ipv4B: number;
   /** ISN per direction, when the SYN / SYN-ACK was seen */
   isn: [number | undefined, number | undefined];
   synFrame?: number;

@@ -6,10 +6,11 @@
  *
  * It works in one pass, in capture order, keeping state per stream and per connection only.
  */
+import type { CaptureRecord } from '../capture/types.ts';
 import type { DecodedFrame, TcpOptionRef } from '../wire/packet.ts';
-import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
-import { be32 } from '../wire/bytes.ts';
-import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
+import { LINKTYPE, TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
+import { be16, be32 } from '../wire/bytes.ts';
+import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
 import { appendTight } from './lists.ts';
@@ -49,6 +50,8 @@ export const relativeTo = (v: bigint, base: bigint): number => Number(BigInt.asI
 /** data segments counted in flight per direction at most: beyond it a segment is not counted (nor its end kept) */
 const INFLIGHT = 64;
 const newInflight = (): Inflight => ({ v: new Float64Array(8) });
+
+const ETHERTYPE_IPV4 = 0x0800;
 
 /** Both FINs or a RST seen: what comes after is the last ACKs and retransmissions. */
 const closed = (s: TcpStream): boolean => s.rstFrame !== undefined || (s.finFrame[0] !== undefined && s.finFrame[1] !== undefined);
@@ -377,6 +380,99 @@ export class Tracker {
   }
 
   /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
+  /**
+   * The repeat lane: a packet that brings nothing new, worked out from its bytes without decoding
+   * it into objects (most packets of a transfer). It is an IPv4 TCP segment without IP options, of
+   * one of the last two streams (as findStream tries them first), its TCP header wholly captured
+   * and well formed, with no SYN, FIN or RST, outside a handshake, whose one MPTCP option is its
+   * direction's last DSS again byte for byte — a DSS the checker would not judge again (isQuiet: no
+   * infinite mapping, no checksums negotiated), its Data ACK not below the subflow's highest and
+   * its data feeding no DSS checksum. For such a packet this does what decodeFrame and process do,
+   * and returns the same facts; for any other it changes nothing and returns undefined (then
+   * decodeFrame and process take it). The checker's quiet packets are a superset of these.
+   */
+  repeatLane(rec: CaptureRecord, b: Uint8Array): PacketFacts | undefined {
+    const n = b.length;
+    let o: number; // the IPv4 header's offset (decodeFrame's link layers, except loopback, PPP and VLAN tags)
+    switch (rec.linkType) {
+      case LINKTYPE.ETHERNET: if (n < 14 || be16(b, 12) !== ETHERTYPE_IPV4) return undefined; o = 14; break;
+      case LINKTYPE.LINUX_SLL: if (n < 16 || be16(b, 14) !== ETHERTYPE_IPV4) return undefined; o = 16; break;
+      case LINKTYPE.LINUX_SLL2: if (n < 20 || be16(b, 0) !== ETHERTYPE_IPV4) return undefined; o = 20; break;
+      case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD: case LINKTYPE.IPV4: o = 0; break;
+      default: return undefined;
+    }
+    // version 4 and a 20-byte header, not a later fragment, TCP, and the TCP header's fixed part
+    if (n < o + 40 || b[o] !== 0x45 || (be16(b, o + 6) & 0x1fff) !== 0 || b[o + 9] !== 6) return undefined;
+    const to = o + 20;
+    const src = be32(b, o + 12), dst = be32(b, o + 16), srcPort = be16(b, to), dstPort = be16(b, to + 2);
+    let s: TcpStream | undefined;
+    let dir: Dir = 0;
+    for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
+      if (x.a.port === srcPort && x.b.port === dstPort && x.ipv4A === src && x.ipv4B === dst) { s = x; dir = 0; break; }
+      if (x.b.port === srcPort && x.a.port === dstPort && x.ipv4B === src && x.ipv4A === dst) { s = x; dir = 1; break; }
+    }
+    if (s === undefined || s.retired === true || s.awaiting !== 0) return undefined;
+    const cache = s.dssCache?.[dir];
+    const c = s.conn;
+    if (cache === undefined || c === null || cache.conn !== c) return undefined;
+    const word = be16(b, to + 12);
+    const hl = (word >> 12) * 4;
+    const flags = word & 0x0fff;
+    const end = to + hl;
+    if ((flags & (TH_SYN | TH_FIN | TH_RST)) !== 0 || hl < 20 || n < end) return undefined;
+    // the options, as decodeTcp walks them: well formed, and one MPTCP option, the cached DSS
+    let at = -1;
+    for (let p = to + 20; p < end;) {
+      const kind = b[p];
+      if (kind === 0) break;
+      if (kind === 1) { p++; continue; }
+      if (p + 1 >= end) return undefined;
+      const len = b[p + 1];
+      if (len < 2 || p + len > end) return undefined;
+      if (kind === TCPOPT_MPTCP) { if (at !== -1) return undefined; at = p; }
+      p += len;
+    }
+    if (at !== cache.offset || b[at + 1] !== cache.length || !sameWords(cache.words, b, at, cache.length)) return undefined;
+    const option = cache.option;
+    if ((option.flags & DSS_MAPPING) !== 0 && (option.dataLevelLength === 0 || c.checksumRequired)) return undefined;
+    const dack = cache.dataAck;
+    if (dack !== undefined) {
+      const below = cache.ackRises === s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES] ? cache.ackBelow : s.dataAckMax[dir] !== undefined && dack < s.dataAckMax[dir]!;
+      if (below) return undefined;
+    }
+    const total = be16(b, o + 2);
+    const payloadLength = Math.max(0, (total >= 20 ? total - 20 : n - to) - hl);
+    const payloadCaptured = Math.max(0, Math.min(payloadLength, n - end));
+    const seq = be32(b, to + 4);
+    if (payloadLength > 0) {
+      // data that would feed a DSS checksum: the general path, which reports it
+      const isn = s.isn[dir];
+      if (isn !== undefined) {
+        const ssn = (seq - isn) >>> 0;
+        const m = mappingOf(s.mappings[dir], ssn);
+        if (m !== undefined && m.sum !== undefined && m.verified === undefined && ((ssn - m.ssn) >>> 0) === m.covered) return undefined;
+      }
+    }
+    // the packet is one: what process does for it
+    this.packets++;
+    this.tcpPackets++;
+    const frame = rec.frame;
+    const time = rec.tsSec + rec.tsNsec / 1e9;
+    this.remember(s);
+    const facts = new Facts();
+    facts.stream = s;
+    facts.dir = dir;
+    s.lastFrame = frame;
+    s.lastTime = time;
+    s.packets[dir]++;
+    s.bytes[dir] += payloadLength;
+    this.rtt(s, dir, seq, be32(b, to + 8), payloadLength, (flags & TH_ACK) !== 0, time);
+    facts.options = cache.options;
+    facts.repeatedDss = cache;
+    this.applyRepeat(frame, time, s, dir, cache, facts, seq, payloadLength, payloadCaptured, end, b);
+    return facts;
+  }
+
   process(f: DecodedFrame, data: Uint8Array): PacketFacts {
     this.packets++;
     const facts = new Facts();
@@ -385,7 +481,7 @@ export class Tracker {
     if (!t || t.headerLength < 20) return facts;
     this.tcpPackets++;
     const time = f.tsSec + f.tsNsec / 1e9;
-    const s = this.findStream(f, time);
+    const s = this.findStream(f, time, data);
     if (!s) return facts; // beyond the stream limit: decoded, not tracked
     if (s.retired === true) { this.retired!.packets++; return facts; } // let go when memory ran short
     const dir = this.foundDir;
@@ -455,15 +551,7 @@ export class Tracker {
       // applyOption would do for it, without the general walk. Its stream has a connection and a
       // side (the DSS it repeats was applied on it), and has seen a DSS.
       if (repeat !== undefined && facts.options.length === 1 && !syn) {
-        const c = repeat.conn;
-        const side = this.sideOf(s, dir)!;
-        applyRepeatedDss(repeat, c, side, facts, t.payloadLength);
-        if (facts.dataAck !== undefined) {
-          // the mark has not risen since the repeated DSS was worked out: the same answer
-          if (repeat.ackRises === s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES]) this.ackAgain(f, s, dir, facts, time, repeat.ackBelow);
-          else this.dataAckHighWater(f, s, dir, facts, time);
-        }
-        this.onConnection(f, s, dir, c, side, facts, time, data);
+        this.applyRepeat(f.frame, time, s, dir, repeat, facts, t.seq, t.payloadLength, t.payloadCaptured, t.payloadOffset, data);
         return facts;
       }
     }
@@ -476,7 +564,7 @@ export class Tracker {
 
     const options = facts.options;
     for (let i = 0; i < options.length; i++) this.applyOption(f, s, dir, options[i], facts, time, t.payloadLength);
-    if (facts.dataAck !== undefined) this.dataAckHighWater(f, s, dir, facts, time);
+    if (facts.dataAck !== undefined) this.dataAckHighWater(f.frame, s, dir, facts, time);
     // remember this direction's DSS, so that its repeats on the next segments cost nothing
     if (s.conn && options.length && !closed(s)) {
       for (let i = 0; i < options.length; i++) {
@@ -496,8 +584,25 @@ export class Tracker {
     }
     if (!s.dssSeen) for (let i = 0; i < options.length; i++) if (options[i].kind === 'DSS') { s.dssSeen = true; break; }
 
-    if (s.conn) this.onConnection(f, s, dir, s.conn, this.sideOf(s, dir), facts, time, data);
+    if (s.conn) this.onConnection(f.frame, s, dir, s.conn, this.sideOf(s, dir), facts, time, t.seq, t.payloadLength, t.payloadCaptured, t.payloadOffset, data);
     return facts;
+  }
+
+  /**
+   * The direction's last DSS again, alone, outside a handshake (most packets of a transfer): what
+   * applyOption would do for it, without the general walk. Its stream has a connection and a side
+   * (the DSS it repeats was applied on it), and has seen a DSS.
+   */
+  private applyRepeat(frame: number, time: number, s: TcpStream, dir: Dir, repeat: DssCache, facts: PacketFacts, seq: number, payloadLength: number, payloadCaptured: number, payloadOffset: number, data: Uint8Array): void {
+    const c = repeat.conn;
+    const side = this.sideOf(s, dir)!;
+    applyRepeatedDss(repeat, c, side, facts, payloadLength);
+    if (facts.dataAck !== undefined) {
+      // the mark has not risen since the repeated DSS was worked out: the same answer
+      if (repeat.ackRises === s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES]) this.ackAgain(frame, s, dir, facts, time, repeat.ackBelow);
+      else this.dataAckHighWater(frame, s, dir, facts, time);
+    }
+    this.onConnection(frame, s, dir, c, side, facts, time, seq, payloadLength, payloadCaptured, payloadOffset, data);
   }
 
   /**
@@ -505,7 +610,7 @@ export class Tracker {
    * mark: a higher one raises it, one as high is the mark seen again (its frame and time), a lower
    * one is below it (data-ack-regression judges it, by the time since the mark was last seen).
    */
-  private dataAckHighWater(f: DecodedFrame, s: TcpStream, dir: Dir, facts: PacketFacts, time: number): void {
+  private dataAckHighWater(frame: number, s: TcpStream, dir: Dir, facts: PacketFacts, time: number): void {
     const dack = facts.dataAck!;
     const prev = s.dataAckMax[dir];
     let below = false;
@@ -513,25 +618,26 @@ export class Tracker {
       s.dataAckMax[dir] = dack;
       s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES]++;
     } else below = dack < prev;
-    this.ackAgain(f, s, dir, facts, time, below);
+    this.ackAgain(frame, s, dir, facts, time, below);
   }
 
-  private ackAgain(f: DecodedFrame, s: TcpStream, dir: Dir, facts: PacketFacts, time: number, below: boolean): void {
+  private ackAgain(frame: number, s: TcpStream, dir: Dir, facts: PacketFacts, time: number, below: boolean): void {
     if (below) { facts.dataAckBelow = true; return; }
     const seen = s.dataAckMaxSeen;
-    seen[dir * 3 + ACK_MAX_FRAME] = f.frame;
+    seen[dir * 3 + ACK_MAX_FRAME] = frame;
     seen[dir * 3 + ACK_MAX_TIME] = time;
   }
 
   /** A packet of a stream tied to a connection: the connection's last packet, and its data mapped. */
-  private onConnection(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, side: Side | undefined, facts: PacketFacts, time: number, data: Uint8Array): void {
-    c.lastFrame = f.frame;
+  private onConnection(frame: number, s: TcpStream, dir: Dir, c: MptcpConnection, side: Side | undefined, facts: PacketFacts, time: number,
+    seq: number, payloadLength: number, payloadCaptured: number, payloadOffset: number, data: Uint8Array): void {
+    c.lastFrame = frame;
     c.lastTime = time;
     facts.conn = c;
     facts.side = side;
     if (side !== undefined && c.version !== 0) c.stats.sent[side]++;
-    if (facts.options.length > 0) s.lastMptcpFrame = f.frame;
-    if (f.tcp!.payloadLength > 0) this.mapSegment(f, s, dir, c, facts, data);
+    if (facts.options.length > 0) s.lastMptcpFrame = frame;
+    if (payloadLength > 0) this.mapSegment(frame, s, dir, c, facts, seq, payloadLength, payloadCaptured, payloadOffset, data);
   }
 
   /**
@@ -570,7 +676,7 @@ export class Tracker {
   }
 
   /** The stream of the packet (its direction in `foundDir`), or undefined beyond the stream limit. */
-  private findStream(f: DecodedFrame, time: number): TcpStream | undefined {
+  private findStream(f: DecodedFrame, time: number, data: Uint8Array): TcpStream | undefined {
     const t = f.tcp!;
     // a SYN may reuse a 4-tuple and start a new stream: only findStreamSlow decides that
     const synOnly = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
@@ -586,7 +692,7 @@ export class Tracker {
     // with what it found there
     const s = this.streamOfTuple(f);
     if (s && !synOnly) return this.remember(s);
-    const found = this.findStreamSlow(f, time, s);
+    const found = this.findStreamSlow(f, time, s, data);
     return found && this.remember(found);
   }
 
@@ -623,7 +729,7 @@ export class Tracker {
   private foundDir: Dir = 0;
 
   /** A SYN, or a packet of no known stream: `s` is its 4-tuple's current stream, if any. */
-  private findStreamSlow(f: DecodedFrame, time: number, s: TcpStream | undefined): TcpStream | undefined {
+  private findStreamSlow(f: DecodedFrame, time: number, s: TcpStream | undefined, data: Uint8Array): TcpStream | undefined {
     const t = f.tcp!;
     const syn = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
     // A new SYN with another sequence number on a used 4-tuple starts a new stream (port reuse).
@@ -651,6 +757,8 @@ export class Tracker {
         id: this.streams.length,
         a: { addr: f.src, port: t.srcPort },
         b: { addr: f.dst, port: t.dstPort },
+        ipv4A: f.ipVersion === 4 ? be32(data, f.ipOffset + 12) : -1,
+        ipv4B: f.ipVersion === 4 ? be32(data, f.ipOffset + 16) : -1,
         isn: [undefined, undefined],
         synFrame: undefined, synAckFrame: undefined, synSeq: undefined,
         firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
@@ -993,29 +1101,23 @@ export class Tracker {
   }
 
   /** Finds the DSN of this segment's payload and feeds DSS checksums. */
-  private mapSegment(f: DecodedFrame, s: TcpStream, dir: Dir, c: MptcpConnection, facts: PacketFacts, data: Uint8Array): void {
-    const t = f.tcp!;
+  private mapSegment(frame: number, s: TcpStream, dir: Dir, c: MptcpConnection, facts: PacketFacts,
+    seq: number, payloadLength: number, payloadCaptured: number, payloadOffset: number, data: Uint8Array): void {
     const isn = s.isn[dir];
     if (isn === undefined) return;
-    const ssn = (t.seq - isn) >>> 0;
-    const list = s.mappings[dir];
-    let m: Mapping | undefined;
-    for (let i = list.length - 1, stop = recentMappingsStart(list); i >= stop; i--) {
-      const x = list[i];
-      const off = (ssn - x.ssn) >>> 0;
-      if (off < x.length) { m = x; break; }
-    }
+    const ssn = (seq - isn) >>> 0;
+    const m = mappingOf(s.mappings[dir], ssn);
     if (!m) return;
     const off = (ssn - m.ssn) >>> 0;
     facts.mapping = m;
     facts.mappingOffset = off;
     facts.mappingFrame = m.frame;
     const side = facts.side;
-    const len = Math.min(t.payloadLength, m.length - off);
+    const len = Math.min(payloadLength, m.length - off);
     // checksum: bytes must arrive in order and all be captured
     if (m.sum && !m.verified && off === m.covered) {
-      const capturedHere = Math.min(len, t.payloadCaptured);
-      m.sum.add(data, t.payloadOffset, t.payloadOffset + capturedHere);
+      const capturedHere = Math.min(len, payloadCaptured);
+      m.sum.add(data, payloadOffset, payloadOffset + capturedHere);
       if (capturedHere < len) {
         // the snaplen cut the mapped data: the checksum cannot be verified
         m.sum = undefined;
@@ -1025,7 +1127,7 @@ export class Tracker {
         m.covered += len;
         if (m.covered >= m.length && m.checksum !== undefined) {
           const computed = dssChecksum(m.dsn, m.ssn, m.length, m.sum);
-          m.verified = { ok: computed === m.checksum, computed, frames: [m.frame, f.frame] };
+          m.verified = { ok: computed === m.checksum, computed, frames: [m.frame, frame] };
           if (facts.checksumResults === NO_MAPPINGS) facts.checksumResults = [];
           facts.checksumResults.push(m);
           m.sum = undefined;
@@ -1066,7 +1168,7 @@ export class Tracker {
         const last = ranges[ranges.length - 1];
         if (last && last[2] === s.id && last[1] === dsn) last[1] = end;
         else {
-          const grown = (c.sentRanges[side] = appendTight(ranges, [dsn, end, s.id, f.frame]));
+          const grown = (c.sentRanges[side] = appendTight(ranges, [dsn, end, s.id, frame]));
           if (grown.length > MAX_RANGES_PER_SIDE) grown.splice(0, grown.length - MAX_RANGES_PER_SIDE);
         }
       }
@@ -1097,14 +1199,26 @@ function applyRepeatedDss(rep: DssCache, c: MptcpConnection, side: Side, facts: 
  */
 function repeats(cache: DssCache, ref: TcpOptionRef, conn: MptcpConnection | null, data: Uint8Array): boolean {
   if (cache.offset !== ref.offset || cache.length !== ref.length || ref.avail !== ref.length || cache.conn !== conn) return false;
+  return sameWords(cache.words, data, ref.offset, ref.length);
+}
+
+/** Whether the `length` bytes at `at` are `w` (optionWords). */
+function sameWords(w: Uint32Array, data: Uint8Array, at: number, length: number): boolean {
   // four bytes at a time, from the end (where a new Data ACK or mapping differs first): a DSS
   // is 12-28 bytes, and byte by byte this was 0.5 K instructions of a packet's 7 K
-  const w = cache.words;
-  const at = ref.offset, length = ref.length;
   let i = length >> 2;
   if (length & 3 && tailWord(data, at + (i << 2), at + length) !== w[i]) return false;
   while (--i >= 0) if (be32(data, at + (i << 2)) !== w[i]) return false;
   return true;
+}
+
+/** The mapping of a direction's recent ones (newest first) that holds subflow sequence number `ssn`. */
+function mappingOf(list: readonly Mapping[], ssn: number): Mapping | undefined {
+  for (let i = list.length - 1, stop = recentMappingsStart(list); i >= stop; i--) {
+    const x = list[i];
+    if (((ssn - x.ssn) >>> 0) < x.length) return x;
+  }
+  return undefined;
 }
 
 /** a TCP option's most words (its 40 bytes at most) */

@@ -1,6 +1,6 @@
 import type { Rule } from '../types.ts';
 import { hex16, PerConnection, PerStream, sideName } from '../util.ts';
-import { ACK_MAX_FRAME, ACK_MAX_TIME, recentMappingsStart, type Mapping, type Side } from '../../mptcp/model.ts';
+import { ACK_MAX_FRAME, ACK_MAX_TIME, recentMappingsStart, type Mapping, type PacketFacts, type Side } from '../../mptcp/model.ts';
 import { DSS_MAPPING } from '../../wire/mptcp.ts';
 import { widen32 } from '../../mptcp/tracker.ts';
 import { appendTight } from '../../mptcp/lists.ts';
@@ -137,28 +137,30 @@ export const dataAckUnsent: Rule = {
     const touched = new Set<import('../../mptcp/model.ts').MptcpConnection>();
     // per side of the connection, as fields (a busy capture keeps one of these per connection)
     const idsnPlus1 = new PerConnection(() => ({ idsn0: undefined as bigint | undefined, plus10: 0n, idsn1: undefined as bigint | undefined, plus11: 0n }));
+    const judge = (facts: PacketFacts, frame: number): void => {
+      const c = facts.conn;
+      if (!c || facts.dataAck === undefined || facts.side === undefined || c.partial || !facts.stream) return;
+      const peer = (1 - facts.side) as Side;
+      const idsn = c.idsns[peer];
+      if (idsn === undefined) return;
+      let limit = c.sentEnd[peer];
+      if (limit === undefined) {
+        // no data mapped yet: the limit is IDSN + 1, worked out once, not per packet
+        const p1 = idsnPlus1.get(c);
+        if (peer === 0) { if (p1.idsn0 !== idsn) { p1.idsn0 = idsn; p1.plus10 = idsn + 1n; } limit = p1.plus10; }
+        else { if (p1.idsn1 !== idsn) { p1.idsn1 = idsn; p1.plus11 = idsn + 1n; } limit = p1.plus11; }
+      }
+      if (facts.dataAck <= limit) return;
+      const list = candidates.get(c)[facts.side];
+      // a Data ACK repeated on the next segments adds nothing: the first of them is the candidate
+      if (list.length < 1000 && (list.length === 0 || list[list.length - 1].ack !== facts.dataAck)) {
+        list.push({ ack: facts.dataAck, frame, stream: facts.stream.id });
+        touched.add(c);
+      }
+    };
     return {
-      packet({ frame, facts }) {
-        const c = facts.conn;
-        if (!c || facts.dataAck === undefined || facts.side === undefined || c.partial || !facts.stream) return;
-        const peer = (1 - facts.side) as Side;
-        const idsn = c.idsns[peer];
-        if (idsn === undefined) return;
-        let limit = c.sentEnd[peer];
-        if (limit === undefined) {
-          // no data mapped yet: the limit is IDSN + 1, worked out once, not per packet
-          const p1 = idsnPlus1.get(c);
-          if (peer === 0) { if (p1.idsn0 !== idsn) { p1.idsn0 = idsn; p1.plus10 = idsn + 1n; } limit = p1.plus10; }
-          else { if (p1.idsn1 !== idsn) { p1.idsn1 = idsn; p1.plus11 = idsn + 1n; } limit = p1.plus11; }
-        }
-        if (facts.dataAck <= limit) return;
-        const list = candidates.get(c)[facts.side];
-        // a Data ACK repeated on the next segments adds nothing: the first of them is the candidate
-        if (list.length < 1000 && (list.length === 0 || list[list.length - 1].ack !== facts.dataAck)) {
-          list.push({ ack: facts.dataAck, frame: frame.frame, stream: facts.stream.id });
-          touched.add(c);
-        }
-      },
+      packet: ({ frame, facts }) => judge(facts, frame.frame),
+      repeat: judge,
       end(end) {
         // at a retirement, the retired connections' candidates (then let go); at the end, the rest
         const scope = end.final ? [...touched] : end.connections.filter((c) => touched.has(c));

@@ -1,0 +1,122 @@
+// The tracker's repeat lane (Tracker.repeatLane): packets that bring nothing new, worked out from
+// their bytes without decoding them. On every real capture, a tracker that lets the lane take what
+// it can must end in the same state, and give every packet the same facts, as one that decodes every
+// packet; every packet the lane takes must be one the checker calls quiet; and the checker's
+// findings must not change.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
+import { BufferSource } from '../src/capture/source.ts';
+import { scanCapture } from '../src/capture/reader.ts';
+import { checkCapture } from '../src/analyze.ts';
+import { isQuiet } from '../src/check/checker.ts';
+import { DEFAULT_LIMITS, Tracker } from '../src/mptcp/tracker.ts';
+import type { PacketFacts, TcpStream } from '../src/mptcp/model.ts';
+import { connectionJson } from '../src/format/summary.ts';
+import { decodeFrame } from '../src/wire/packet.ts';
+import { captureFixtures, fixture } from './fixtures.ts';
+import { rewriteFrame } from './helpers.ts';
+
+const bytesOf = (file: string): Buffer => (file.endsWith('.gz') ? zlib.gunzipSync(fs.readFileSync(file)) : fs.readFileSync(file));
+
+/** what a packet's facts say, as plain values (the options by kind, the mapping by its frame) */
+function factsView(x: PacketFacts) {
+  return {
+    stream: x.stream?.id, dir: x.dir, conn: x.conn?.id, side: x.side, options: x.options.map((o) => o.kind),
+    checksums: x.checksumResults.length, mapping: x.mapping?.frame, offset: x.mappingOffset, mappingFrame: x.mappingFrame,
+    dataAck: x.dataAck, mappingDsn: x.mappingDsn, dsn: x.dsn, reinjectionOf: x.reinjectionOf, repeated: x.repeatedDss?.option.offset,
+    checksumCut: x.checksumCut?.frame, handshake: x.handshake, dataAckBelow: x.dataAckBelow,
+  };
+}
+
+/** what a tracker ends with: its counts, every stream's state and every connection's summary */
+function trackerView(t: Tracker) {
+  const stream = (s: TcpStream) => ({
+    id: s.id, packets: s.packets, bytes: s.bytes, lastFrame: s.lastFrame, lastTime: s.lastTime, lastMptcpFrame: s.lastMptcpFrame,
+    rtt: s.rtt, inflight: s.inflight && [...s.inflight.v], dataAckMax: s.dataAckMax, dataAckMaxSeen: s.dataAckMaxSeen,
+    reinjectedBytes: s.reinjectedBytes, mappings: s.mappings.map((l) => l.map((m) => [m.frame, m.covered, m.verified?.ok])),
+  });
+  return {
+    packets: t.packets, tcp: t.tcpPackets, streams: t.streams.map(stream),
+    connections: t.connections.map((c) => ({ json: JSON.stringify(connectionJson(c)), lastFrame: c.lastFrame, sentRanges: c.sentRanges, sentHigh: c.sentHigh })),
+  };
+}
+
+/** Both trackers over one capture, side by side; the frames the lane took (and whether they carried data). */
+function sideBySide(name: string, bytes: Buffer): Array<{ frame: number; data: boolean }> {
+  const lane = new Tracker(DEFAULT_LIMITS);
+  const plain = new Tracker(DEFAULT_LIMITS);
+  const took: Array<{ frame: number; data: boolean }> = [];
+  scanCapture(new BufferSource(name, bytes), (rec, data) => {
+    const f = decodeFrame(rec, data, false);
+    const expected = plain.process(f, data);
+    const repeated = lane.repeatLane(rec, data);
+    const got = repeated ?? lane.process(decodeFrame(rec, data, false), data);
+    assert.deepEqual(factsView(got), factsView(expected), `${name}: frame ${rec.frame}'s facts differ`);
+    if (repeated) {
+      took.push({ frame: rec.frame, data: f.tcp!.payloadLength > 0 });
+      // quiet, as the checker judges it from the decoded frame: no rule but those of every packet misses it
+      assert.ok(isQuiet(f, expected), `${name}: the lane took frame ${rec.frame}, which is not quiet`);
+    }
+  }, {});
+  assert.deepEqual(trackerView(lane), trackerView(plain), `${name}: the trackers end in different states`);
+  return took;
+}
+
+const CAPTURES = [...captureFixtures(), fixture('fresh', 'basic-3500k-snap128.pcap.gz'), fixture('fresh', 'many-1000.pcap.gz')];
+
+test('the repeat lane: the same facts and the same end state as decoding every packet, on every real capture', () => {
+  const took = new Map<string, Array<{ frame: number; data: boolean }>>();
+  for (const file of CAPTURES) took.set(file.slice(file.indexOf('fixtures/') + 9), sideBySide(file, bytesOf(file)));
+  const count = (f: string) => took.get(f)!.length;
+  // transfers without offloads (snaplen 128): most data segments repeat their DSS
+  assert.equal(count('fresh/basic-3500k-snap128.pcap.gz'), 2380);
+  assert.equal(count('fresh/basic-nooffload-snap128.pcap'), 158);
+  assert.equal(count('fresh/many-1000.pcap.gz'), 2754);
+  // Linux cooked capture (any interface), pcapng
+  assert.equal(count('fresh/loss-any.pcap'), 16);
+  assert.equal(count('fresh/multi-pcapng.pcapng'), 79);
+  // checksums negotiated: a repeated mapping is judged again (checksum-missing), so only pure Data
+  // ACKs are taken
+  for (const f of ['fresh/checksum-ether.pcap', 'fresh/checksum-snap128.pcap', 'kernel/checksum.pcap']) {
+    assert.ok(count(f) > 0, f);
+    assert.deepEqual(took.get(f)!.filter((x) => x.data), [], `${f}: a data segment taken where checksums were negotiated`);
+  }
+  // IPv6 is left to the decoder
+  assert.equal(count('kernel/ipv6.pcap'), 0);
+  assert.equal(count('fresh/ipv6-pcapng.pcapng'), 0);
+});
+
+test('the checker with the repeat lane: the same findings as with every packet decoded', async () => {
+  for (const file of CAPTURES) {
+    const bytes = bytesOf(file);
+    const name = file.slice(file.indexOf('fixtures/') + 9);
+    const withLane = await checkCapture({ bytes, name }, {});
+    // a packet listener turns the lane off: every packet is decoded and goes to it
+    const decoded = await checkCapture({ bytes, name }, {}, { onPacket: () => {} });
+    assert.deepEqual(withLane.findings, decoded.findings, `${name}: the lane changed the findings`);
+    assert.deepEqual([...withLane.suppressed], [...decoded.suppressed], `${name}: the lane changed the suppressed counts`);
+    assert.equal(withLane.tracker.packets, decoded.tracker.packets);
+  }
+});
+
+test('the repeat lane leaves to the decoder a repeat that now carries a FIN, a DSS changed by one byte, or an MP_PRIO too', async () => {
+  const file = fixture('fresh', 'basic-nooffload-snap128.pcap');
+  const taken = sideBySide(file, bytesOf(file)).filter((x) => x.data);
+  const [first, second, third] = [taken[10].frame, taken[20].frame, taken[30].frame];
+  let edited = await rewriteFrame(file, first, (b, f) => { b[f.tcp!.offset + 13] |= 0x01; }); // FIN
+  edited = await rewriteFrame(edited, second, (b, f) => { const o = f.tcp!.mptcpOptions[0]; b[o.offset + o.length - 1] ^= 0x01; });
+  // the timestamp option (with its two NOPs) made an MP_PRIO and NOPs: two MPTCP options
+  edited = await rewriteFrame(edited, third, (b, f) => {
+    const o = f.tcp!.offset + 20;
+    assert.deepEqual([...b.subarray(o, o + 4)], [1, 1, 8, 10]);
+    b.set([30, 3, 0x50, 1, 1, 1, 1, 1, 1, 1, 1, 1], o);
+  });
+  const took = sideBySide('edited', edited).map((x) => x.frame);
+  assert.ok(!took.includes(first), `frame ${first} with a FIN was taken`);
+  assert.ok(!took.includes(second), `frame ${second} with another DSS was taken`);
+  assert.ok(!took.includes(third), `frame ${third} with an MP_PRIO was taken`);
+  // the rest as before, but for the FIN's neighbours (a closing stream keeps no DSS to repeat)
+  assert.ok(took.length > 100, `${took.length} taken`);
+});
