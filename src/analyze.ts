@@ -29,11 +29,12 @@ export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit'
   /** called for each packet in capture order; `data` is valid only during the call */
   onPacket?: PacketListener;
   /**
-   * Called instead of onPacket for a packet of the tracker's repeat lane (Tracker.repeatLane: it
-   * brings nothing new and is not decoded into a frame). Without it, and with onPacket, every
-   * packet is decoded and goes to onPacket; with neither, the lane takes what it can.
+   * Called instead of onPacket for a packet of the tracker's repeat lane (Tracker.repeatLane: its
+   * facts worked out without decoding it into a frame); false if it wants the packet after all,
+   * which is then decoded and goes to onPacket. Without it, and with onPacket, every packet is
+   * decoded and goes to onPacket; with neither, the lane takes what it can.
    */
-  onRepeat?: (facts: PacketFacts, frame: number) => void;
+  onRepeat?: (facts: PacketFacts, frame: number) => boolean;
   /**
    * How the user raises this process's heap, for the tracking-limit finding when the heap budget
    * runs out (default RAISE_HEAP, node's --max-old-space-size; the extension names its setting).
@@ -60,7 +61,11 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
   return (rec: CaptureRecord, data: Uint8Array) => {
     if (lane) {
       const repeated = tracker.repeatLane(rec, data);
-      if (repeated !== undefined) { onRepeat?.(repeated, rec.frame); return; }
+      if (repeated !== undefined) {
+        if (onRepeat === undefined || onRepeat(repeated, rec.frame)) return;
+        opts.onPacket?.(decodeFrame(rec, data, false), repeated, data);
+        return;
+      }
     }
     const f = decodeFrame(rec, data, false);
     const facts = tracker.process(f, data);

@@ -38,7 +38,7 @@ const DSS_MAPPING_OR_FIN = DSS_MAPPING | DSS_DATA_FIN;
  */
 export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
   const t = frame.tcp;
-  if (t === null || (t.flags & SYN_FIN_RST) !== 0 || facts.checksumResults.length !== 0 || facts.checksumCut !== undefined || facts.handshake || facts.dataAckBelow) return false;
+  if (t === null || (t.flags & SYN_FIN_RST) !== 0 || !quietFacts(facts)) return false;
   const options = facts.options;
   // an option the tracker could not even take apart (length below 2) is not in facts.options
   if (options.length === 0 || options.length !== t.mptcpOptions.length) return false;
@@ -46,13 +46,23 @@ export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
   const headerEnd = t.offset + t.headerLength;
   for (let i = 0; i < options.length; i++) {
     const o = options[i];
-    if (o === repeated) {
-      if ((o.flags & DSS_MAPPING) !== 0 && (o.dataLevelLength === 0 || facts.conn?.checksumRequired === true)) return false;
-      continue;
-    }
+    if (o === repeated) continue; // judged by quietFacts
     if (o.kind !== 'DSS' || (o.flags & DSS_MAPPING_OR_FIN) !== 0 || o.lengthProblem !== undefined || o.truncated || o.offset + o.length > headerEnd) return false;
   }
   return true;
+}
+
+/**
+ * The part of isQuiet that a packet's facts decide alone: no checksum verified or cut, not the end
+ * of a handshake, no Data ACK below its subflow's highest, and a repeated DSS that repeats neither
+ * an infinite mapping nor a mapping where checksums were negotiated. The tracker's repeat lane
+ * (Tracker.repeatLane) takes only packets whose frames pass the rest of isQuiet, so this is isQuiet
+ * for its packets.
+ */
+export function quietFacts(facts: PacketFacts): boolean {
+  if (facts.checksumResults.length !== 0 || facts.checksumCut !== undefined || facts.handshake || facts.dataAckBelow) return false;
+  const o = facts.repeatedDss?.option;
+  return o === undefined || (o.flags & DSS_MAPPING) === 0 || (o.dataLevelLength !== 0 && facts.conn?.checksumRequired !== true);
 }
 
 /** a bit per kind of MPTCP option (RuleHandlers.options), and one that every packet has */
@@ -135,10 +145,16 @@ export class Checker {
 
   private everyRepeat: Array<(facts: PacketFacts, frame: number) => void> | undefined;
 
-  /** A packet of the tracker's repeat lane (see acceptsRepeats): quiet, so only the rules of every packet see it. */
-  repeat(facts: PacketFacts, frame: number): void {
+  /**
+   * A packet of the tracker's repeat lane (see acceptsRepeats): when it is quiet (quietFacts), only
+   * the rules of every packet see it, and this returns true; otherwise false, and nothing has seen
+   * it (the caller decodes it and calls `packet`).
+   */
+  repeat(facts: PacketFacts, frame: number): boolean {
+    if (!quietFacts(facts)) return false;
     const every = (this.everyRepeat ??= this.handlers.filter((x) => x.h.packet && !x.h.changesOnly).map((x) => x.h.repeat!.bind(x.h)));
     for (let i = 0; i < every.length; i++) every[i](facts, frame);
+    return true;
   }
 
   packet(frame: DecodedFrame, facts: PacketFacts, data: Uint8Array): void {

@@ -92,8 +92,9 @@ export interface RuleHandlers {
   /**
    * For a rule whose `packet` sees every packet (not changesOnly): what `packet` does for a packet
    * of the tracker's repeat lane (Tracker.repeatLane), which comes as its facts and frame number,
-   * without a decoded frame or its bytes. Such a packet is quiet (isQuiet). The checker lets the lane
-   * take packets only when every such rule has this.
+   * without a decoded frame or its bytes. Such a packet is quiet (isQuiet; a lane packet that is not
+   * is decoded and goes to `packet`). The checker lets the lane take packets only when every such
+   * rule has this.
    */
   repeat?(facts: PacketFacts, frame: number): void;
   end?(ctx: EndContext): void;

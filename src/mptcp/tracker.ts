@@ -10,7 +10,7 @@ import type { CaptureRecord } from '../capture/types.ts';
 import type { DecodedFrame, TcpOptionRef } from '../wire/packet.ts';
 import { LINKTYPE, TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
 import { be16, be32 } from '../wire/bytes.ts';
-import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
+import { CAPABLE_A, CAPABLE_C, DSS_ACK, DSS_DATA_FIN, DSS_MAPPING, parseMptcpOption, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
 import { appendTight } from './lists.ts';
@@ -379,17 +379,16 @@ export class Tracker {
     return u;
   }
 
-  /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
   /**
-   * The repeat lane: a packet that brings nothing new, worked out from its bytes without decoding
-   * it into objects (most packets of a transfer). It is an IPv4 TCP segment without IP options, of
-   * one of the last two streams (as findStream tries them first), its TCP header wholly captured
-   * and well formed, with no SYN, FIN or RST, outside a handshake, whose one MPTCP option is its
-   * direction's last DSS again byte for byte — a DSS the checker would not judge again (isQuiet: no
-   * infinite mapping, no checksums negotiated), its Data ACK not below the subflow's highest and
-   * its data feeding no DSS checksum. For such a packet this does what decodeFrame and process do,
-   * and returns the same facts; for any other it changes nothing and returns undefined (then
-   * decodeFrame and process take it). The checker's quiet packets are a superset of these.
+   * The repeat lane: the packets of a transfer, worked out from their bytes without decoding them
+   * into objects (most packets of a capture). Such a packet is an IPv4 TCP segment without IP
+   * options, of one of the last two streams (as findStream tries them first), its TCP header
+   * wholly captured and well formed, with no SYN, FIN or RST, outside a handshake, whose one MPTCP
+   * option is its direction's last DSS (TcpStream.dssCache) again: byte for byte, or, for a DSS of
+   * Data ACK alone, with another Data ACK. For such a packet this does what decodeFrame and process
+   * do, and returns the same facts; for any other it changes nothing and returns undefined (then
+   * decodeFrame and process take it). Its packets are quiet to the checker (isQuiet) when
+   * quietFacts says so of their facts.
    */
   repeatLane(rec: CaptureRecord, b: Uint8Array): PacketFacts | undefined {
     const n = b.length;
@@ -432,27 +431,16 @@ export class Tracker {
       if (kind === TCPOPT_MPTCP) { if (at !== -1) return undefined; at = p; }
       p += len;
     }
-    if (at !== cache.offset || b[at + 1] !== cache.length || !sameWords(cache.words, b, at, cache.length)) return undefined;
-    const option = cache.option;
-    if ((option.flags & DSS_MAPPING) !== 0 && (option.dataLevelLength === 0 || c.checksumRequired)) return undefined;
-    const dack = cache.dataAck;
-    if (dack !== undefined) {
-      const below = cache.ackRises === s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES] ? cache.ackBelow : s.dataAckMax[dir] !== undefined && dack < s.dataAckMax[dir]!;
-      if (below) return undefined;
-    }
+    const length = cache.length;
+    if (at !== cache.offset || b[at + 1] !== length) return undefined;
+    // the same DSS, or (a DSS of Data ACK alone) the same but for its Data ACK: the same first word
+    // (kind, length, subtype and flags), and the cached one was well formed (cacheDss)
+    const repeated = sameWords(cache.words, b, at, length);
+    if (!repeated && (be32(b, at) !== cache.words[0] || (cache.option.flags & (DSS_MAPPING | DSS_DATA_FIN | DSS_ACK)) !== DSS_ACK || s.sideOfA === undefined)) return undefined;
     const total = be16(b, o + 2);
     const payloadLength = Math.max(0, (total >= 20 ? total - 20 : n - to) - hl);
     const payloadCaptured = Math.max(0, Math.min(payloadLength, n - end));
     const seq = be32(b, to + 4);
-    if (payloadLength > 0) {
-      // data that would feed a DSS checksum: the general path, which reports it
-      const isn = s.isn[dir];
-      if (isn !== undefined) {
-        const ssn = (seq - isn) >>> 0;
-        const m = mappingOf(s.mappings[dir], ssn);
-        if (m !== undefined && m.sum !== undefined && m.verified === undefined && ((ssn - m.ssn) >>> 0) === m.covered) return undefined;
-      }
-    }
     // the packet is one: what process does for it
     this.packets++;
     this.tcpPackets++;
@@ -467,12 +455,26 @@ export class Tracker {
     s.packets[dir]++;
     s.bytes[dir] += payloadLength;
     this.rtt(s, dir, seq, be32(b, to + 8), payloadLength, (flags & TH_ACK) !== 0, time);
-    facts.options = cache.options;
-    facts.repeatedDss = cache;
-    this.applyRepeat(frame, time, s, dir, cache, facts, seq, payloadLength, payloadCaptured, end, b);
+    if (repeated) {
+      facts.options = cache.options;
+      facts.repeatedDss = cache;
+      this.applyRepeat(frame, time, s, dir, cache, facts, seq, payloadLength, payloadCaptured, end, b);
+      return facts;
+    }
+    // a new Data ACK: the option parsed, applied (applyOption's way for a DSS on a stream with a
+    // connection and a side), its Data ACK against the high-water mark, and cached
+    const option = parseMptcpOption(b, at, length, length, { syn: false, ack: (flags & TH_ACK) !== 0, hasData: payloadLength > 0, version: c.version }) as Dss;
+    facts.options = [option];
+    const side = this.sideOf(s, dir)!;
+    this.applyDssFully(frame, payloadLength, s, dir, side, c, option, facts);
+    if (facts.dataAck !== undefined) this.dataAckHighWater(frame, s, dir, facts, time);
+    this.cacheDss(s, dir, c, option, facts, b);
+    s.dssSeen = true;
+    this.onConnection(frame, s, dir, c, side, facts, time, seq, payloadLength, payloadCaptured, end, b);
     return facts;
   }
 
+  /** Processes one decoded frame; `data` is the frame's bytes (used for DSS checksums). */
   process(f: DecodedFrame, data: Uint8Array): PacketFacts {
     this.packets++;
     const facts = new Facts();
@@ -570,22 +572,27 @@ export class Tracker {
       for (let i = 0; i < options.length; i++) {
         const o = options[i];
         if (o.kind !== 'DSS' || o === repeat?.option || o.lengthProblem || o.truncated) continue;
-        const caches = (s.dssCache ??= [undefined, undefined]);
-        // the word store of the direction's previous DSS is reused (only the tracker reads it)
-        const at = o.offset, length = o.length; // read once: options come in many shapes
-        const words = caches[dir]?.words ?? new Uint32Array(OPTION_WORDS);
-        optionWords(data, at, length, words);
-        caches[dir] = {
-          offset: at, length, words, option: o, options: [o],
-          dataAck: facts.dataAck, mappingDsn: facts.mappingDsn, conn: s.conn,
-          ackRises: s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES], ackBelow: facts.dataAckBelow,
-        };
+        this.cacheDss(s, dir, s.conn, o, facts, data);
       }
     }
     if (!s.dssSeen) for (let i = 0; i < options.length; i++) if (options[i].kind === 'DSS') { s.dssSeen = true; break; }
 
     if (s.conn) this.onConnection(f.frame, s, dir, s.conn, this.sideOf(s, dir), facts, time, t.seq, t.payloadLength, t.payloadCaptured, t.payloadOffset, data);
     return facts;
+  }
+
+  /** Remembers a DSS as its direction's last (TcpStream.dssCache), so that its repeats on the next segments cost nothing. */
+  private cacheDss(s: TcpStream, dir: Dir, c: MptcpConnection, o: Dss, facts: PacketFacts, data: Uint8Array): void {
+    const caches = (s.dssCache ??= [undefined, undefined]);
+    // the word store of the direction's previous DSS is reused (only the tracker reads it)
+    const at = o.offset, length = o.length; // read once: options come in many shapes
+    const words = caches[dir]?.words ?? new Uint32Array(OPTION_WORDS);
+    optionWords(data, at, length, words);
+    caches[dir] = {
+      offset: at, length, words, option: o, options: [o],
+      dataAck: facts.dataAck, mappingDsn: facts.mappingDsn, conn: c,
+      ackRises: s.dataAckMaxSeen[dir * 3 + ACK_MAX_RISES], ackBelow: facts.dataAckBelow,
+    };
   }
 
   /**
@@ -1025,14 +1032,13 @@ export class Tracker {
   }
 
   private applyDss(f: DecodedFrame, s: TcpStream, dir: Dir, side: Side, c: MptcpConnection, o: Dss, facts: PacketFacts): void {
-    const t = f.tcp!;
+    const payloadLength = f.tcp!.payloadLength;
     const rep = facts.repeatedDss;
-    if (rep && rep.option === o) { applyRepeatedDss(rep, c, side, facts, t.payloadLength); return; }
-    this.applyDssFully(f, s, dir, side, c, o, facts);
+    if (rep && rep.option === o) { applyRepeatedDss(rep, c, side, facts, payloadLength); return; }
+    this.applyDssFully(f.frame, payloadLength, s, dir, side, c, o, facts);
   }
 
-  private applyDssFully(f: DecodedFrame, s: TcpStream, dir: Dir, side: Side, c: MptcpConnection, o: Dss, facts: PacketFacts): void {
-    const t = f.tcp!;
+  private applyDssFully(frame: number, payloadLength: number, s: TcpStream, dir: Dir, side: Side, c: MptcpConnection, o: Dss, facts: PacketFacts): void {
     const peer = (1 - side) as Side;
     if (o.dataAck !== undefined) {
       let dack: bigint;
@@ -1043,7 +1049,7 @@ export class Tracker {
       facts.dataAck = dack;
       if (o.dataAck8 || ref !== undefined) c.dsnRef[peer] ??= dack;
       const st = c.stats;
-      if (t.payloadLength === 0 && !(o.flags & DSS_MAPPING) && st.lastDataAck[side] === dack) st.duplicateDataAcks[side]++;
+      if (payloadLength === 0 && !(o.flags & DSS_MAPPING) && st.lastDataAck[side] === dack) st.duplicateDataAcks[side]++;
       st.lastDataAck[side] = dack;
       if (st.maxDataAck[side] === undefined || dack > st.maxDataAck[side]!) st.maxDataAck[side] = dack;
       this.pruneRanges(c, peer, dack);
@@ -1057,21 +1063,21 @@ export class Tracker {
       else { dsn = o.dsn; known = false; }
       if (known) { c.dsnRef[side] = dsn; facts.mappingDsn = dsn; }
       if (o.dataLevelLength === 0) {
-        if (!c.fallback) c.fallback = { frame: f.frame, how: 'an infinite mapping (data-level length 0)' };
+        if (!c.fallback) c.fallback = { frame, how: 'an infinite mapping (data-level length 0)' };
       }
       if (o.dataFin) {
         // DATA_FIN takes the last octet of the mapping (§3.3.3); with length 1 and no data, it is alone.
         const finDsn = (dsn + BigInt(Math.max(o.dataLevelLength, 1)) - 1n) & MASK64;
-        c.dataFin[side] ??= { dsn: finDsn, frame: f.frame };
+        c.dataFin[side] ??= { dsn: finDsn, frame };
       }
       const m: Mapping = {
-        frame: f.frame, stream: s.id, dir, dsn, dsnKnown: known, ssn: o.subflowSeq, length: o.dataLevelLength,
+        frame, stream: s.id, dir, dsn, dsnKnown: known, ssn: o.subflowSeq, length: o.dataLevelLength,
         checksum: o.checksum, implicit: false, sum: undefined, covered: 0,
         verified: undefined, unverifiable: undefined, rel: undefined, relBase: undefined,
       };
       // a new mapping: addMapping notes its data as sent, and what follows would do it again (the
       // same end, the same range: no change, but BigInt work on every new mapping)
-      if (o.dataLevelLength > 0 && !(o.dataFin && o.subflowSeq === 0 && t.payloadLength === 0) && this.addMapping(s, dir, c, side, m)) return;
+      if (o.dataLevelLength > 0 && !(o.dataFin && o.subflowSeq === 0 && payloadLength === 0) && this.addMapping(s, dir, c, side, m)) return;
       const endRaw = dsn + BigInt(o.dataLevelLength);
       const end = endRaw & MASK64;
       if (known && (c.sentEnd[side] === undefined || end > c.sentEnd[side]!)) c.sentEnd[side] = end;
