@@ -382,7 +382,7 @@ export class Tracker {
   /**
    * The repeat lane: the packets of a transfer, worked out from their bytes without decoding them
    * into objects (most packets of a capture). Such a packet is an IPv4 TCP segment without IP
-   * options, of one of the last two streams (as findStream tries them first), its TCP header
+   * options, of a stream already tracked (found as findStream finds it), its TCP header
    * wholly captured and well formed, with no SYN, FIN or RST, outside a handshake, whose one MPTCP
    * option is its direction's last DSS (TcpStream.dssCache) again: byte for byte, or, for a DSS of
    * Data ACK alone, with another Data ACK. For such a packet this does what decodeFrame and process
@@ -409,6 +409,15 @@ export class Tracker {
     for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
       if (x.a.port === srcPort && x.b.port === dstPort && x.ipv4A === src && x.ipv4B === dst) { s = x; dir = 0; break; }
       if (x.b.port === srcPort && x.a.port === dstPort && x.ipv4B === src && x.ipv4A === dst) { s = x; dir = 1; break; }
+    }
+    if (s === undefined) {
+      // then by port pair, as streamOfTuple does (the addresses compared as numbers)
+      const fwd = this.byPorts.get(srcPort * 65536 + dstPort);
+      if (fwd) for (let i = 0; i < fwd.length; i++) if (fwd[i].ipv4A === src && fwd[i].ipv4B === dst) { s = fwd[i]; dir = 0; break; }
+      if (s === undefined) {
+        const rev = this.byPorts.get(dstPort * 65536 + srcPort);
+        if (rev) for (let i = 0; i < rev.length; i++) if (rev[i].ipv4A === dst && rev[i].ipv4B === src) { s = rev[i]; dir = 1; break; }
+      }
     }
     if (s === undefined || s.retired === true || s.awaiting !== 0) return undefined;
     const cache = s.dssCache?.[dir];
