@@ -42,27 +42,32 @@ export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
   const options = facts.options;
   // an option the tracker could not even take apart (length below 2) is not in facts.options
   if (options.length === 0 || options.length !== t.mptcpOptions.length) return false;
-  const repeated = facts.repeatedDss?.option;
   const headerEnd = t.offset + t.headerLength;
-  for (let i = 0; i < options.length; i++) {
-    const o = options[i];
-    if (o === repeated) continue; // judged by quietFacts
-    if (o.kind !== 'DSS' || (o.flags & DSS_MAPPING_OR_FIN) !== 0 || o.lengthProblem !== undefined || o.truncated || o.offset + o.length > headerEnd) return false;
-  }
+  for (let i = 0; i < options.length; i++) if (options[i].offset + options[i].length > headerEnd) return false;
   return true;
 }
 
 /**
  * The part of isQuiet that a packet's facts decide alone: no checksum verified or cut, not the end
- * of a handshake, no Data ACK below its subflow's highest, and a repeated DSS that repeats neither
- * an infinite mapping nor a mapping where checksums were negotiated. The tracker's repeat lane
- * (Tracker.repeatLane) takes only packets whose frames pass the rest of isQuiet, so this is isQuiet
- * for its packets.
+ * of a handshake, no Data ACK below its subflow's highest; as MPTCP options only well-formed DSS
+ * options without a mapping or DATA_FIN, or the direction's previous DSS repeated byte for byte,
+ * unless that repeats an infinite mapping or a mapping where checksums were negotiated. The
+ * tracker's repeat lane (Tracker.repeatLane) takes only packets whose frames pass the rest of
+ * isQuiet, so this is isQuiet for its packets.
  */
 export function quietFacts(facts: PacketFacts): boolean {
   if (facts.checksumResults.length !== 0 || facts.checksumCut !== undefined || facts.handshake || facts.dataAckBelow) return false;
-  const o = facts.repeatedDss?.option;
-  return o === undefined || (o.flags & DSS_MAPPING) === 0 || (o.dataLevelLength !== 0 && facts.conn?.checksumRequired !== true);
+  const options = facts.options;
+  const repeated = facts.repeatedDss?.option;
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i];
+    if (o === repeated) {
+      if ((o.flags & DSS_MAPPING) !== 0 && (o.dataLevelLength === 0 || facts.conn?.checksumRequired === true)) return false;
+      continue;
+    }
+    if (o.kind !== 'DSS' || (o.flags & DSS_MAPPING_OR_FIN) !== 0 || o.lengthProblem !== undefined || o.truncated) return false;
+  }
+  return true;
 }
 
 /** a bit per kind of MPTCP option (RuleHandlers.options), and one that every packet has */

@@ -10,7 +10,7 @@ import type { CaptureRecord } from '../capture/types.ts';
 import type { DecodedFrame, TcpOptionRef } from '../wire/packet.ts';
 import { LINKTYPE, TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
 import { be16, be32 } from '../wire/bytes.ts';
-import { CAPABLE_A, CAPABLE_C, DSS_ACK, DSS_DATA_FIN, DSS_MAPPING, parseMptcpOption, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
+import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, Subtype, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
 import { appendTight } from './lists.ts';
@@ -52,6 +52,7 @@ const INFLIGHT = 64;
 const newInflight = (): Inflight => ({ v: new Float64Array(8) });
 
 const ETHERTYPE_IPV4 = 0x0800;
+const SUBTYPE_DSS = Subtype.DSS;
 
 /** Both FINs or a RST seen: what comes after is the last ACKs and retransmissions. */
 const closed = (s: TcpStream): boolean => s.rstFrame !== undefined || (s.finFrame[0] !== undefined && s.finFrame[1] !== undefined);
@@ -382,13 +383,13 @@ export class Tracker {
   /**
    * The repeat lane: the packets of a transfer, worked out from their bytes without decoding them
    * into objects (most packets of a capture). Such a packet is an IPv4 TCP segment without IP
-   * options, of a stream already tracked (found as findStream finds it), its TCP header
-   * wholly captured and well formed, with no SYN, FIN or RST, outside a handshake, whose one MPTCP
-   * option is its direction's last DSS (TcpStream.dssCache) again: byte for byte, or, for a DSS of
-   * Data ACK alone, with another Data ACK. For such a packet this does what decodeFrame and process
-   * do, and returns the same facts; for any other it changes nothing and returns undefined (then
-   * decodeFrame and process take it). Its packets are quiet to the checker (isQuiet) when
-   * quietFacts says so of their facts.
+   * options, of a stream already tracked and tied to a connection (found as findStream finds it),
+   * its TCP header wholly captured and well formed, with no SYN, FIN or RST, outside a handshake,
+   * whose one MPTCP option is a well-formed DSS: mostly its direction's last DSS again, byte for
+   * byte (TcpStream.dssCache; no parsing), else a new Data ACK or mapping. For such a packet this
+   * does what decodeFrame and process do, and returns the same facts; for any other it changes
+   * nothing and returns undefined (then decodeFrame and process take it). Its packets are quiet to
+   * the checker (isQuiet) when quietFacts says so of their facts.
    */
   repeatLane(rec: CaptureRecord, b: Uint8Array): PacketFacts | undefined {
     const n = b.length;
@@ -420,15 +421,14 @@ export class Tracker {
       }
     }
     if (s === undefined || s.retired === true || s.awaiting !== 0) return undefined;
-    const cache = s.dssCache?.[dir];
     const c = s.conn;
-    if (cache === undefined || c === null || cache.conn !== c) return undefined;
+    if (c === null || s.sideOfA === undefined) return undefined;
     const word = be16(b, to + 12);
     const hl = (word >> 12) * 4;
     const flags = word & 0x0fff;
     const end = to + hl;
     if ((flags & (TH_SYN | TH_FIN | TH_RST)) !== 0 || hl < 20 || n < end) return undefined;
-    // the options, as decodeTcp walks them: well formed, and one MPTCP option, the cached DSS
+    // the options, as decodeTcp walks them: well formed, and one MPTCP option
     let at = -1;
     for (let p = to + 20; p < end;) {
       const kind = b[p];
@@ -440,15 +440,20 @@ export class Tracker {
       if (kind === TCPOPT_MPTCP) { if (at !== -1) return undefined; at = p; }
       p += len;
     }
-    const length = cache.length;
-    if (at !== cache.offset || b[at + 1] !== length) return undefined;
-    // the same DSS, or (a DSS of Data ACK alone) the same but for its Data ACK: the same first word
-    // (kind, length, subtype and flags), and the cached one was well formed (cacheDss)
-    const repeated = sameWords(cache.words, b, at, length);
-    if (!repeated && (be32(b, at) !== cache.words[0] || (cache.option.flags & (DSS_MAPPING | DSS_DATA_FIN | DSS_ACK)) !== DSS_ACK || s.sideOfA === undefined)) return undefined;
+    if (at === -1) return undefined;
+    const length = b[at + 1];
     const total = be16(b, o + 2);
     const payloadLength = Math.max(0, (total >= 20 ? total - 20 : n - to) - hl);
     const payloadCaptured = Math.max(0, Math.min(payloadLength, n - end));
+    // the direction's last DSS again (as `repeats` finds it), or another DSS, well formed
+    const cache = s.dssCache?.[dir];
+    const repeated = cache !== undefined && cache.offset === at && cache.length === length && cache.conn === c && sameWords(cache.words, b, at, length);
+    let option: Dss | undefined;
+    if (!repeated) {
+      if (length < 3 || b[at + 2] >> 4 !== SUBTYPE_DSS) return undefined;
+      option = parseMptcpOption(b, at, length, length, { syn: false, ack: (flags & TH_ACK) !== 0, hasData: payloadLength > 0, version: c.version }) as Dss;
+      if (option.lengthProblem !== undefined) return undefined;
+    }
     const seq = be32(b, to + 4);
     // the packet is one: what process does for it
     this.packets++;
@@ -464,20 +469,19 @@ export class Tracker {
     s.packets[dir]++;
     s.bytes[dir] += payloadLength;
     this.rtt(s, dir, seq, be32(b, to + 8), payloadLength, (flags & TH_ACK) !== 0, time);
-    if (repeated) {
-      facts.options = cache.options;
+    if (option === undefined) {
+      facts.options = cache!.options;
       facts.repeatedDss = cache;
-      this.applyRepeat(frame, time, s, dir, cache, facts, seq, payloadLength, payloadCaptured, end, b);
+      this.applyRepeat(frame, time, s, dir, cache!, facts, seq, payloadLength, payloadCaptured, end, b);
       return facts;
     }
-    // a new Data ACK: the option parsed, applied (applyOption's way for a DSS on a stream with a
-    // connection and a side), its Data ACK against the high-water mark, and cached
-    const option = parseMptcpOption(b, at, length, length, { syn: false, ack: (flags & TH_ACK) !== 0, hasData: payloadLength > 0, version: c.version }) as Dss;
+    // another DSS: applied (applyOption's way for a DSS on a stream with a connection and a side),
+    // its Data ACK against the high-water mark, and cached
     facts.options = [option];
     const side = this.sideOf(s, dir)!;
     this.applyDssFully(frame, payloadLength, s, dir, side, c, option, facts);
     if (facts.dataAck !== undefined) this.dataAckHighWater(frame, s, dir, facts, time);
-    this.cacheDss(s, dir, c, option, facts, b);
+    if (!closed(s)) this.cacheDss(s, dir, c, option, facts, b);
     s.dssSeen = true;
     this.onConnection(frame, s, dir, c, side, facts, time, seq, payloadLength, payloadCaptured, end, b);
     return facts;
