@@ -10,7 +10,7 @@ import type { CaptureRecord } from '../capture/types.ts';
 import type { DecodedFrame, TcpOptionRef } from '../wire/packet.ts';
 import { LINKTYPE, TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
 import { be16, be32 } from '../wire/bytes.ts';
-import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseMptcpOption, Subtype, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
+import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseDss, parseMptcpOption, Subtype, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
 import { appendTight } from './lists.ts';
@@ -451,7 +451,7 @@ export class Tracker {
     let option: Dss | undefined;
     if (!repeated) {
       if (length < 3 || b[at + 2] >> 4 !== SUBTYPE_DSS) return undefined;
-      option = parseMptcpOption(b, at, length, length, { syn: false, ack: (flags & TH_ACK) !== 0, hasData: payloadLength > 0, version: c.version }) as Dss;
+      option = parseDss(b, at, length, length);
       if (option.lengthProblem !== undefined) return undefined;
     }
     const seq = be32(b, to + 4);

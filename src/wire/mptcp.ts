@@ -237,41 +237,8 @@ export function parseMptcpOption(b: Uint8Array, off: number, length: number, ava
       }
       return o;
     }
-    case Subtype.DSS: {
-      const flags = byte3 & 0x1f;
-      // every field present (undefined when absent): one hidden class for all DSS options
-      const o: Dss = {
-        offset: off, length, subtype, byte2, byte3, truncated, kind: 'DSS', flags, dataFin: (flags & DSS_DATA_FIN) !== 0,
-        dataAck8: (flags & DSS_ACK8) !== 0, dsn8: (flags & DSS_DSN8) !== 0, lengthProblem: undefined,
-        dataAck: undefined, dsn: undefined, subflowSeq: undefined, dataLevelLength: undefined, checksum: undefined,
-      };
-      if (length < 4) {
-        o.lengthProblem = `DSS length ${length} is shorter than its 4-byte header`;
-        return o;
-      }
-      const need = dssLength(flags);
-      const withChecksum = (flags & DSS_MAPPING) !== 0 && length === need + 2;
-      if (length !== need && !withChecksum) {
-        o.lengthProblem = `DSS length ${length} does not fit its flags 0x${flags.toString(16).padStart(2, '0')} (expected ${need}${flags & DSS_MAPPING ? ` or ${need + 2} with checksum` : ''})`;
-      }
-      let p = 4;
-      if (flags & DSS_ACK) {
-        const n = flags & DSS_ACK8 ? 8 : 4;
-        if ((p) + n <= lim) o.dataAck = n === 8 ? rd64(b, off + p) : BigInt(be32(b, off + p));
-        p += n;
-      }
-      if (flags & DSS_MAPPING) {
-        const n = flags & DSS_DSN8 ? 8 : 4;
-        if ((p) + n <= lim) o.dsn = n === 8 ? rd64(b, off + p) : BigInt(be32(b, off + p));
-        p += n;
-        if ((p) + 4 <= lim) o.subflowSeq = be32(b, off + p);
-        p += 4;
-        if ((p) + 2 <= lim) o.dataLevelLength = be16(b, off + p);
-        p += 2;
-        if (withChecksum && (p) + 2 <= lim) o.checksum = be16(b, off + p);
-      }
-      return o;
-    }
+    case Subtype.DSS:
+      return parseDss(b, off, length, avail);
     case Subtype.ADD_ADDR: {
       const layout: 0 | 1 = ctx.version === 0 ? 0 : 1;
       const o: AddAddr = { offset: off, length, subtype, byte2, byte3, truncated, kind: 'ADD_ADDR', layout };
@@ -351,6 +318,51 @@ export function parseMptcpOption(b: Uint8Array, off: number, length: number, ava
     default:
       return { offset: off, length, subtype, byte2, byte3, truncated, kind: 'UNKNOWN' };
   }
+}
+
+/**
+ * A DSS option (RFC 8684 §3.3.1) at `off`, `avail` of its `length` bytes captured: what
+ * parseMptcpOption gives for one (a DSS does not depend on the OptionContext).
+ */
+export function parseDss(b: Uint8Array, off: number, length: number, avail: number): Dss {
+  const lim = length < avail ? length : avail;
+  const byte2 = avail > 2 && length > 2 ? b[off + 2] : 0;
+  const byte3 = avail > 3 && length > 3 ? b[off + 3] : 0;
+  const subtype = byte2 >> 4;
+  const truncated = avail < length ? true : undefined;
+  const flags = byte3 & 0x1f;
+  // every field present (undefined when absent): one hidden class for all DSS options
+  const o: Dss = {
+    offset: off, length, subtype, byte2, byte3, truncated, kind: 'DSS', flags, dataFin: (flags & DSS_DATA_FIN) !== 0,
+    dataAck8: (flags & DSS_ACK8) !== 0, dsn8: (flags & DSS_DSN8) !== 0, lengthProblem: undefined,
+    dataAck: undefined, dsn: undefined, subflowSeq: undefined, dataLevelLength: undefined, checksum: undefined,
+  };
+  if (length < 4) {
+    o.lengthProblem = `DSS length ${length} is shorter than its 4-byte header`;
+    return o;
+  }
+  const need = dssLength(flags);
+  const withChecksum = (flags & DSS_MAPPING) !== 0 && length === need + 2;
+  if (length !== need && !withChecksum) {
+    o.lengthProblem = `DSS length ${length} does not fit its flags 0x${flags.toString(16).padStart(2, '0')} (expected ${need}${flags & DSS_MAPPING ? ` or ${need + 2} with checksum` : ''})`;
+  }
+  let p = 4;
+  if (flags & DSS_ACK) {
+    const n = flags & DSS_ACK8 ? 8 : 4;
+    if ((p) + n <= lim) o.dataAck = n === 8 ? rd64(b, off + p) : BigInt(be32(b, off + p));
+    p += n;
+  }
+  if (flags & DSS_MAPPING) {
+    const n = flags & DSS_DSN8 ? 8 : 4;
+    if ((p) + n <= lim) o.dsn = n === 8 ? rd64(b, off + p) : BigInt(be32(b, off + p));
+    p += n;
+    if ((p) + 4 <= lim) o.subflowSeq = be32(b, off + p);
+    p += 4;
+    if ((p) + 2 <= lim) o.dataLevelLength = be16(b, off + p);
+    p += 2;
+    if (withChecksum && (p) + 2 <= lim) o.checksum = be16(b, off + p);
+  }
+  return o;
 }
 
 /** One named field of an option, where it sits in the frame, and the section defining it. */
