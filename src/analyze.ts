@@ -12,7 +12,7 @@ import { scanDescriptor, scanPcapStream } from './capture/stdin.ts';
 import { BufferSource } from './capture/source.ts';
 import { Checker, type CheckerConfig } from './check/checker.ts';
 import type { Finding } from './check/types.ts';
-import type { CaptureRecord } from './capture/types.ts';
+import type { CaptureRecord, RecordSink } from './capture/types.ts';
 import type { PacketFacts } from './mptcp/model.ts';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -55,11 +55,17 @@ export interface Analysis {
   tracker: Tracker;
 }
 
-function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
+/**
+ * The reader's sink, and what it offers records to first (ScanOptions.take): the tracker's repeat
+ * lane, where the record lies in the reader's buffer, before a view of it is made.
+ */
+function pipeline(tracker: Tracker, opts: AnalyzeOptions): { sink: RecordSink; take?: ScanOptions['take'] } {
   const lane = opts.onPacket === undefined || opts.onRepeat !== undefined;
   const onRepeat = opts.onRepeat;
-  return (rec: CaptureRecord, data: Uint8Array) => {
-    if (lane) {
+  // the lane has seen the record the sink gets (it was offered and declined): not again
+  let declined = false;
+  const sink = (rec: CaptureRecord, data: Uint8Array) => {
+    if (lane && !declined) {
       const repeated = tracker.repeatLane(rec, data);
       if (repeated !== undefined) {
         if (onRepeat === undefined || onRepeat(repeated, rec.frame)) return;
@@ -67,10 +73,22 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions) {
         return;
       }
     }
+    declined = false;
     const f = decodeFrame(rec, data, false);
     const facts = tracker.process(f, data);
     opts.onPacket?.(f, facts, data);
   };
+  if (!lane) return { sink };
+  const take = (rec: CaptureRecord, bytes: Uint8Array, at: number): boolean => {
+    const repeated = tracker.repeatLane(rec, bytes, at, at + rec.caplen);
+    if (repeated === undefined) { declined = true; return false; }
+    if (onRepeat === undefined || onRepeat(repeated, rec.frame)) return true;
+    // a listener wants it decoded after all
+    const data = new Uint8Array(bytes.buffer, bytes.byteOffset + at, rec.caplen);
+    opts.onPacket?.(decodeFrame(rec, data, false), repeated, data);
+    return true;
+  };
+  return { sink, take };
 }
 
 /**
@@ -122,10 +140,10 @@ export type CaptureInput = { file: string; decompressInto?: string } | { stream:
 
 /** One pass over any input with the given tracker: the readers' part shared by every entry point. */
 async function run(input: CaptureInput, tracker: Tracker, givenOpts: AnalyzeOptions): Promise<Analysis> {
-  const sink = pipeline(tracker, givenOpts);
+  const { sink, take } = pipeline(tracker, givenOpts);
   // the heap is read between packets, where the readers report progress (Tracker.checkHeap)
   const onProgress = givenOpts.onProgress;
-  const opts: AnalyzeOptions = { ...givenOpts, onProgress: (done, total) => { tracker.checkHeap(); onProgress?.(done, total); } };
+  const opts: AnalyzeOptions & ScanOptions = { ...givenOpts, take, onProgress: (done, total) => { tracker.checkHeap(); onProgress?.(done, total); } };
   if ('file' in input && isPipe(input.file)) {
     // a named pipe or <(command): read as it comes, as standard input is
     let fd: number;

@@ -29,6 +29,13 @@ export interface ScanOptions {
    * (a live capture): the CLI writes out what it has gathered, so that lines appear as packets do.
    */
   beforeRead?: () => void;
+  /**
+   * Offered each record first where it lies in the reader's buffer (`bytes`, from `at`, its
+   * caplen long; valid only during the call), before a view of it is made: true when it took the
+   * record, which then does not reach the sink. The classic pcap reader offers records; the others
+   * give every record to the sink.
+   */
+  take?: (rec: CaptureRecord, bytes: Uint8Array, at: number) => boolean;
 }
 
 export interface ScanResult extends CaptureInfo {
@@ -96,6 +103,7 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
   const ends = src.size === Infinity ? 'input ends' : 'file ends';
   const rec: CaptureRecord = { frame: 0, dataOffset: 0, caplen: 0, origlen: 0, tsSec: 0, tsNsec: 0, linkType, interfaceId: 0 };
   const size = src.size;
+  const take = opts.take;
   let pos = 24;
   const limit = opts.limit ?? Infinity;
   // the hot loop: records read straight from the window's bytes while they lie within it
@@ -138,7 +146,7 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
     rec.tsSec = tsSec;
     rec.tsNsec = nano ? frac : frac * 1000;
     // a plain Uint8Array view: a Buffer's subarray costs three times as much (0.075 against 0.027 µs)
-    sink(rec, new Uint8Array(win.arrayBuffer, win.bufOffset + o, caplen));
+    if (take === undefined || !take(rec, win.bytes, o)) sink(rec, new Uint8Array(win.arrayBuffer, win.bufOffset + o, caplen));
     pos += 16 + caplen;
     if ((res.packets & 0x3fff) === 0) report(src, opts, pos);
   }

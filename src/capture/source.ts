@@ -159,6 +159,8 @@ export class ChunkWindow {
    */
   arrayBuffer!: ArrayBufferLike;
   bufOffset = 0;
+  /** `buf` as a plain Uint8Array (ScanOptions.take reads records where they lie in it) */
+  bytes!: Uint8Array;
   base = 0;
   filled = 0;
 
@@ -170,6 +172,7 @@ export class ChunkWindow {
     this.buf = b;
     this.arrayBuffer = b.buffer;
     this.bufOffset = b.byteOffset;
+    this.bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
   }
 
   /** Returns the number of bytes available from pos, up to len (fewer only at end of file). */

@@ -391,14 +391,15 @@ export class Tracker {
    * nothing and returns undefined (then decodeFrame and process take it). Its packets are quiet to
    * the checker (isQuiet) when quietFacts says so of their facts.
    */
-  repeatLane(rec: CaptureRecord, b: Uint8Array): PacketFacts | undefined {
-    const n = b.length;
+  repeatLane(rec: CaptureRecord, b: Uint8Array, base = 0, n = b.length): PacketFacts | undefined {
+    // the frame is b[base, n) (ScanOptions.take: where it lies in the reader's buffer); every offset
+    // below is in `b`, and made the frame's own where it is kept (an option's, the DSS cache's)
     let o: number; // the IPv4 header's offset (decodeFrame's link layers, except loopback, PPP and VLAN tags)
     switch (rec.linkType) {
-      case LINKTYPE.ETHERNET: if (n < 14 || be16(b, 12) !== ETHERTYPE_IPV4) return undefined; o = 14; break;
-      case LINKTYPE.LINUX_SLL: if (n < 16 || be16(b, 14) !== ETHERTYPE_IPV4) return undefined; o = 16; break;
-      case LINKTYPE.LINUX_SLL2: if (n < 20 || be16(b, 0) !== ETHERTYPE_IPV4) return undefined; o = 20; break;
-      case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD: case LINKTYPE.IPV4: o = 0; break;
+      case LINKTYPE.ETHERNET: if (n < base + 14 || be16(b, base + 12) !== ETHERTYPE_IPV4) return undefined; o = base + 14; break;
+      case LINKTYPE.LINUX_SLL: if (n < base + 16 || be16(b, base + 14) !== ETHERTYPE_IPV4) return undefined; o = base + 16; break;
+      case LINKTYPE.LINUX_SLL2: if (n < base + 20 || be16(b, base) !== ETHERTYPE_IPV4) return undefined; o = base + 20; break;
+      case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD: case LINKTYPE.IPV4: o = base; break;
       default: return undefined;
     }
     // version 4 and a 20-byte header, not a later fragment, TCP, and the TCP header's fixed part
@@ -447,11 +448,11 @@ export class Tracker {
     const payloadCaptured = Math.max(0, Math.min(payloadLength, n - end));
     // the direction's last DSS again (as `repeats` finds it), or another DSS, well formed
     const cache = s.dssCache?.[dir];
-    const repeated = cache !== undefined && cache.offset === at && cache.length === length && cache.conn === c && sameWords(cache.words, b, at, length);
+    const repeated = cache !== undefined && cache.offset === at - base && cache.length === length && cache.conn === c && sameWords(cache.words, b, at, length);
     let option: Dss | undefined;
     if (!repeated) {
       if (length < 3 || b[at + 2] >> 4 !== SUBTYPE_DSS) return undefined;
-      option = parseDss(b, at, length, length);
+      option = parseDss(b, at, length, length, base);
       if (option.lengthProblem !== undefined) return undefined;
     }
     const seq = be32(b, to + 4);
@@ -481,7 +482,7 @@ export class Tracker {
     const side = this.sideOf(s, dir)!;
     this.applyDssFully(frame, payloadLength, s, dir, side, c, option, facts);
     if (facts.dataAck !== undefined) this.dataAckHighWater(frame, s, dir, facts, time);
-    if (!closed(s)) this.cacheDss(s, dir, c, option, facts, b);
+    if (!closed(s)) this.cacheDss(s, dir, c, option, facts, b, base);
     s.dssSeen = true;
     this.onConnection(frame, s, dir, c, side, facts, time, seq, payloadLength, payloadCaptured, end, b);
     return facts;
@@ -595,12 +596,12 @@ export class Tracker {
   }
 
   /** Remembers a DSS as its direction's last (TcpStream.dssCache), so that its repeats on the next segments cost nothing. */
-  private cacheDss(s: TcpStream, dir: Dir, c: MptcpConnection, o: Dss, facts: PacketFacts, data: Uint8Array): void {
+  private cacheDss(s: TcpStream, dir: Dir, c: MptcpConnection, o: Dss, facts: PacketFacts, data: Uint8Array, base = 0): void {
     const caches = (s.dssCache ??= [undefined, undefined]);
     // the word store of the direction's previous DSS is reused (only the tracker reads it)
     const at = o.offset, length = o.length; // read once: options come in many shapes
     const words = caches[dir]?.words ?? new Uint32Array(OPTION_WORDS);
-    optionWords(data, at, length, words);
+    optionWords(data, base + at, length, words);
     caches[dir] = {
       offset: at, length, words, option: o, options: [o],
       dataAck: facts.dataAck, mappingDsn: facts.mappingDsn, conn: c,

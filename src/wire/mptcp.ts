@@ -322,9 +322,10 @@ export function parseMptcpOption(b: Uint8Array, off: number, length: number, ava
 
 /**
  * A DSS option (RFC 8684 §3.3.1) at `off`, `avail` of its `length` bytes captured: what
- * parseMptcpOption gives for one (a DSS does not depend on the OptionContext).
+ * parseMptcpOption gives for one (a DSS does not depend on the OptionContext). `base`: where the
+ * frame starts in `b` (its offset is the frame's).
  */
-export function parseDss(b: Uint8Array, off: number, length: number, avail: number): Dss {
+export function parseDss(b: Uint8Array, off: number, length: number, avail: number, base = 0): Dss {
   const lim = length < avail ? length : avail;
   const byte2 = avail > 2 && length > 2 ? b[off + 2] : 0;
   const byte3 = avail > 3 && length > 3 ? b[off + 3] : 0;
@@ -333,7 +334,7 @@ export function parseDss(b: Uint8Array, off: number, length: number, avail: numb
   const flags = byte3 & 0x1f;
   // every field present (undefined when absent): one hidden class for all DSS options
   const o: Dss = {
-    offset: off, length, subtype, byte2, byte3, truncated, kind: 'DSS', flags, dataFin: (flags & DSS_DATA_FIN) !== 0,
+    offset: off - base, length, subtype, byte2, byte3, truncated, kind: 'DSS', flags, dataFin: (flags & DSS_DATA_FIN) !== 0,
     dataAck8: (flags & DSS_ACK8) !== 0, dsn8: (flags & DSS_DSN8) !== 0, lengthProblem: undefined,
     dataAck: undefined, dsn: undefined, subflowSeq: undefined, dataLevelLength: undefined, checksum: undefined,
   };
