@@ -32,8 +32,8 @@ export interface ScanOptions {
   /**
    * Offered each record first where it lies in the reader's buffer (`bytes`, from `at`, its
    * caplen long; valid only during the call), before a view of it is made: true when it took the
-   * record, which then does not reach the sink. The classic pcap reader offers records; the others
-   * give every record to the sink.
+   * record, which then does not reach the sink. The pcap and pcapng readers of files offer records;
+   * pcap-parser's stream gives every record to the sink.
    */
   take?: (rec: CaptureRecord, bytes: Uint8Array, at: number) => boolean;
 }
@@ -180,6 +180,7 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
   const rec: CaptureRecord = { frame: 0, dataOffset: 0, caplen: 0, origlen: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0 };
   let pos = 0;
   let first = true;
+  const take = opts.take;
   const limit = opts.limit ?? Infinity;
 
   // plain byte reads (see wire/bytes.ts): every read lies within a block already in the window
@@ -318,7 +319,7 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
     rec.linkType = iface.linkType;
     rec.interfaceId = sectionIdBase + ifId;
     setTimestamp(rec, iface, hi, lo);
-    sink(rec, new Uint8Array(win.arrayBuffer, win.bufOffset + at, caplen));
+    if (take === undefined || !take(rec, win.bytes, at)) sink(rec, new Uint8Array(win.arrayBuffer, win.bufOffset + at, caplen));
   }
 }
 
