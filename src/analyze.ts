@@ -30,11 +30,13 @@ export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit'
   onPacket?: PacketListener;
   /**
    * Called instead of onPacket for a packet of the tracker's repeat lane (Tracker.repeatLane: its
-   * facts worked out without decoding it into a frame); false if it wants the packet after all,
+   * facts worked out without decoding it into a frame), with its record and its TCP flags and
+   * payload length (`segment`, valid only during the call); false if it wants the packet after all,
    * which is then decoded and goes to onPacket. Without it, and with onPacket, every packet is
-   * decoded and goes to onPacket; with neither, the lane takes what it can.
+   * decoded and goes to onPacket; with neither, the lane takes what it can. Through checkCapture it
+   * is called only for the lane's packets the checker takes as quiet, which it must take.
    */
-  onRepeat?: (facts: PacketFacts, frame: number) => boolean;
+  onRepeat?: (facts: PacketFacts, rec: CaptureRecord, segment: { readonly flags: number; readonly payloadLength: number }) => boolean;
   /**
    * How the user raises this process's heap, for the tracking-limit finding when the heap budget
    * runs out (default RAISE_HEAP, node's --max-old-space-size; the extension names its setting).
@@ -68,7 +70,7 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions): { sink: RecordSink; t
     if (lane && !declined) {
       const repeated = tracker.repeatLane(rec, data);
       if (repeated !== undefined) {
-        if (onRepeat === undefined || onRepeat(repeated, rec.frame)) return;
+        if (onRepeat === undefined || onRepeat(repeated, rec, tracker.laneSegment)) return;
         opts.onPacket?.(decodeFrame(rec, data, false), repeated, data);
         return;
       }
@@ -82,7 +84,7 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions): { sink: RecordSink; t
   const take = (rec: CaptureRecord, bytes: Uint8Array, at: number): boolean => {
     const repeated = tracker.repeatLane(rec, bytes, at, at + rec.caplen);
     if (repeated === undefined) { declined = true; return false; }
-    if (onRepeat === undefined || onRepeat(repeated, rec.frame)) return true;
+    if (onRepeat === undefined || onRepeat(repeated, rec, tracker.laneSegment)) return true;
     // a listener wants it decoded after all
     const data = new Uint8Array(bytes.buffer, bytes.byteOffset + at, rec.caplen);
     opts.onPacket?.(decodeFrame(rec, data, false), repeated, data);
@@ -223,14 +225,21 @@ export async function checkCapture(input: CaptureInput, config: CheckerConfig = 
   const checker = new Checker(tracker, config);
   // a retired connection's end-of-capture checks run as it goes
   tracker.retirement!.check = (conns, streams) => checker.retire(conns, streams);
+  const callerRepeat = opts.onRepeat;
   const a = await run(input, tracker, {
     ...opts,
     onPacket: (f, facts, data) => {
       checker.packet(f, facts, data);
       opts.onPacket?.(f, facts, data);
     },
-    // the repeat lane only where the caller sees no packet (a listener wants every one decoded)
-    onRepeat: opts.onPacket === undefined && checker.acceptsRepeats ? (facts, frame) => checker.repeat(facts, frame) : undefined,
+    // the repeat lane where the caller sees no packet, or takes the lane's packets too
+    onRepeat: (opts.onPacket === undefined || callerRepeat !== undefined) && checker.acceptsRepeats
+      ? (facts, rec, segment) => {
+        if (!checker.repeat(facts, rec.frame)) return false;
+        callerRepeat?.(facts, rec, segment); // it takes what the checker took
+        return true;
+      }
+      : undefined,
   });
   return { ...a, findings: checker.finish(a.scan), suppressed: checker.suppressed };
 }

@@ -148,3 +148,21 @@ test('the repeat lane leaves to the decoder a packet with a FIN, with a DSS whos
   assert.equal(took.get(changed)?.repeated, false, `frame ${changed}: its DSS is no repeat now`);
   assert.ok(took.size > 250, `${took.size} taken`);
 });
+
+test('the viewer\'s index with the repeat lane: every row the same as with every packet decoded', async () => {
+  const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
+  const { COLUMNS } = await import('../src/viewer/index.ts');
+  const rows = async (file: string, repeatLane: boolean) => {
+    const cols = Object.fromEntries(Object.keys(COLUMNS).map((k) => [k, [] as number[]])) as Record<string, number[]>;
+    const r = await analyzeForViewer({ bytes: bytesOf(file), name: 'x' }, { repeatLane, onChunk: (c, n) => { for (const k of Object.keys(cols)) cols[k].push(...Array.from((c as unknown as Record<string, ArrayLike<number>>)[k]).slice(0, n)); } });
+    return { cols, findings: r.findings, connections: r.connections, packets: r.packets };
+  };
+  let compared = 0;
+  for (const file of CAPTURES) {
+    const [lane, decoded] = [await rows(file, true), await rows(file, false)];
+    assert.deepEqual(lane, decoded, file);
+    assert.equal(lane.cols.offset.length, lane.packets);
+    compared += lane.packets;
+  }
+  assert.ok(compared > 30_000, `${compared} rows compared`);
+});

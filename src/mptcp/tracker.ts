@@ -391,6 +391,12 @@ export class Tracker {
    * nothing and returns undefined (then decodeFrame and process take it). Its packets are quiet to
    * the checker (isQuiet) when quietFacts says so of their facts.
    */
+  /**
+   * The TCP flags and payload length of the packet repeatLane took last (what an index of packets
+   * reads besides the record and the facts; the same object, filled again for each packet)
+   */
+  readonly laneSegment = { flags: 0, payloadLength: 0 };
+
   repeatLane(rec: CaptureRecord, b: Uint8Array, base = 0, n = b.length): PacketFacts | undefined {
     // the frame is b[base, n) (ScanOptions.take: where it lies in the reader's buffer); every offset
     // below is in `b`, and made the frame's own where it is kept (an option's, the DSS cache's)
@@ -465,6 +471,8 @@ export class Tracker {
     const facts = new Facts();
     facts.stream = s;
     facts.dir = dir;
+    this.laneSegment.flags = flags;
+    this.laneSegment.payloadLength = payloadLength;
     s.lastFrame = frame;
     s.lastTime = time;
     s.packets[dir]++;

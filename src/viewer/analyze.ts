@@ -2,7 +2,7 @@
 import { checkCapture } from '../analyze.ts';
 import type { CheckerConfig } from '../check/checker.ts';
 import type { Finding } from '../check/types.ts';
-import type { MptcpConnection } from '../mptcp/model.ts';
+import type { MptcpConnection, PacketFacts } from '../mptcp/model.ts';
 import { connectionJson } from '../format/summary.ts';
 import { PacketIndex, type Columns } from './index.ts';
 import type { ConnectionInfo } from './protocol.ts';
@@ -19,6 +19,8 @@ export interface ViewerAnalysisOptions {
   onProgress?(packets: number, bytesRead: number, totalBytes: number): void;
   /** how the user raises the analysis' heap (AnalyzeOptions.memoryHint) */
   memoryHint?: string;
+  /** false: every packet decoded for its row, none taken by the tracker's repeat lane (the tests compare the two) */
+  repeatLane?: boolean;
 }
 
 export interface ViewerAnalysis {
@@ -79,16 +81,19 @@ export async function analyzeForViewer(input: { file: string; decompressInto?: s
     opts.onProgress?.(total, bytesRead, totalBytes);
   };
   let total = 0;
+  const row = (f: Parameters<PacketIndex['add']>[0], tcp: Parameters<PacketIndex['add']>[1], facts: PacketFacts) => {
+    index.add(f, tcp, facts);
+    total++;
+    // first rows early, then in chunks
+    if (index.count >= chunkSize || (total <= 1000 && index.count >= 100) || ((total & 1023) === 0 && Date.now() - lastFlush > 100)) flush();
+  };
   const r = await checkCapture('file' in input ? { file: input.file, decompressInto: input.decompressInto } : { bytes: input.bytes, name: input.name }, opts.config ?? {}, {
     memoryHint: opts.memoryHint,
     keepConnections: MAX_DIAGRAMS,
     onProgress: (done, all) => { bytesRead = done; totalBytes = all; },
-    onPacket: (f, facts) => {
-      index.add(f, facts);
-      total++;
-      // first rows early, then in chunks
-      if (index.count >= chunkSize || (total <= 1000 && index.count >= 100) || ((total & 1023) === 0 && Date.now() - lastFlush > 100)) flush();
-    },
+    onPacket: (f, facts) => row(f, f.tcp, facts),
+    // a packet of the tracker's repeat lane: its row from its record, without decoding it
+    onRepeat: opts.repeatLane === false ? undefined : (facts, rec, segment) => { row(rec, segment, facts); return true; },
   });
   flush();
   const info = connectionInfoMaker(r.findings);

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import type { PacketFacts } from '../mptcp/model.ts';
-import type { DecodedFrame } from '../wire/packet.ts';
+import type { DecodedFrame, TcpSegment } from '../wire/packet.ts';
 
 /**
  * The columns, widest elements first: in a chunk's bytes every column then starts aligned for its
@@ -82,13 +82,16 @@ export class PacketIndex {
     this.cols = next;
   }
 
-  add(f: DecodedFrame, facts: PacketFacts): void {
+  /**
+   * A packet's row: `f` its decoded frame, or its record (a packet of the tracker's repeat lane,
+   * not decoded), `tcp` its TCP segment's flags and payload length (null: not TCP).
+   */
+  add(f: Pick<DecodedFrame, 'dataOffset' | 'caplen' | 'origlen' | 'linkType' | 'tsSec' | 'tsNsec'>, tcp: Pick<TcpSegment, 'flags' | 'payloadLength'> | null, facts: PacketFacts): void {
     if (this.count >= this.cols.offset.length) this.grow(this.count + 1);
     const i = this.count++;
     const c = this.cols;
     const conn = facts.conn;
     const side = facts.side;
-    const tcp = f.tcp;
     c.offset[i] = f.dataOffset;
     c.caplen[i] = f.caplen;
     c.origlen[i] = f.origlen;
