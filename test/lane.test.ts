@@ -45,7 +45,7 @@ function trackerView(t: Tracker) {
   };
 }
 
-interface Taken { frame: number; data: boolean; quiet: boolean; repeated: boolean }
+interface Taken { frame: number; data: boolean; quiet: boolean; repeated: boolean; dir: number }
 
 /**
  * Both trackers over one capture, side by side; the packets the lane took. `inPlace`: the lane
@@ -64,7 +64,7 @@ function sideBySide(name: string, bytes: Buffer, inPlace = true): Taken[] {
     assert.deepEqual(factsView(got), factsView(expected), `${name}: frame ${rec.frame}'s facts differ`);
     if (repeated) {
       const quiet = quietFacts(repeated);
-      took.push({ frame: rec.frame, data: f.tcp!.payloadLength > 0, quiet, repeated: repeated.repeatedDss !== undefined });
+      took.push({ frame: rec.frame, data: f.tcp!.payloadLength > 0, quiet, repeated: repeated.repeatedDss !== undefined, dir: repeated.dir });
       // its facts alone tell whether the checker, from the decoded frame, finds it quiet
       assert.equal(quiet, isQuiet(f, expected), `${name}: frame ${rec.frame} of the lane is ${quiet ? '' : 'not '}quiet by its facts, and the other way by its frame`);
     }
@@ -109,9 +109,9 @@ test('the repeat lane: the same facts and the same end state as decoding every p
     assert.ok(data.length > 0, f);
     assert.deepEqual(data.filter((x) => x.quiet), [], `${f}: a quiet data segment where checksums were negotiated`);
   }
-  // IPv6 is left to the decoder
-  assert.equal(count('kernel/ipv6.pcap'), 0);
-  assert.equal(count('fresh/ipv6-pcapng.pcapng'), 0);
+  // IPv6 (the kernel's capture; pcapng)
+  assert.deepEqual(counts(took.get('kernel/ipv6.pcap')!), { taken: 35, repeats: 7, quiet: 22, data: 12 });
+  assert.deepEqual(counts(took.get('fresh/ipv6-pcapng.pcapng')!), { taken: 68, repeats: 5, quiet: 38, data: 28 });
 });
 
 test('the checker with the repeat lane: the same findings as with every packet decoded', async () => {
@@ -165,4 +165,20 @@ test('the viewer\'s index with the repeat lane: every row the same as with every
     compared += lane.packets;
   }
   assert.ok(compared > 30_000, `${compared} rows compared`);
+});
+
+test('the repeat lane leaves to the decoder an IPv6 packet with an extension header, or of another destination', async () => {
+  const file = fixture('kernel', 'ipv6.pcap');
+  const taken = sideBySide(file, bytesOf(file));
+  const ext = taken[5].frame;
+  // one packet each way of its stream
+  const elsewhere = [taken.find((x) => x.frame > ext && x.dir === 0)!.frame, taken.find((x) => x.frame > ext && x.dir === 1)!.frame];
+  // the next header made hop-by-hop options: not TCP directly
+  let edited = await rewriteFrame(file, ext, (b, f) => { assert.equal(f.ipVersion, 6); assert.equal(b[f.ipOffset + 6], 6); b[f.ipOffset + 6] = 0; });
+  // the destination's last byte changed: the same ports and source, another stream
+  for (const frame of elsewhere) edited = await rewriteFrame(edited, frame, (b, f) => { b[f.ipOffset + 39] ^= 0x01; });
+  const took = sideBySide('edited', edited).map((x) => x.frame);
+  assert.ok(!took.includes(ext), `frame ${ext} with an extension header was taken`);
+  for (const frame of elsewhere) assert.ok(!took.includes(frame), `frame ${frame} to another address was taken`);
+  assert.ok(took.length > 25, `${took.length} taken`);
 });

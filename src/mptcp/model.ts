@@ -131,6 +131,9 @@ export interface TcpStream {
   /** a's and b's IPv4 addresses as numbers (big-endian), for Tracker.repeatLane; -1 for IPv6 */
   ipv4A: number;
   ipv4B: number;
+  /** a's and b's IPv6 addresses as four big-endian words, for Tracker.repeatLane; undefined for IPv4 */
+  ipv6A: Uint32Array | undefined;
+  ipv6B: Uint32Array | undefined;
   /** ISN per direction, when the SYN / SYN-ACK was seen */
   isn: [number | undefined, number | undefined];
   synFrame?: number;

@@ -52,6 +52,17 @@ const INFLIGHT = 64;
 const newInflight = (): Inflight => ({ v: new Float64Array(8) });
 
 const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+
+/** Whether the 16 bytes at `at` are the IPv6 address `words` (TcpStream.ipv6A/ipv6B). */
+function sameV6(words: Uint32Array | undefined, b: Uint8Array, at: number): boolean {
+  return words !== undefined && words[0] === be32(b, at) && words[1] === be32(b, at + 4) && words[2] === be32(b, at + 8) && words[3] === be32(b, at + 12);
+}
+
+/** The 16 bytes at `at` as four big-endian words. */
+function v6Words(b: Uint8Array, at: number): Uint32Array {
+  return Uint32Array.of(be32(b, at), be32(b, at + 4), be32(b, at + 8), be32(b, at + 12));
+}
 const SUBTYPE_DSS = Subtype.DSS;
 
 /** Both FINs or a RST seen: what comes after is the last ACKs and retransmissions. */
@@ -382,8 +393,9 @@ export class Tracker {
 
   /**
    * The repeat lane: the packets of a transfer, worked out from their bytes without decoding them
-   * into objects (most packets of a capture). Such a packet is an IPv4 TCP segment without IP
-   * options, of a stream already tracked and tied to a connection (found as findStream finds it),
+   * into objects (most packets of a capture). Such a packet is a TCP segment in IPv4 without IP
+   * options or in IPv6 without extension headers, of a stream already tracked and tied to a
+   * connection (found as findStream finds it),
    * its TCP header wholly captured and well formed, with no SYN, FIN or RST, outside a handshake,
    * whose one MPTCP option is a well-formed DSS: mostly its direction's last DSS again, byte for
    * byte (TcpStream.dssCache; no parsing), else a new Data ACK or mapping. For such a packet this
@@ -400,33 +412,63 @@ export class Tracker {
   repeatLane(rec: CaptureRecord, b: Uint8Array, base = 0, n = b.length): PacketFacts | undefined {
     // the frame is b[base, n) (ScanOptions.take: where it lies in the reader's buffer); every offset
     // below is in `b`, and made the frame's own where it is kept (an option's, the DSS cache's)
-    let o: number; // the IPv4 header's offset (decodeFrame's link layers, except loopback, PPP and VLAN tags)
+    let o: number; // the IP header's offset (decodeFrame's link layers, except loopback, PPP and VLAN tags)
+    let et: number; // the ethertype; 0: the IP version decides (raw IP)
     switch (rec.linkType) {
-      case LINKTYPE.ETHERNET: if (n < base + 14 || be16(b, base + 12) !== ETHERTYPE_IPV4) return undefined; o = base + 14; break;
-      case LINKTYPE.LINUX_SLL: if (n < base + 16 || be16(b, base + 14) !== ETHERTYPE_IPV4) return undefined; o = base + 16; break;
-      case LINKTYPE.LINUX_SLL2: if (n < base + 20 || be16(b, base) !== ETHERTYPE_IPV4) return undefined; o = base + 20; break;
-      case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD: case LINKTYPE.IPV4: o = base; break;
+      case LINKTYPE.ETHERNET: if (n < base + 14) return undefined; et = be16(b, base + 12); o = base + 14; break;
+      case LINKTYPE.LINUX_SLL: if (n < base + 16) return undefined; et = be16(b, base + 14); o = base + 16; break;
+      case LINKTYPE.LINUX_SLL2: if (n < base + 20) return undefined; et = be16(b, base); o = base + 20; break;
+      case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD: et = 0; o = base; break;
+      case LINKTYPE.IPV4: et = ETHERTYPE_IPV4; o = base; break;
+      case LINKTYPE.IPV6: et = ETHERTYPE_IPV6; o = base; break;
       default: return undefined;
     }
-    // version 4 and a 20-byte header, not a later fragment, TCP, and the TCP header's fixed part
-    if (n < o + 40 || b[o] !== 0x45 || (be16(b, o + 6) & 0x1fff) !== 0 || b[o + 9] !== 6) return undefined;
-    const to = o + 20;
-    const src = be32(b, o + 12), dst = be32(b, o + 16), srcPort = be16(b, to), dstPort = be16(b, to + 2);
+    if (n < o + 40) return undefined;
+    let to: number; // the TCP header's offset
+    let ipPayload: number; // what the IP header says follows it
     let s: TcpStream | undefined;
     let dir: Dir = 0;
-    for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
-      if (x.a.port === srcPort && x.b.port === dstPort && x.ipv4A === src && x.ipv4B === dst) { s = x; dir = 0; break; }
-      if (x.b.port === srcPort && x.a.port === dstPort && x.ipv4B === src && x.ipv4A === dst) { s = x; dir = 1; break; }
-    }
-    if (s === undefined) {
-      // then by port pair, as streamOfTuple does (the addresses compared as numbers)
-      const fwd = this.byPorts.get(srcPort * 65536 + dstPort);
-      if (fwd) for (let i = 0; i < fwd.length; i++) if (fwd[i].ipv4A === src && fwd[i].ipv4B === dst) { s = fwd[i]; dir = 0; break; }
-      if (s === undefined) {
-        const rev = this.byPorts.get(dstPort * 65536 + srcPort);
-        if (rev) for (let i = 0; i < rev.length; i++) if (rev[i].ipv4A === dst && rev[i].ipv4B === src) { s = rev[i]; dir = 1; break; }
+    if ((et === ETHERTYPE_IPV4 || et === 0) && b[o] === 0x45) {
+      // version 4 and a 20-byte header, not a later fragment, TCP, and the TCP header's fixed part
+      if ((be16(b, o + 6) & 0x1fff) !== 0 || b[o + 9] !== 6) return undefined;
+      to = o + 20;
+      const total = be16(b, o + 2);
+      ipPayload = total >= 20 ? total - 20 : n - to; // TSO captures carry a total length of 0
+      const src = be32(b, o + 12), dst = be32(b, o + 16), srcPort = be16(b, to), dstPort = be16(b, to + 2);
+      for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
+        if (x.a.port === srcPort && x.b.port === dstPort && x.ipv4A === src && x.ipv4B === dst) { s = x; dir = 0; break; }
+        if (x.b.port === srcPort && x.a.port === dstPort && x.ipv4B === src && x.ipv4A === dst) { s = x; dir = 1; break; }
       }
-    }
+      if (s === undefined) {
+        // then by port pair, as streamOfTuple does (the addresses compared as numbers)
+        const fwd = this.byPorts.get(srcPort * 65536 + dstPort);
+        if (fwd) for (let i = 0; i < fwd.length; i++) if (fwd[i].ipv4A === src && fwd[i].ipv4B === dst) { s = fwd[i]; dir = 0; break; }
+        if (s === undefined) {
+          const rev = this.byPorts.get(dstPort * 65536 + srcPort);
+          if (rev) for (let i = 0; i < rev.length; i++) if (rev[i].ipv4A === dst && rev[i].ipv4B === src) { s = rev[i]; dir = 1; break; }
+        }
+      }
+    } else if ((et === ETHERTYPE_IPV6 || et === 0) && b[o] >> 4 === 6) {
+      // version 6, TCP the next header (no extension header), and the TCP header's fixed part
+      if (n < o + 60 || b[o + 6] !== 6) return undefined;
+      to = o + 40;
+      const length = be16(b, o + 4);
+      ipPayload = length === 0 ? n - to : length; // a jumbogram or TSO: what the frame holds
+      const srcPort = be16(b, to), dstPort = be16(b, to + 2);
+      const src = o + 8, dst = o + 24;
+      for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
+        if (x.a.port === srcPort && x.b.port === dstPort && sameV6(x.ipv6A, b, src) && sameV6(x.ipv6B, b, dst)) { s = x; dir = 0; break; }
+        if (x.b.port === srcPort && x.a.port === dstPort && sameV6(x.ipv6B, b, src) && sameV6(x.ipv6A, b, dst)) { s = x; dir = 1; break; }
+      }
+      if (s === undefined) {
+        const fwd = this.byPorts.get(srcPort * 65536 + dstPort);
+        if (fwd) for (let i = 0; i < fwd.length; i++) if (sameV6(fwd[i].ipv6A, b, src) && sameV6(fwd[i].ipv6B, b, dst)) { s = fwd[i]; dir = 0; break; }
+        if (s === undefined) {
+          const rev = this.byPorts.get(dstPort * 65536 + srcPort);
+          if (rev) for (let i = 0; i < rev.length; i++) if (sameV6(rev[i].ipv6A, b, dst) && sameV6(rev[i].ipv6B, b, src)) { s = rev[i]; dir = 1; break; }
+        }
+      }
+    } else return undefined;
     if (s === undefined || s.retired === true || s.awaiting !== 0) return undefined;
     const c = s.conn;
     if (c === null || s.sideOfA === undefined) return undefined;
@@ -449,8 +491,7 @@ export class Tracker {
     }
     if (at === -1) return undefined;
     const length = b[at + 1];
-    const total = be16(b, o + 2);
-    const payloadLength = Math.max(0, (total >= 20 ? total - 20 : n - to) - hl);
+    const payloadLength = Math.max(0, ipPayload - hl);
     const payloadCaptured = Math.max(0, Math.min(payloadLength, n - end));
     // the direction's last DSS again (as `repeats` finds it), or another DSS, well formed
     const cache = s.dssCache?.[dir];
@@ -788,6 +829,8 @@ export class Tracker {
         b: { addr: f.dst, port: t.dstPort },
         ipv4A: f.ipVersion === 4 ? be32(data, f.ipOffset + 12) : -1,
         ipv4B: f.ipVersion === 4 ? be32(data, f.ipOffset + 16) : -1,
+        ipv6A: f.ipVersion === 6 ? v6Words(data, f.ipOffset + 8) : undefined,
+        ipv6B: f.ipVersion === 6 ? v6Words(data, f.ipOffset + 24) : undefined,
         isn: [undefined, undefined],
         synFrame: undefined, synAckFrame: undefined, synSeq: undefined,
         firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
