@@ -128,10 +128,10 @@ export interface TcpStream {
   id: number;
   a: Endpoint;
   b: Endpoint;
-  /** a's and b's IPv4 addresses as numbers (big-endian), for Tracker.repeatLane; -1 for IPv6 */
+  /** a's and b's IPv4 addresses as numbers (big-endian), as the tracker finds a packet's stream; -1 for IPv6 */
   ipv4A: number;
   ipv4B: number;
-  /** a's and b's IPv6 addresses as four big-endian words, for Tracker.repeatLane; undefined for IPv4 */
+  /** a's and b's IPv6 addresses as four big-endian words, as the tracker finds a packet's stream; undefined for IPv4 */
   ipv6A: Uint32Array | undefined;
   ipv6B: Uint32Array | undefined;
   /** ISN per direction, when the SYN / SYN-ACK was seen */

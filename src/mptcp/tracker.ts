@@ -54,16 +54,20 @@ const newInflight = (): Inflight => ({ v: new Float64Array(8) });
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 
-/** Whether the 16 bytes at `at` are the IPv6 address `words` (TcpStream.ipv6A/ipv6B). */
-function sameV6(words: Uint32Array | undefined, b: Uint8Array, at: number): boolean {
-  return words !== undefined && words[0] === be32(b, at) && words[1] === be32(b, at + 4) && words[2] === be32(b, at + 8) && words[3] === be32(b, at + 12);
+/**
+ * Whether an address is endpoint a's (`a`) or b's of stream `x`: the IPv4 address `v4` (read once by
+ * the caller), or with `v6` the IPv6 address at `at` in `b`.
+ */
+function isAddress(x: TcpStream, a: boolean, v4: number, b: Uint8Array, at: number, v6: boolean): boolean {
+  if (!v6) return (a ? x.ipv4A : x.ipv4B) === v4;
+  const w = a ? x.ipv6A : x.ipv6B;
+  return w !== undefined && w[0] === be32(b, at) && w[1] === be32(b, at + 4) && w[2] === be32(b, at + 8) && w[3] === be32(b, at + 12);
 }
 
 /** The 16 bytes at `at` as four big-endian words. */
 function v6Words(b: Uint8Array, at: number): Uint32Array {
   return Uint32Array.of(be32(b, at), be32(b, at + 4), be32(b, at + 8), be32(b, at + 12));
 }
-const SUBTYPE_DSS = Subtype.DSS;
 
 /** Both FINs or a RST seen: what comes after is the last ACKs and retransmissions. */
 const closed = (s: TcpStream): boolean => s.rstFrame !== undefined || (s.finFrame[0] !== undefined && s.finFrame[1] !== undefined);
@@ -392,23 +396,22 @@ export class Tracker {
   }
 
   /**
+   * The TCP flags and payload length of the packet repeatLane took last (what an index of packets
+   * reads besides the record and the facts; the same object, filled again for each packet)
+   */
+  readonly laneSegment = { flags: 0, payloadLength: 0 };
+
+  /**
    * The repeat lane: the packets of a transfer, worked out from their bytes without decoding them
    * into objects (most packets of a capture). Such a packet is a TCP segment in IPv4 without IP
    * options or in IPv6 without extension headers, of a stream already tracked and tied to a
-   * connection (found as findStream finds it),
-   * its TCP header wholly captured and well formed, with no SYN, FIN or RST, outside a handshake,
+   * connection (found as findStream finds it), its TCP header wholly captured and well formed, with no SYN, FIN or RST, outside a handshake,
    * whose one MPTCP option is a well-formed DSS: mostly its direction's last DSS again, byte for
    * byte (TcpStream.dssCache; no parsing), else a new Data ACK or mapping. For such a packet this
    * does what decodeFrame and process do, and returns the same facts; for any other it changes
    * nothing and returns undefined (then decodeFrame and process take it). Its packets are quiet to
    * the checker (isQuiet) when quietFacts says so of their facts.
    */
-  /**
-   * The TCP flags and payload length of the packet repeatLane took last (what an index of packets
-   * reads besides the record and the facts; the same object, filled again for each packet)
-   */
-  readonly laneSegment = { flags: 0, payloadLength: 0 };
-
   repeatLane(rec: CaptureRecord, b: Uint8Array, base = 0, n = b.length): PacketFacts | undefined {
     // the frame is b[base, n) (ScanOptions.take: where it lies in the reader's buffer); every offset
     // below is in `b`, and made the frame's own where it is kept (an option's, the DSS cache's)
@@ -426,49 +429,24 @@ export class Tracker {
     if (n < o + 40) return undefined;
     let to: number; // the TCP header's offset
     let ipPayload: number; // what the IP header says follows it
-    let s: TcpStream | undefined;
-    let dir: Dir = 0;
+    let v6: boolean;
     if ((et === ETHERTYPE_IPV4 || et === 0) && b[o] === 0x45) {
       // version 4 and a 20-byte header, not a later fragment, TCP, and the TCP header's fixed part
       if ((be16(b, o + 6) & 0x1fff) !== 0 || b[o + 9] !== 6) return undefined;
+      v6 = false;
       to = o + 20;
       const total = be16(b, o + 2);
       ipPayload = total >= 20 ? total - 20 : n - to; // TSO captures carry a total length of 0
-      const src = be32(b, o + 12), dst = be32(b, o + 16), srcPort = be16(b, to), dstPort = be16(b, to + 2);
-      for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
-        if (x.a.port === srcPort && x.b.port === dstPort && x.ipv4A === src && x.ipv4B === dst) { s = x; dir = 0; break; }
-        if (x.b.port === srcPort && x.a.port === dstPort && x.ipv4B === src && x.ipv4A === dst) { s = x; dir = 1; break; }
-      }
-      if (s === undefined) {
-        // then by port pair, as streamOfTuple does (the addresses compared as numbers)
-        const fwd = this.byPorts.get(srcPort * 65536 + dstPort);
-        if (fwd) for (let i = 0; i < fwd.length; i++) if (fwd[i].ipv4A === src && fwd[i].ipv4B === dst) { s = fwd[i]; dir = 0; break; }
-        if (s === undefined) {
-          const rev = this.byPorts.get(dstPort * 65536 + srcPort);
-          if (rev) for (let i = 0; i < rev.length; i++) if (rev[i].ipv4A === dst && rev[i].ipv4B === src) { s = rev[i]; dir = 1; break; }
-        }
-      }
     } else if ((et === ETHERTYPE_IPV6 || et === 0) && b[o] >> 4 === 6) {
       // version 6, TCP the next header (no extension header), and the TCP header's fixed part
       if (n < o + 60 || b[o + 6] !== 6) return undefined;
+      v6 = true;
       to = o + 40;
       const length = be16(b, o + 4);
       ipPayload = length === 0 ? n - to : length; // a jumbogram or TSO: what the frame holds
-      const srcPort = be16(b, to), dstPort = be16(b, to + 2);
-      const src = o + 8, dst = o + 24;
-      for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
-        if (x.a.port === srcPort && x.b.port === dstPort && sameV6(x.ipv6A, b, src) && sameV6(x.ipv6B, b, dst)) { s = x; dir = 0; break; }
-        if (x.b.port === srcPort && x.a.port === dstPort && sameV6(x.ipv6B, b, src) && sameV6(x.ipv6A, b, dst)) { s = x; dir = 1; break; }
-      }
-      if (s === undefined) {
-        const fwd = this.byPorts.get(srcPort * 65536 + dstPort);
-        if (fwd) for (let i = 0; i < fwd.length; i++) if (sameV6(fwd[i].ipv6A, b, src) && sameV6(fwd[i].ipv6B, b, dst)) { s = fwd[i]; dir = 0; break; }
-        if (s === undefined) {
-          const rev = this.byPorts.get(dstPort * 65536 + srcPort);
-          if (rev) for (let i = 0; i < rev.length; i++) if (sameV6(rev[i].ipv6A, b, dst) && sameV6(rev[i].ipv6B, b, src)) { s = rev[i]; dir = 1; break; }
-        }
-      }
     } else return undefined;
+    const s = this.streamAt(b, o + (v6 ? 8 : 12), v6, be16(b, to), be16(b, to + 2), true);
+    const dir = this.foundDir;
     if (s === undefined || s.retired === true || s.awaiting !== 0) return undefined;
     const c = s.conn;
     if (c === null || s.sideOfA === undefined) return undefined;
@@ -498,7 +476,7 @@ export class Tracker {
     const repeated = cache !== undefined && cache.offset === at - base && cache.length === length && cache.conn === c && sameWords(cache.words, b, at, length);
     let option: Dss | undefined;
     if (!repeated) {
-      if (length < 3 || b[at + 2] >> 4 !== SUBTYPE_DSS) return undefined;
+      if (length < 3 || b[at + 2] >> 4 !== Subtype.DSS) return undefined;
       option = parseDss(b, at, length, length, base);
       if (option.lengthProblem !== undefined) return undefined;
     }
@@ -750,38 +728,40 @@ export class Tracker {
     const t = f.tcp!;
     // a SYN may reuse a 4-tuple and start a new stream: only findStreamSlow decides that
     const synOnly = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
-    if (!synOnly) {
-      // consecutive packets mostly belong to the stream of the one before: try the last two first
-      let last = this.lastStream;
-      for (let i = 0; i < 2 && last; i++, last = this.prevStream) {
-        if (last.a.port === t.srcPort && last.b.port === t.dstPort && last.a.addr === f.src && last.b.addr === f.dst) { this.foundDir = 0; return this.remember(last); }
-        if (last.b.port === t.srcPort && last.a.port === t.dstPort && last.b.addr === f.src && last.a.addr === f.dst) { this.foundDir = 1; return this.remember(last); }
-      }
-    }
-    // then by port pair (a number key), checking the addresses; a SYN goes on to findStreamSlow
-    // with what it found there
-    const s = this.streamOfTuple(f);
+    // a SYN goes on to findStreamSlow with what it found
+    const v6 = f.ipVersion === 6;
+    const s = this.streamAt(data, f.ipOffset + (v6 ? 8 : 12), v6, t.srcPort, t.dstPort, !synOnly);
     if (s && !synOnly) return this.remember(s);
     const found = this.findStreamSlow(f, time, s, data);
     return found && this.remember(found);
   }
 
   /**
-   * The 4-tuple's current stream, either way round, its direction in `foundDir` (byPorts holds one
-   * per 4-tuple; no text key: building and hashing one for every SYN cost a busy capture a few per
-   * cent of its decoding).
+   * The current stream of the 4-tuple whose source address is at `src` in `b` and destination
+   * address right after it (IPv4, or IPv6 when `v6`), either way round, its direction in
+   * `foundDir`. With `recent`, the last two streams are tried first (consecutive packets mostly
+   * belong to the stream of the one before); then by port pair (byPorts holds one stream per
+   * 4-tuple; no text key: building and hashing one for every SYN cost a busy capture a few per cent
+   * of its decoding). Addresses are compared as numbers (TcpStream.ipv4A/ipv6A), not as text.
    */
-  private streamOfTuple(f: DecodedFrame): TcpStream | undefined {
-    const t = f.tcp!;
-    const fwd = this.byPorts.get(t.srcPort * 65536 + t.dstPort);
+  private streamAt(b: Uint8Array, src: number, v6: boolean, srcPort: number, dstPort: number, recent: boolean): TcpStream | undefined {
+    const dst = src + (v6 ? 16 : 4);
+    const src4 = v6 ? -1 : be32(b, src), dst4 = v6 ? -1 : be32(b, dst);
+    if (recent) {
+      for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
+        if (x.a.port === srcPort && x.b.port === dstPort && isAddress(x, true, src4, b, src, v6) && isAddress(x, false, dst4, b, dst, v6)) { this.foundDir = 0; return x; }
+        if (x.b.port === srcPort && x.a.port === dstPort && isAddress(x, false, src4, b, src, v6) && isAddress(x, true, dst4, b, dst, v6)) { this.foundDir = 1; return x; }
+      }
+    }
+    const fwd = this.byPorts.get(srcPort * 65536 + dstPort);
     if (fwd) for (let i = 0; i < fwd.length; i++) {
       const x = fwd[i];
-      if (x.a.addr === f.src && x.b.addr === f.dst) { this.foundDir = 0; return x; }
+      if (isAddress(x, true, src4, b, src, v6) && isAddress(x, false, dst4, b, dst, v6)) { this.foundDir = 0; return x; }
     }
-    const rev = this.byPorts.get(t.dstPort * 65536 + t.srcPort);
+    const rev = this.byPorts.get(dstPort * 65536 + srcPort);
     if (rev) for (let i = 0; i < rev.length; i++) {
       const x = rev[i];
-      if (x.a.addr === f.dst && x.b.addr === f.src) { this.foundDir = 1; return x; }
+      if (isAddress(x, true, dst4, b, dst, v6) && isAddress(x, false, src4, b, src, v6)) { this.foundDir = 1; return x; }
     }
     return undefined;
   }
