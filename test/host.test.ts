@@ -428,7 +428,7 @@ test('a gzip-compressed capture in the analysis child: inflated into the host\'s
   assert.equal(fs.existsSync(path.dirname(inflated.path)), false);
 });
 
-test('the spare analysis process: started ahead, taken by the next capture and working; a dead spare is replaced', async () => {
+test('the spare analysis process: started ahead (without NODE_EXTRA_CA_CERTS), taken by the next capture and working; a dead spare is replaced', async () => {
   const { CaptureSession } = await import('../src/viewer/session.ts');
   const { SpareAnalysis } = await import('../src/viewer/analysisProcess.ts');
   const fs = await import('node:fs');
@@ -436,11 +436,22 @@ test('the spare analysis process: started ahead, taken by the next capture and w
   const file = fixture('kernel', 'multi.pcap');
   const bytes = fs.readFileSync(file);
   const spares = new SpareAnalysis(path.join(__dirname, '..', 'dist', 'worker.js'), 'inherit');
+  const certs = process.env.NODE_EXTRA_CA_CERTS;
   try {
     assert.equal(spares.pid, undefined);
+    process.env.NODE_EXTRA_CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';
+    process.env.MPTCP_LENS_TEST_MARK = String(process.pid);
     spares.prepare();
+    if (certs === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = certs;
+    delete process.env.MPTCP_LENS_TEST_MARK;
     const first = spares.pid!;
     assert.ok(first > 0);
+    // started without NODE_EXTRA_CA_CERTS (the editor's is set below: Node would load them at start-up)
+    const env = fs.readFileSync(`/proc/${first}/environ`, 'utf8').split('\0');
+    assert.ok(env.includes('ELECTRON_RUN_AS_NODE=1'));
+    assert.ok(env.includes(`MPTCP_LENS_TEST_MARK=${process.pid}`), 'the rest of the editor\'s environment is passed on');
+    assert.ok(!env.some((v) => v.startsWith('NODE_EXTRA_CA_CERTS=')), 'the analysis process has no NODE_EXTRA_CA_CERTS');
     spares.prepare(); // one spare at a time
     assert.equal(spares.pid, first);
     const child = spares.take();
