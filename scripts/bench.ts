@@ -26,9 +26,9 @@ const decodeOnly = (what: string, file: string) => runMany(what, [process.execPa
 interface Sample { seconds: number; peakMiB: number; inProcessMs?: number }
 
 /** Runs a command under GNU time: wall seconds and peak resident memory. */
-function timed(cmd: string[], stdinFile?: string): Sample {
+function timed(cmd: string[], stdinFile?: string, env?: NodeJS.ProcessEnv): Sample {
   const shell = `${cmd.map((c) => `'${c}'`).join(' ')}${stdinFile ? ` < '${stdinFile}'` : ''} > /dev/null`;
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', shell], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', shell], { encoding: 'utf8', env });
   const lines = r.stderr.trim().split('\n');
   const last = lines.pop()!.split(' ');
   const inProcess = /(\d+) ms in process/.exec(lines.join('\n'));
@@ -106,19 +106,31 @@ const row = (what: string, n: number, s: Sample) => rows.push(`| ${what} | ${n.t
 const oursCmd = [process.execPath, CLI, 'check', '--format', 'json', CAPTURE];
 const tsharkCmd = ['tshark', '-r', CAPTURE, '-q', '-z', 'expert,warn'];
 const haveTshark = spawnSync('tshark', ['--version']).status === 0;
+// NODE_EXTRA_CA_CERTS (set on this kind of machine for its package registry) makes Node 20 load those
+// certificates as it starts, before our code runs: reported, and ours also timed without it
+const certs = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+const noCerts = { ...process.env };
+delete noCerts.NODE_EXTRA_CA_CERTS;
 const oursSamples: Sample[] = [];
 const tsharkSamples: Sample[] = [];
+const noCertsSamples: Sample[] = [];
 for (let i = 0; i < RUNS; i++) {
   oursSamples.push(timed(oursCmd));
   if (haveTshark) tsharkSamples.push(timed(tsharkCmd));
+  if (certs) noCertsSamples.push(timed(oursCmd, undefined, noCerts));
 }
 const ours = summarize('mptcp-lens check --format json', oursSamples);
 row('`mptcp-lens check --format json`', packets, ours);
+const oursNoCerts = certs ? summarize('mptcp-lens check --format json, without NODE_EXTRA_CA_CERTS', noCertsSamples) : undefined;
+if (oursNoCerts) row('`mptcp-lens check --format json`, NODE_EXTRA_CA_CERTS unset', packets, oursNoCerts);
+const startup = (env?: NodeJS.ProcessEnv) => median(Array.from({ length: 9 }, () => timed([process.execPath, '-e', '0'], undefined, env).seconds));
+const nodeStart = `Node's start-up (\`node -e 0\`, median of 9): ${(startup() * 1000).toFixed(0)} ms${certs ? `; ${(startup(noCerts) * 1000).toFixed(0)} ms without NODE_EXTRA_CA_CERTS, which is set here` : ''}.`;
+console.log(`  ${nodeStart}`);
 let ratio = '';
 if (haveTshark) {
   const ts = summarize('tshark -q -z expert,warn', tsharkSamples);
   row('`tshark -r FILE -q -z expert,warn`', packets, ts);
-  ratio = `mptcp-lens is ${(ts.seconds / ours.seconds).toFixed(1)}× faster than tshark's expert analysis and uses ${(ts.peakMiB / ours.peakMiB).toFixed(1)}× less memory.`;
+  ratio = `mptcp-lens is ${(ts.seconds / ours.seconds).toFixed(1)}× faster than tshark's expert analysis and uses ${(ts.peakMiB / ours.peakMiB).toFixed(1)}× less memory${oursNoCerts ? ` (${(ts.seconds / oursNoCerts.seconds).toFixed(1)}× with NODE_EXTRA_CA_CERTS unset)` : ''}. ${nodeStart}`;
 } else console.log('  tshark is not installed: no comparison (apt-get install tshark)');
 const stdin = runMany('mptcp-lens check - (stdin, pcap-parser)', [process.execPath, CLI, 'check', '--format', 'json', '-'], CAPTURE);
 row('`mptcp-lens check -` (standard input, pcap-parser)', packets, stdin);
