@@ -182,3 +182,51 @@ test('the repeat lane leaves to the decoder an IPv6 packet with an extension hea
   for (const frame of elsewhere) assert.ok(!took.includes(frame), `frame ${frame} to another address was taken`);
   assert.ok(took.length > 25, `${took.length} taken`);
 });
+
+/** A classic pcap of Ethernet frames with 802.1Q/802.1ad tags (TPID, tag) put after each frame's MAC addresses. */
+function withVlanTags(pcap: Buffer, tags: Array<[number, number]>): Buffer {
+  const le = pcap.readUInt32LE(0) === 0xa1b2c3d4 || pcap.readUInt32LE(0) === 0xa1b23c4d;
+  const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  assert.equal(u32(pcap, 20) & 0xffff, 1, 'Ethernet');
+  const tagBytes = Buffer.alloc(4 * tags.length);
+  tags.forEach(([tpid, tci], i) => { tagBytes.writeUInt16BE(tpid, 4 * i); tagBytes.writeUInt16BE(tci, 4 * i + 2); });
+  const parts: Buffer[] = [pcap.subarray(0, 24)];
+  for (let pos = 24; pos + 16 <= pcap.length;) {
+    const caplen = u32(pcap, pos + 8);
+    const head = Buffer.from(pcap.subarray(pos, pos + 16));
+    const put = (v: number, o: number) => (le ? head.writeUInt32LE(v, o) : head.writeUInt32BE(v, o));
+    put(caplen + tagBytes.length, 8);
+    put(u32(pcap, pos + 12) + tagBytes.length, 12);
+    const frame = pcap.subarray(pos + 16, pos + 16 + caplen);
+    parts.push(head, frame.subarray(0, 12), tagBytes, frame.subarray(12));
+    pos += 16 + caplen;
+  }
+  return Buffer.concat(parts);
+}
+
+test('the repeat lane takes Ethernet frames with VLAN tags (802.1Q, and 802.1ad with 802.1Q inside) as the dissector reads them', async () => {
+  for (const name of ['basic-ether.pcap', 'checksum-ether.pcap']) {
+    const file = fixture('fresh', name);
+    const plain = bytesOf(file);
+    const untagged = sideBySide(name, plain);
+    const plainCheck = await checkCapture({ bytes: plain, name }, {});
+    for (const tags of [[[0x8100, 10]], [[0x88a8, 100], [0x8100, 10]]] as Array<Array<[number, number]>>) {
+      const tagged = withVlanTags(plain, tags);
+      assert.equal(tagged.length, plain.length + 4 * tags.length * packetCount(plain));
+      // side by side with decoding (sideBySide asserts the facts and the end state): the same packets taken
+      const took = sideBySide(`${name} tagged`, tagged);
+      assert.deepEqual(took, untagged, `${name} with ${tags.length} tag(s)`);
+      assert.ok(took.length > 20, `${took.length} taken`);
+      // and the checker says the same of it
+      const r = await checkCapture({ bytes: tagged, name }, {});
+      assert.deepEqual(r.findings, plainCheck.findings, name);
+    }
+  }
+});
+
+/** the packets of a classic pcap */
+function packetCount(pcap: Buffer): number {
+  let n = 0;
+  for (let pos = 24; pos + 16 <= pcap.length; n++) pos += 16 + pcap.readUInt32LE(pos + 8);
+  return n;
+}

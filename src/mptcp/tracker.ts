@@ -415,10 +415,20 @@ export class Tracker {
   repeatLane(rec: CaptureRecord, b: Uint8Array, base = 0, n = b.length): PacketFacts | undefined {
     // the frame is b[base, n) (ScanOptions.take: where it lies in the reader's buffer); every offset
     // below is in `b`, and made the frame's own where it is kept (an option's, the DSS cache's)
-    let o: number; // the IP header's offset (decodeFrame's link layers, except loopback, PPP and VLAN tags)
+    let o: number; // the IP header's offset (decodeFrame's link layers, except loopback and PPP)
     let et: number; // the ethertype; 0: the IP version decides (raw IP)
     switch (rec.linkType) {
-      case LINKTYPE.ETHERNET: if (n < base + 14) return undefined; et = be16(b, base + 12); o = base + 14; break;
+      case LINKTYPE.ETHERNET:
+        if (n < base + 14) return undefined;
+        et = be16(b, base + 12);
+        o = base + 14;
+        // 802.1Q, 802.1ad and QinQ tags, as decodeFrame skips them
+        while (et === 0x8100 || et === 0x88a8 || et === 0x9100) {
+          if (n < o + 4) return undefined;
+          et = be16(b, o + 2);
+          o += 4;
+        }
+        break;
       case LINKTYPE.LINUX_SLL: if (n < base + 16) return undefined; et = be16(b, base + 14); o = base + 16; break;
       case LINKTYPE.LINUX_SLL2: if (n < base + 20) return undefined; et = be16(b, base); o = base + 20; break;
       case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD: et = 0; o = base; break;
