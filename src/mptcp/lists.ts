@@ -14,3 +14,12 @@ export function appendTight<T>(list: T[], item: T): T[] {
   if (list.length >= TIGHT) { list.push(item); return list; }
   return list.concat([item]); // exact size (a copy then pushed onto would grow again)
 }
+
+/**
+ * appendTight for a list of records of four numbers laid out flat (a, b, c, d, a, b, c, d, …):
+ * exact size while it holds up to TIGHT records, then pushed onto. The caller stores the result.
+ */
+export function appendTight4(list: number[], a: number, b: number, c: number, d: number): number[] {
+  if (list.length >= TIGHT * 4) { list.push(a, b, c, d); return list; }
+  return list.concat(a, b, c, d);
+}

@@ -300,8 +300,11 @@ export interface MptcpConnection {
   stats: ConnectionStats;
   /** the DSN that sentRanges and sentHigh are relative to, per side (its first mapped DSN) */
   sentBase: [bigint | undefined, bigint | undefined];
-  /** sent DSN ranges per side, relative to sentBase, for recognising reinjection [start, end, stream, frame] */
-  sentRanges: [Array<[number, number, number, number]>, Array<[number, number, number, number]>];
+  /**
+   * sent DSN ranges per side, relative to sentBase, for recognising reinjection: four numbers each,
+   * laid out flat (start, end, stream, frame, start, end, …; SENT_RANGE_* in tracker.ts)
+   */
+  sentRanges: [number[], number[]];
   /** highest DSN end each side has sent, relative to sentBase (data below it is sent again) */
   sentHigh: [number | undefined, number | undefined];
   /**

@@ -13,7 +13,7 @@ import { be16, be32 } from '../wire/bytes.ts';
 import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseDss, parseMptcpOption, Subtype, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
-import { appendTight } from './lists.ts';
+import { appendTight, appendTight4 } from './lists.ts';
 import { ACK_MAX_FRAME, ACK_MAX_RISES, ACK_MAX_TIME, IF_COUNT, IF_FIRST_END, IF_FIRST_TIME, IF_LAST_END, MAX_MAPPINGS, recentMappingsStart } from './model.ts';
 import type { Dir, DssCache, Inflight, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
 
@@ -78,6 +78,14 @@ const AWAIT_ANSWER_1 = 2;
 const AWAIT_JOIN_PEER = 4;
 
 const MAX_RANGES_PER_SIDE = 4096;
+/** MptcpConnection.sentRanges: numbers a range, and where each of its numbers is */
+const SENT_RANGE = 4;
+const SENT_RANGE_START = 0;
+const SENT_RANGE_END = 1;
+const SENT_RANGE_STREAM = 2;
+const SENT_RANGE_FRAME = 3;
+/** the last ranges a side's data is searched in for reinjection (and kept at least when acknowledged) */
+const RANGES_SEARCHED = 256;
 const MAX_EVENTS_PER_CONN = 10000;
 const TWO32 = 0x100000000n;
 const MASK64 = (1n << 64n) - 1n;
@@ -1208,13 +1216,14 @@ export class Tracker {
       if (high !== undefined && dsn < high) {
         let seen = false;
         // data is sent again soon after it was first sent: the last ranges suffice, and keep this O(1)
-        const stop = Math.max(0, ranges.length - 256);
-        for (let i = ranges.length - 1; i >= stop; i--) {
-          const r = ranges[i];
-          if (r[0] < end && dsn < r[1]) {
+        // (read from the flat list: no object a range, 256 of them searched for any new data that
+        // comes below another subflow's)
+        const stop = Math.max(0, ranges.length - RANGES_SEARCHED * SENT_RANGE);
+        for (let i = ranges.length - SENT_RANGE; i >= stop; i -= SENT_RANGE) {
+          if (ranges[i + SENT_RANGE_START] < end && dsn < ranges[i + SENT_RANGE_END]) {
             seen = true;
-            if (r[2] !== s.id) {
-              facts.reinjectionOf = r[3];
+            if (ranges[i + SENT_RANGE_STREAM] !== s.id) {
+              facts.reinjectionOf = ranges[i + SENT_RANGE_FRAME];
               c.reinjectedBytes += len;
               s.reinjectedBytes = (s.reinjectedBytes ?? 0) + len;
             }
@@ -1226,11 +1235,11 @@ export class Tracker {
       }
       if (high === undefined || end > high) c.sentHigh[side] = end;
       if (facts.reinjectionOf === undefined) {
-        const last = ranges[ranges.length - 1];
-        if (last && last[2] === s.id && last[1] === dsn) last[1] = end;
+        const last = ranges.length - SENT_RANGE;
+        if (last >= 0 && ranges[last + SENT_RANGE_STREAM] === s.id && ranges[last + SENT_RANGE_END] === dsn) ranges[last + SENT_RANGE_END] = end;
         else {
-          const grown = (c.sentRanges[side] = appendTight(ranges, [dsn, end, s.id, frame]));
-          if (grown.length > MAX_RANGES_PER_SIDE) grown.splice(0, grown.length - MAX_RANGES_PER_SIDE);
+          const grown = (c.sentRanges[side] = appendTight4(ranges, dsn, end, s.id, frame));
+          if (grown.length > MAX_RANGES_PER_SIDE * SENT_RANGE) grown.splice(0, grown.length - MAX_RANGES_PER_SIDE * SENT_RANGE);
         }
       }
     }
@@ -1239,11 +1248,12 @@ export class Tracker {
   private pruneRanges(c: MptcpConnection, side: Side, acked: bigint): void {
     const r = c.sentRanges[side];
     const base = c.sentBase[side];
-    if (r.length <= 257 || base === undefined) return;
+    const count = r.length / SENT_RANGE;
+    if (count <= RANGES_SEARCHED + 1 || base === undefined) return;
     const ack = relativeTo(acked, base);
     let n = 0;
-    while (n < r.length - 1 && r[n][1] <= ack) n++;
-    if (n > 256) r.splice(0, n);
+    while (n < count - 1 && r[n * SENT_RANGE + SENT_RANGE_END] <= ack) n++;
+    if (n > RANGES_SEARCHED) r.splice(0, n * SENT_RANGE);
   }
 }
 
