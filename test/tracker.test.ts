@@ -35,6 +35,40 @@ test('32-bit DSNs and Data ACKs are widened against the IDSN (v0 capture)', asyn
   assert.equal(widen32(0xfffffff0, 0x0000000200000010n), 0x00000001fffffff0n);
 });
 
+test('widen32: the 64-bit value with these low 32 bits closest to the reference (RFC 8684 §3.3.1), modulo 2^64', () => {
+  // what it must be, worked out the plain way in BigInts
+  const expected = (v: bigint, ref: bigint): bigint => {
+    const low = v & 0xffffffffn;
+    let c = (ref & ~0xffffffffn & ((1n << 64n) - 1n)) | low;
+    if (c - ref > 1n << 31n) c -= 1n << 32n;
+    else if (c - ref < -(1n << 31n)) c += 1n << 32n;
+    return c & ((1n << 64n) - 1n);
+  };
+  let seed = 12345;
+  const rand32 = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed; };
+  const refs = [0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0xffffffffffffffffn, 0xffffffff00000000n, 0x00000001fffffff0n];
+  for (let i = 0; i < 200; i++) refs.push((BigInt(rand32()) << 32n) | BigInt(rand32()));
+  let n = 0;
+  for (const ref of refs) {
+    const refLow = Number(ref & 0xffffffffn);
+    // near the reference's low half (both ways, across the ±2^31 edges), and anywhere
+    const lows = [refLow, refLow + 1, refLow - 1, refLow + 0x7fffffff, refLow + 0x80000000, refLow + 0x80000001, refLow - 0x7fffffff, refLow - 0x80000000, refLow - 0x80000001, 0, 0xffffffff, rand32(), rand32()];
+    for (const l of lows) {
+      const low = ((l % 0x100000000) + 0x100000000) % 0x100000000;
+      // as a Number (a v0 option's 32-bit field) and as a BigInt (as the parser gives it); two
+      // references in turn, as two call sites do
+      assert.equal(widen32(low, ref), expected(BigInt(low), ref), `widen32(${low}, ${ref})`);
+      assert.equal(widen32(BigInt(low), 0x00000001fffffff0n), expected(BigInt(low), 0x00000001fffffff0n));
+      assert.equal(widen32(BigInt(low), ref), expected(BigInt(low), ref), `widen32(${low}n, ${ref})`);
+      // only the low 32 bits of the value count
+      assert.equal(widen32((0x5n << 32n) | BigInt(low), ref), expected(BigInt(low), ref));
+      assert.equal(widen32(0x100000000 + low, ref), expected(BigInt(low), ref));
+      n += 5;
+    }
+  }
+  assert.equal(n, 5 * 13 * refs.length);
+});
+
 test('the loss capture: data sent again on another subflow is recognised', async () => {
   const { packets, analysis } = await packetsOf(fixture('fresh', 'loss-any.pcap'));
   const re = packets.filter((p) => p.facts.reinjectionOf !== undefined);

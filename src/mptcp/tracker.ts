@@ -92,13 +92,26 @@ const MASK64 = (1n << 64n) - 1n;
 
 /** Widens a 32-bit sequence value to the 64-bit value closest to `ref` (RFC 8684 §3.3.1). */
 export function widen32(v: number | bigint, ref: bigint): bigint {
-  const low = BigInt(v) & 0xffffffffn;
-  let c = (ref & ~0xffffffffn & MASK64) | low;
-  const diff = c - ref;
-  if (diff > TWO32 / 2n) c -= TWO32;
-  else if (diff < -(TWO32 / 2n)) c += TWO32;
-  return c & MASK64;
+  // the reference's halves, kept from the call before (a connection side's Data ACKs are all
+  // widened against its first): the distance is worked out in Numbers, and the one BigInt made is
+  // the result (it was ten BigInt operations a call, 3 % of decoding the 5 M-packet capture)
+  if (ref !== widenRef) {
+    widenRef = ref;
+    widenRefLow = Number(ref & LOW32);
+    widenRefHigh = ref & HIGH32;
+  }
+  const low = typeof v === 'number' ? v >>> 0 : Number(v & LOW32);
+  const diff = low - widenRefLow; // (the candidate with the reference's high half) − ref
+  const c = widenRefHigh | BigInt(low);
+  if (diff > 0x80000000) return (c - TWO32) & MASK64;
+  if (diff < -0x80000000) return (c + TWO32) & MASK64;
+  return c;
 }
+let widenRef = -1n;
+let widenRefLow = 0;
+let widenRefHigh = 0n;
+const LOW32 = 0xffffffffn;
+const HIGH32 = 0xffffffff00000000n;
 
 export interface TrackerLimits {
   /**
