@@ -149,14 +149,17 @@ test('the repeat lane leaves to the decoder a packet with a FIN, with a DSS whos
   assert.ok(took.size > 250, `${took.size} taken`);
 });
 
-test('the viewer\'s index with the repeat lane: every row the same as with every packet decoded', async () => {
+/** The viewer's analysis of a capture: every index row's columns, its findings and connections. */
+async function viewerRows(bytes: Buffer, repeatLane: boolean) {
   const { analyzeForViewer } = await import('../src/viewer/analyze.ts');
   const { COLUMNS } = await import('../src/viewer/index.ts');
-  const rows = async (file: string, repeatLane: boolean) => {
-    const cols = Object.fromEntries(Object.keys(COLUMNS).map((k) => [k, [] as number[]])) as Record<string, number[]>;
-    const r = await analyzeForViewer({ bytes: bytesOf(file), name: 'x' }, { repeatLane, onChunk: (c, n) => { for (const k of Object.keys(cols)) cols[k].push(...Array.from((c as unknown as Record<string, ArrayLike<number>>)[k]).slice(0, n)); } });
-    return { cols, findings: r.findings, connections: r.connections, packets: r.packets };
-  };
+  const cols = Object.fromEntries(Object.keys(COLUMNS).map((k) => [k, [] as number[]])) as Record<string, number[]>;
+  const r = await analyzeForViewer({ bytes, name: 'x' }, { repeatLane, onChunk: (c, n) => { for (const k of Object.keys(cols)) cols[k].push(...Array.from((c as unknown as Record<string, ArrayLike<number>>)[k]).slice(0, n)); } });
+  return { cols, findings: r.findings, connections: r.connections, packets: r.packets };
+}
+
+test('the viewer\'s index with the repeat lane: every row the same as with every packet decoded', async () => {
+  const rows = (file: string, repeatLane: boolean) => viewerRows(bytesOf(file), repeatLane);
   let compared = 0;
   for (const file of CAPTURES) {
     const [lane, decoded] = [await rows(file, true), await rows(file, false)];
@@ -220,6 +223,8 @@ test('the repeat lane takes Ethernet frames with VLAN tags (802.1Q, and 802.1ad 
       // and the checker says the same of it
       const r = await checkCapture({ bytes: tagged, name }, {});
       assert.deepEqual(r.findings, plainCheck.findings, name);
+      // the viewer's index: every row as with every packet decoded
+      assert.deepEqual(await viewerRows(tagged, true), await viewerRows(tagged, false), `${name}: the viewer's rows`);
     }
   }
 });
