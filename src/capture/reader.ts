@@ -188,16 +188,20 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
   const u16 = (o: number) => { const b = win.buf; return le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1]; };
 
   while (pos < size && res.packets < limit) {
-    const head = win.ensure(pos, 12);
-    if (head < 12) {
-      if (first) throw new CaptureError(name, 'pcapng section header cut short', pos);
-      if (head === 0) break; // a stream's end (a file's is pos === size)
-      problem(res, opts, pos, res.packets + 1, `${ends} inside a block header (${head} bytes left)`);
-      res.stoppedEarly = true;
-      break;
-    }
     let o = pos - win.base;
-    const typeRaw = win.buf.readUInt32LE(o);
+    // the window is asked only when the block header is not in it already (most blocks are)
+    if (pos < win.base || o + 12 > win.filled) {
+      const head = win.ensure(pos, 12);
+      if (head < 12) {
+        if (first) throw new CaptureError(name, 'pcapng section header cut short', pos);
+        if (head === 0) break; // a stream's end (a file's is pos === size)
+        problem(res, opts, pos, res.packets + 1, `${ends} inside a block header (${head} bytes left)`);
+        res.stoppedEarly = true;
+        break;
+      }
+      o = pos - win.base;
+    }
+    const typeRaw = le32(win.buf, o);
     if (typeRaw === PCAPNG_SHB) {
       // Section Header Block: its byte-order magic sets the order for the whole section.
       const bom = win.buf.readUInt32LE(o + 8);
@@ -225,14 +229,16 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
       break;
     }
     first = false;
-    const got = win.ensure(pos, len);
-    if (got < len) {
-      problem(res, opts, pos, res.packets + 1, `${ends} inside a block (${got} of ${len} bytes)`);
-      res.stoppedEarly = true;
-      break;
+    if (o + len > win.filled) {
+      const got = win.ensure(pos, len);
+      if (got < len) {
+        problem(res, opts, pos, res.packets + 1, `${ends} inside a block (${got} of ${len} bytes)`);
+        res.stoppedEarly = true;
+        break;
+      }
+      o = pos - win.base;
+      b = win.buf;
     }
-    o = pos - win.base;
-    b = win.buf;
     const trailer = le ? le32(b, o + len - 4) : be32(b, o + len - 4);
     if (trailer !== len) {
       problem(res, opts, pos, res.packets + 1, `block trailing length ${trailer} disagrees with its leading length ${len}`);
