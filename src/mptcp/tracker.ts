@@ -8,7 +8,7 @@
  */
 import type { CaptureRecord } from '../capture/types.ts';
 import type { DecodedFrame, TcpOptionRef } from '../wire/packet.ts';
-import { LINKTYPE, TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, LINKTYPE, pastVlanTags, TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../wire/packet.ts';
 import { be16, be32 } from '../wire/bytes.ts';
 import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseDss, parseMptcpOption, Subtype, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
@@ -50,9 +50,6 @@ export const relativeTo = (v: bigint, base: bigint): number => Number(BigInt.asI
 /** data segments counted in flight per direction at most: beyond it a segment is not counted (nor its end kept) */
 const INFLIGHT = 64;
 const newInflight = (): Inflight => ({ v: new Float64Array(8) });
-
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
 
 /**
  * Whether an address is endpoint a's (`a`) or b's of stream `x`: the IPv4 address `v4` (read once by
@@ -441,14 +438,9 @@ export class Tracker {
     switch (rec.linkType) {
       case LINKTYPE.ETHERNET:
         if (n < base + 14) return undefined;
-        et = be16(b, base + 12);
-        o = base + 14;
-        // 802.1Q, 802.1ad and QinQ tags, as decodeFrame skips them
-        while (et === 0x8100 || et === 0x88a8 || et === 0x9100) {
-          if (n < o + 4) return undefined;
-          et = be16(b, o + 2);
-          o += 4;
-        }
+        o = pastVlanTags(b, base + 14, n);
+        if (o < 0) return undefined;
+        et = be16(b, o - 2);
         break;
       case LINKTYPE.LINUX_SLL: if (n < base + 16) return undefined; et = be16(b, base + 14); o = base + 16; break;
       case LINKTYPE.LINUX_SLL2: if (n < base + 20) return undefined; et = be16(b, base); o = base + 20; break;

@@ -90,8 +90,21 @@ export const TH_URG = 0x020;
 export const TH_ECE = 0x040;
 export const TH_CWR = 0x080;
 
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_IPV6 = 0x86dd;
+
+/**
+ * Past the VLAN tags (802.1Q, 802.1ad, QinQ) that follow an Ethernet header: `o` is the offset right
+ * after its EtherType, `n` the frame's end in `b`. The offset after the tags (the EtherType that
+ * counts is the two bytes before it), or -1 when a tag is cut short.
+ */
+export function pastVlanTags(b: Uint8Array, o: number, n: number): number {
+  for (let et = be16(b, o - 2); et === 0x8100 || et === 0x88a8 || et === 0x9100; et = be16(b, o - 2)) {
+    if (n < o + 4) return -1;
+    o += 4;
+  }
+  return o;
+}
 
 /** Shared by every frame without problems and by segments decoded without all options (never written). */
 const NONE: never[] = []; // not frozen: see NO_OPTIONS in the tracker
@@ -113,13 +126,9 @@ export function decodeFrame(rec: CaptureRecord, b: Uint8Array, allOptions = true
   switch (rec.linkType) {
     case LINKTYPE.ETHERNET: {
       if (n < 14) return fail(d, 'Ethernet header cut short');
-      ethertype = be16(b, 12);
-      o = 14;
-      while (ethertype === 0x8100 || ethertype === 0x88a8 || ethertype === 0x9100) { // 802.1Q, 802.1ad, QinQ
-        if (n < o + 4) return fail(d, '802.1Q tag cut short');
-        ethertype = be16(b, o + 2);
-        o += 4;
-      }
+      o = pastVlanTags(b, 14, n);
+      if (o < 0) return fail(d, '802.1Q tag cut short');
+      ethertype = be16(b, o - 2);
       break;
     }
     case LINKTYPE.LINUX_SLL:
