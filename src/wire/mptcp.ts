@@ -172,12 +172,15 @@ export function dssLength(flags: number): number {
   return n;
 }
 
-// 64-bit fields through a DataView over the bytes' ArrayBuffer (one native read, not four BigInt operations)
-let dvBuffer: ArrayBufferLike | undefined;
-let dv: DataView | undefined;
+// 64-bit fields: the two 32-bit halves written into an 8-byte scratch DataView and read back as one
+// BigInt (one BigInt made, not four BigInt operations). Reading through a DataView over the bytes'
+// own ArrayBuffer asked for `b.buffer` on every call: about 25 ns a read against 11 alone, and some
+// 100 ns a read in the bulk capture's check, 173 k 64-bit Data ACKs and DSNs.
+const scratch64 = new DataView(new ArrayBuffer(8));
 function rd64(b: Uint8Array, o: number): bigint {
-  if (b.buffer !== dvBuffer) { dvBuffer = b.buffer; dv = new DataView(b.buffer); }
-  return dv!.getBigUint64(b.byteOffset + o);
+  scratch64.setUint32(0, be32(b, o));
+  scratch64.setUint32(4, be32(b, o + 4));
+  return scratch64.getBigUint64(0);
 }
 
 /**
