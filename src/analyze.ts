@@ -21,7 +21,11 @@ import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
 import { connectionJson } from './format/summary.ts';
 import { PackedTexts } from './format/packed.ts';
 
-export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Uint8Array) => void;
+/**
+ * A packet in capture order; `lane`: it came through the tracker's repeat lane (taken there, then
+ * wanted decoded: Checker.packet calls fewer rules for it).
+ */
+export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Uint8Array, lane?: boolean) => void;
 
 export interface AnalyzeOptions extends Pick<ScanOptions, 'onProgress' | 'limit' | 'onProblem' | 'beforeRead'> {
   /** tracker limits (default DEFAULT_LIMITS) */
@@ -71,7 +75,7 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions): { sink: RecordSink; t
       const repeated = tracker.repeatLane(rec, data);
       if (repeated !== undefined) {
         if (onRepeat === undefined || onRepeat(repeated, rec, tracker.laneSegment)) return;
-        opts.onPacket?.(decodeFrame(rec, data, false), repeated, data);
+        opts.onPacket?.(decodeFrame(rec, data, false), repeated, data, true);
         return;
       }
     }
@@ -87,7 +91,7 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions): { sink: RecordSink; t
     if (onRepeat === undefined || onRepeat(repeated, rec, tracker.laneSegment)) return true;
     // a listener wants it decoded after all
     const data = new Uint8Array(bytes.buffer, bytes.byteOffset + at, rec.caplen);
-    opts.onPacket?.(decodeFrame(rec, data, false), repeated, data);
+    opts.onPacket?.(decodeFrame(rec, data, false), repeated, data, true);
     return true;
   };
   return { sink, take };
@@ -228,9 +232,9 @@ export async function checkCapture(input: CaptureInput, config: CheckerConfig = 
   const callerRepeat = opts.onRepeat;
   const a = await run(input, tracker, {
     ...opts,
-    onPacket: (f, facts, data) => {
-      checker.packet(f, facts, data);
-      opts.onPacket?.(f, facts, data);
+    onPacket: (f, facts, data, lane) => {
+      checker.packet(f, facts, data, lane);
+      opts.onPacket?.(f, facts, data, lane);
     },
     // the repeat lane where the caller sees no packet, or takes the lane's packets too
     onRepeat: (opts.onPacket === undefined || callerRepeat !== undefined) && checker.acceptsRepeats

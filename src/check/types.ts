@@ -90,6 +90,16 @@ export interface RuleHandlers {
    */
   options?: readonly MptcpOption['kind'][];
   /**
+   * With changesOnly: whether `packet` may act on a packet of the tracker's repeat lane that is not
+   * quiet (a new mapping, mostly), which the checker then decodes and calls the rules for. Such a
+   * packet has one MPTCP option, a well-formed DSS wholly inside the TCP header, no SYN, FIN or RST,
+   * and a stream tied to a connection outside its handshake (Tracker.repeatLane). false: never (it
+   * cannot concern the rule, which the checker then does not call for it); a function: only when it
+   * says so of the packet's facts. Unset: as any other packet. CheckerConfig.everyPacket calls every
+   * rule for all packets all the same, and the tests compare the two.
+   */
+  lane?: false | ((facts: PacketFacts) => boolean);
+  /**
    * For a rule whose `packet` sees every packet (not changesOnly): what `packet` does for a packet
    * of the tracker's repeat lane (Tracker.repeatLane), which comes as its facts and frame number,
    * without a decoded frame or its bytes. Such a packet is quiet (isQuiet; a lane packet that is not

@@ -42,6 +42,8 @@ export const captureTruncated: Rule = {
     let optionsCut: { first: number; count: number } | undefined;
     return {
       changesOnly: true,
+      // the repeat lane's options are wholly captured
+      lane: (facts) => facts.checksumCut !== undefined,
       packet({ frame, facts }) {
         if (facts.checksumCut) {
           const x = cut.get(facts.conn);

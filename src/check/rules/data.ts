@@ -14,6 +14,7 @@ export const dssChecksumRule: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    lane: (facts) => facts.checksumResults.length !== 0,
     packet({ facts }) {
       for (const m of facts.checksumResults) {
         if (m.verified!.ok) continue;

@@ -112,6 +112,7 @@ export const joinIncomplete: Rule = {
     return {
       // a join's packets from its third ACK until the peer answers are never quiet (PacketFacts.handshake)
       changesOnly: true,
+      lane: (facts) => facts.stream?.join?.ackFrame !== undefined,
       packet({ frame, facts }) {
         const s = facts.stream;
         const j = s?.join;
@@ -154,6 +155,8 @@ export const joinRejected: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    // it judges RSTs, which the repeat lane never takes
+    lane: false,
     packet({ frame, facts, data }) {
       const s = facts.stream;
       const j = s?.join;

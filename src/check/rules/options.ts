@@ -10,6 +10,8 @@ export const optionLength: Rule = {
   },
   create: (ctx) => ({
     changesOnly: true,
+    // the repeat lane's one MPTCP option is a well-formed DSS inside the TCP header
+    lane: false,
     packet({ frame, facts }) {
       const t = frame.tcp;
       if (!t) return;
