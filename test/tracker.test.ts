@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import { setFlagsFromString } from 'node:v8';
 import { widen32 } from '../src/mptcp/tracker.ts';
 import { IF_COUNT, type Mapping } from '../src/mptcp/model.ts';
 import { analyzeBytes, analyzeFile, checkCapture } from '../src/analyze.ts';
@@ -284,6 +285,33 @@ test('appendTight: a new list of exactly its size while short, then the same lis
   const c = (await analyzeFile(fixture('kernel', 'multi.pcap'))).tracker.connections[0];
   assert.deepEqual([c.subflows.length, c.announcements.length, c.echoes.length, c.keyObservations.length, c.sentRanges[0].length / 4, c.sentRanges[1].length / 4], [3, 1, 1, 5, 9, 1]);
   assert.deepEqual(c.subflows.map((s) => [s.capable.length, s.mappings[0].length, s.mappings[1].length]), [[4, 6, 1], [0, 2, 0], [0, 1, 0]]);
+});
+
+test('the lists the tracker starts empty are of the kind V8 gives lists of objects, and the flat lists of numbers stay plain numbers: one hidden class at each hot site', async () => {
+  // V8's own verdicts, through its natives syntax (turned on for this process only)
+  setFlagsFromString('--allow-natives-syntax');
+  const objects = new Function('x', 'return %HasObjectElements(x) && !%HasHoleyElements(x)') as (x: unknown[]) => boolean;
+  // small integers or doubles, unboxed either way (which one depends on what this process made
+  // before: V8 starts new lists as the kind earlier ones at the same place became)
+  const numbers = new Function('x', 'return (%HasSmiElements(x) || %HasDoubleElements(x)) && !%HasHoleyElements(x)') as (x: unknown[]) => boolean;
+  const doubles = new Function('x', 'return %HasDoubleElements(x) && !%HasHoleyElements(x)') as (x: unknown[]) => boolean;
+  const { emptyObjects, appendTight4 } = await import('../src/mptcp/lists.ts');
+  const { IntervalSet } = await import('../src/mptcp/intervals.ts');
+  assert.ok(!objects([]), '[] is a list of small integers to V8');
+  assert.ok(objects(emptyObjects()) && emptyObjects().length === 0);
+  assert.ok(objects(new IntervalSet().ranges));
+  assert.ok(numbers(appendTight4([], 1, 2, 3, 4)) && numbers(appendTight4(appendTight4([], 1, 2, 3, 4), 5, 6, 7, 8)));
+  assert.ok(doubles(appendTight4([1, 2, 3, 4], 2 ** 40, 2, 3, 4)));
+  // what the tracker made of real captures: a direction without mappings, a side's sent ranges, the
+  // packets without MPTCP options (fallback.pcap: 29 after its connection fell back to TCP)
+  const a = await analyzeFile(fixture('kernel', 'multi.pcap'));
+  const s = a.tracker.streams.find((x) => x.mappings[1].length === 0)!;
+  assert.ok(objects(s.mappings[1]), 'an empty mapping list');
+  assert.ok(numbers(a.tracker.connections[0].sentRanges[0]), 'a side\'s sent ranges');
+  const plain: Array<readonly unknown[]> = [];
+  await analyzeFile(fixture('kernel', 'fallback.pcap'), { onPacket: (_f, facts) => { if (facts.options.length === 0) plain.push(facts.options); } });
+  assert.equal(plain.length, 29);
+  assert.ok(plain.every((x) => objects(x as unknown[])), 'the options of a packet without MPTCP options');
 });
 
 test('RTT at the capture point: the oldest segment in flight to the ACK that covers it; a retransmission gives no sample', async () => {

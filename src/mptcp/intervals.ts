@@ -1,9 +1,9 @@
-import { appendTight } from './lists.ts';
+import { appendTight, emptyObjects } from './lists.ts';
 
 /** A set of half-open [start, end) ranges of 64-bit sequence numbers, merged as they are added. */
 export class IntervalSet {
   /** the ranges in order (read only: replaced, not only changed, as ranges are added) */
-  ranges: Array<[bigint, bigint]> = [];
+  ranges: Array<[bigint, bigint]> = emptyObjects();
   /** more ranges than this: the set stops tracking and says it overflowed */
   overflowed = false;
 
@@ -14,7 +14,7 @@ export class IntervalSet {
     const r = this.ranges;
     // data mostly arrives in order: it extends the last range, or follows it
     const n = r.length;
-    if (n === 0) { this.ranges = [[start, end]]; return; }
+    if (n === 0) { this.ranges = appendTight(r, [start, end]); return; }
     const last = r[n - 1];
     if (start >= last[0] && start <= last[1]) { if (end > last[1]) last[1] = end; return; }
     if (start > last[1]) {

@@ -21,5 +21,19 @@ export function appendTight<T>(list: T[], item: T): T[] {
  */
 export function appendTight4(list: number[], a: number, b: number, c: number, d: number): number[] {
   if (list.length >= TIGHT * 4) { list.push(a, b, c, d); return list; }
-  return list.concat(a, b, c, d);
+  // the four in an array: concat(a, b, c, d) made a list of boxed numbers with holes (V8's
+  // HOLEY_ELEMENTS) where this keeps one of plain numbers (PACKED_SMI_ELEMENTS, or DOUBLE)
+  return list.concat([a, b, c, d]);
+}
+
+/**
+ * An empty list of V8's elements kind for objects (PACKED_ELEMENTS), the kind of every list with
+ * an object in it. `[]` is a list of small integers to V8 (PACKED_SMI_ELEMENTS), another hidden
+ * class: a hot site that has seen lists of only one kind is deoptimized when the other comes by
+ * (the first packet without MPTCP options, a side's first mapping), and compiled again.
+ */
+export function emptyObjects<T>(): T[] {
+  const list: T[] = [undefined as T];
+  list.pop();
+  return list;
 }

@@ -13,14 +13,15 @@ import { be16, be32 } from '../wire/bytes.ts';
 import { CAPABLE_A, CAPABLE_C, DSS_MAPPING, parseDss, parseMptcpOption, Subtype, TCPOPT_MPTCP, type Dss, type MpCapable, type MpJoin, type MptcpOption, type OptionContext } from '../wire/mptcp.ts';
 import { deriveFromKey, dssChecksum, OnesSum } from './crypto.ts';
 import { IntervalSet } from './intervals.ts';
-import { appendTight, appendTight4 } from './lists.ts';
+import { appendTight, appendTight4, emptyObjects } from './lists.ts';
 import { ACK_MAX_FRAME, ACK_MAX_RISES, ACK_MAX_TIME, IF_COUNT, IF_FIRST_END, IF_FIRST_TIME, IF_LAST_END, MAX_MAPPINGS, recentMappingsStart } from './model.ts';
 import type { Dir, DssCache, Inflight, Mapping, MptcpConnection, PacketFacts, Side, TcpStream } from './model.ts';
 
 /** Shared by every packet without MPTCP options or checksum results (never written). */
 // not frozen: a frozen array has another elements kind, which slows every site that reads these lists
-const NO_OPTIONS: MptcpOption[] = [];
-const NO_MAPPINGS: Mapping[] = [];
+// nor `[]`: lists of objects (emptyObjects)
+const NO_OPTIONS: MptcpOption[] = emptyObjects();
+const NO_MAPPINGS: Mapping[] = emptyObjects();
 
 /** What the tracker worked out of one packet; the 64-bit DSN is made only when asked for. */
 class Facts implements PacketFacts {
@@ -839,7 +840,7 @@ export class Tracker {
         firstFrame: f.frame, lastFrame: f.frame, firstTime: time, lastTime: time,
         packets: [0, 0], bytes: [0, 0], finFrame: [undefined, undefined], rstFrame: undefined,
         capable: [], role: 'plain', conn: null, sideOfA: undefined, join: undefined, backup: false, dssSeen: false,
-        lastMptcpFrame: undefined, mappings: [[], []], fallbackAtSynAck: undefined, dataAckMax: [undefined, undefined], dataAckMaxSeen: [0, 0, 0, 0, 0, 0],
+        lastMptcpFrame: undefined, mappings: [emptyObjects(), emptyObjects()], fallbackAtSynAck: undefined, dataAckMax: [undefined, undefined], dataAckMaxSeen: [0, 0, 0, 0, 0, 0],
         dssCache: undefined, reinjectedBytes: undefined, rtt: undefined, inflight: undefined, awaiting: 0, retired: undefined,
       };
       this.streams.push(s);

@@ -3,7 +3,7 @@ import { hex16, PerConnection, PerStream, sideName } from '../util.ts';
 import { ACK_MAX_FRAME, ACK_MAX_TIME, recentMappingsStart, type Mapping, type PacketFacts, type Side } from '../../mptcp/model.ts';
 import { DSS_MAPPING } from '../../wire/mptcp.ts';
 import { widen32 } from '../../mptcp/tracker.ts';
-import { appendTight } from '../../mptcp/lists.ts';
+import { appendTight, emptyObjects } from '../../mptcp/lists.ts';
 
 export const dssChecksumRule: Rule = {
   meta: {
@@ -32,7 +32,7 @@ export const dssChecksumRule: Rule = {
 const IN_ORDER_GAP = 1 << 24;
 /** the mappings mapping-conflict keeps per direction to compare a new one with (its own ring, not the tracker's MAX_MAPPINGS) */
 const KEPT_MAPPINGS = 64;
-const newRecent = () => ({ items: [] as Mapping[], head: 0, count: 0, lastEnd: 0, outOfOrderAt: -1 });
+const newRecent = () => ({ items: emptyObjects<Mapping>(), head: 0, count: 0, lastEnd: 0, outOfOrderAt: -1 });
 
 export const mappingConflict: Rule = {
   meta: {
