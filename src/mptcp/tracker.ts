@@ -46,6 +46,23 @@ class Facts implements PacketFacts {
   }
 }
 
+// V8 gives an object's field the representation of the values stored in it so far, and takes a
+// field never written after its object was made as constant; code optimized on either depends on
+// it. A field made `undefined` that gets its first number mid-capture (reinjectionOf, at the first
+// reinjection) is widened then, a flag first set (dataAckBelow, at the first Data ACK below its
+// mark) becomes mutable, and the code that read them is thrown away, a compilation under way
+// aborted (repeatLane's: 38 ms of the compiler's time, in the bulk capture, while its packets ran
+// unoptimized). One Facts with each such field written as it will be, before any code is
+// optimized, gives every Facts its final fields (test: tracker.test.ts).
+{
+  const primer = new Facts();
+  primer.side = 0;
+  primer.mappingFrame = 0;
+  primer.reinjectionOf = 0;
+  primer.handshake = true;
+  primer.dataAckBelow = true;
+}
+
 /** `v - base` as a Number (exact within 2^53 of the base, which a capture never leaves). */
 export const relativeTo = (v: bigint, base: bigint): number => Number(BigInt.asIntN(64, v - base));
 /** data segments counted in flight per direction at most: beyond it a segment is not counted (nor its end kept) */
