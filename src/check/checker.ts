@@ -178,10 +178,11 @@ export class Checker {
       const bits = (h: RuleHandlers) => (h.options ? h.options.reduce((b, kind) => b | OPTION_BIT[kind], 0) : ANY_PACKET);
       this.changedPacket = changed.map((x) => x.h.packet!.bind(x.h));
       this.changedOptions = changed.map((x) => bits(x.h));
+      // the rules a lane packet may concern, each with its test of the facts (none: always)
       const onLane = changed.filter((x) => x.h.lane !== false);
       this.lanePacket = onLane.map((x) => x.h.packet!.bind(x.h));
       this.laneOptions = onLane.map((x) => bits(x.h));
-      this.laneWhen = onLane.map((x) => (x.h.lane === false ? undefined : x.h.lane));
+      this.laneWhen = onLane.map((x) => x.h.lane as ((facts: PacketFacts) => boolean) | undefined);
     }
     // a new event object a packet: young, it takes the three pointers without the write barrier's
     // slow path, which one long-lived object filled again for every packet went through each time
