@@ -139,10 +139,8 @@ export class Checker {
   private everyPacket: Array<(e: PacketEvent) => void> | undefined;
   private changedPacket: Array<(e: PacketEvent) => void> = [];
   private changedOptions: number[] = [];
-  /** the same for a packet of the repeat lane: the rules it may concern (RuleHandlers.lane), and when */
-  private lanePacket: Array<(e: PacketEvent) => void> = [];
-  private laneOptions: number[] = [];
-  private laneWhen: Array<((facts: PacketFacts) => boolean) | undefined> = [];
+  /** for a packet of the repeat lane, each of those rules' RuleHandlers.lane */
+  private changedLane: Array<RuleHandlers['lane']> = [];
 
   /**
    * Whether packets of the tracker's repeat lane may come to `repeat` instead of `packet`: every
@@ -175,14 +173,9 @@ export class Checker {
       const all = this.config.everyPacket === true;
       this.everyPacket = this.handlers.filter((x) => x.h.packet && (all || !x.h.changesOnly)).map((x) => x.h.packet!.bind(x.h));
       const changed = this.handlers.filter((x) => x.h.packet && !all && x.h.changesOnly);
-      const bits = (h: RuleHandlers) => (h.options ? h.options.reduce((b, kind) => b | OPTION_BIT[kind], 0) : ANY_PACKET);
       this.changedPacket = changed.map((x) => x.h.packet!.bind(x.h));
-      this.changedOptions = changed.map((x) => bits(x.h));
-      // the rules a lane packet may concern, each with its test of the facts (none: always)
-      const onLane = changed.filter((x) => x.h.lane !== false);
-      this.lanePacket = onLane.map((x) => x.h.packet!.bind(x.h));
-      this.laneOptions = onLane.map((x) => bits(x.h));
-      this.laneWhen = onLane.map((x) => x.h.lane as ((facts: PacketFacts) => boolean) | undefined);
+      this.changedOptions = changed.map((x) => (x.h.options ? x.h.options.reduce((bits, kind) => bits | OPTION_BIT[kind], 0) : ANY_PACKET));
+      this.changedLane = changed.map((x) => x.h.lane);
     }
     // a new event object a packet: young, it takes the three pointers without the write barrier's
     // slow path, which one long-lived object filled again for every packet went through each time
@@ -190,18 +183,17 @@ export class Checker {
     const every = this.everyPacket;
     for (let i = 0; i < every.length; i++) every[i](e);
     if (isQuiet(frame, facts)) return;
-    const has = optionBits(facts.options);
-    if (lane) {
-      const rules = this.lanePacket, wants = this.laneOptions, when = this.laneWhen;
-      for (let i = 0; i < rules.length; i++) {
-        const w = when[i];
-        if ((wants[i] & has) !== 0 && (w === undefined || w(facts))) rules[i](e);
-      }
-      return;
-    }
     const changed = this.changedPacket;
     const wants = this.changedOptions;
-    for (let i = 0; i < changed.length; i++) if ((wants[i] & has) !== 0) changed[i](e);
+    const onLane = this.changedLane;
+    const has = optionBits(facts.options);
+    for (let i = 0; i < changed.length; i++) {
+      if ((wants[i] & has) === 0) continue;
+      // a lane packet: only the rules it may concern (false: none; a test of its facts: when it says so)
+      const when = lane ? onLane[i] : undefined;
+      if (when === false || (when !== undefined && !when(facts))) continue;
+      changed[i](e);
+    }
   }
 
   /**
