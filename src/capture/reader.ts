@@ -86,7 +86,7 @@ export function addContainerProblem(res: ScanResult, opts: ScanOptions, offset: 
 function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: ScanOptions): ScanResult {
   const name = src.name;
   if (win.ensure(0, 24) < 24) throw new CaptureError(name, 'pcap file header cut short (needs 24 bytes)', 0);
-  let b = win.buf;
+  const b = win.buf;
   const magicLE = b.readUInt32LE(0);
   const le = magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS;
   const nano = (le ? magicLE : b.readUInt32BE(0)) === PCAP_MAGIC_NS;
@@ -119,11 +119,11 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
       }
       o = pos - win.base;
     }
-    b = win.buf;
-    const tsSec = le ? le32(b, o) : be32(b, o);
-    const frac = le ? le32(b, o + 4) : be32(b, o + 4);
-    const caplen = le ? le32(b, o + 8) : be32(b, o + 8);
-    const origlen = le ? le32(b, o + 12) : be32(b, o + 12);
+    const v = win.view;
+    const tsSec = v.getUint32(o, le);
+    const frac = v.getUint32(o + 4, le);
+    const caplen = v.getUint32(o + 8, le);
+    const origlen = v.getUint32(o + 12, le);
     if (caplen > maxLen) {
       problem(res, opts, pos, res.packets + 1, `impossible record length ${caplen} (over ${maxLen} bytes); the rest of the file is not read`);
       res.stoppedEarly = true;
@@ -136,7 +136,6 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
         res.stoppedEarly = true;
         break;
       }
-      b = win.buf;
     }
     o = pos + 16 - win.base;
     rec.frame = ++res.packets;
@@ -219,9 +218,9 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
     } else if (first) {
       throw new CaptureError(name, 'pcapng file does not start with a section header', 0);
     }
-    let b = win.buf;
-    const type = le ? le32(b, o) : be32(b, o);
-    const len = le ? le32(b, o + 4) : be32(b, o + 4);
+    let v = win.view; // the block's 32-bit fields, one load each
+    const type = v.getUint32(o, le);
+    const len = v.getUint32(o + 4, le);
     if (len < 12 || len % 4 !== 0 || len > MAX_RECORD_LENGTH + 1024 * 64) {
       if (first) throw new CaptureError(name, `pcapng section header has an impossible length ${len}`, pos + 4);
       problem(res, opts, pos, res.packets + 1, `block with an impossible length ${len}; the rest of the file is not read`);
@@ -237,9 +236,9 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
         break;
       }
       o = pos - win.base;
-      b = win.buf;
+      v = win.view;
     }
-    const trailer = le ? le32(b, o + len - 4) : be32(b, o + len - 4);
+    const trailer = v.getUint32(o + len - 4, le);
     if (trailer !== len) {
       problem(res, opts, pos, res.packets + 1, `block trailing length ${trailer} disagrees with its leading length ${len}`);
       // Go on only if what follows the leading length looks like a block.
@@ -285,13 +284,13 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
       case BT_EPB:
       case BT_PB: {
         if (bodyLen < 20) { problem(res, opts, pos, res.packets + 1, 'packet block too short'); break; }
-        const ifId = type === BT_EPB ? (le ? le32(b, body) : be32(b, body)) : u16(body);
+        const ifId = type === BT_EPB ? v.getUint32(body, le) : u16(body);
         const iface = ifaces[ifId];
         if (!iface) { problem(res, opts, pos, res.packets + 1, `packet block names interface ${ifId}, which was not described`); break; }
-        const hi = le ? le32(b, body + 4) : be32(b, body + 4);
-        const lo = le ? le32(b, body + 8) : be32(b, body + 8);
-        let caplen = le ? le32(b, body + 12) : be32(b, body + 12);
-        const origlen = le ? le32(b, body + 16) : be32(b, body + 16);
+        const hi = v.getUint32(body + 4, le);
+        const lo = v.getUint32(body + 8, le);
+        let caplen = v.getUint32(body + 12, le);
+        const origlen = v.getUint32(body + 16, le);
         if (caplen > bodyLen - 20) {
           problem(res, opts, pos, res.packets + 1, `packet block captured length ${caplen} exceeds its block`);
           caplen = bodyLen - 20;

@@ -161,6 +161,8 @@ export class ChunkWindow {
   bufOffset = 0;
   /** `buf` as a plain Uint8Array (ScanOptions.take reads records where they lie in it) */
   bytes!: Uint8Array;
+  /** `buf` as a DataView: a record header's 32-bit fields in one load each, where four bytes took four */
+  view!: DataView;
   base = 0;
   filled = 0;
 
@@ -173,6 +175,7 @@ export class ChunkWindow {
     this.arrayBuffer = b.buffer;
     this.bufOffset = b.byteOffset;
     this.bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
+    this.view = new DataView(b.buffer, b.byteOffset, b.length);
   }
 
   /** Returns the number of bytes available from pos, up to len (fewer only at end of file). */

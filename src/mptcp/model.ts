@@ -219,8 +219,8 @@ export const ACK_MAX_FRAME = 0, ACK_MAX_TIME = 1, ACK_MAX_RISES = 2;
 export interface DssCache {
   offset: number;
   length: number;
-  /** the option's bytes as big-endian 32-bit words (tracker.ts optionWords; the store is reused by the direction's next DSS) */
-  words: Uint32Array;
+  /** the option's bytes as big-endian signed 32-bit words (tracker.ts optionWords; the store is reused by the direction's next DSS) */
+  words: Int32Array;
   option: Dss;
   /** [option], shared by every packet that repeats it (PacketFacts.options: never written) */
   options: readonly MptcpOption[];

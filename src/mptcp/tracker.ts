@@ -438,6 +438,13 @@ export class Tracker {
   readonly laneSegment = { flags: 0, payloadLength: 0 };
 
   /**
+   * The bytes repeatLane read last (the reader's buffer, the same for a whole chunk of records) and
+   * a DataView over them: sameWordsIn reads a word in one load where sameWords reads four bytes
+   */
+  private laneBytes: Uint8Array | undefined = undefined;
+  private laneView: DataView | undefined = undefined;
+
+  /**
    * The repeat lane: the packets of a transfer, worked out from their bytes without decoding them
    * into objects (most packets of a capture). Such a packet is a TCP segment in IPv4 without IP
    * options or in IPv6 without extension headers, of a stream already tracked and tied to a
@@ -451,6 +458,10 @@ export class Tracker {
   repeatLane(rec: CaptureRecord, b: Uint8Array, base = 0, n = b.length): PacketFacts | undefined {
     // the frame is b[base, n) (ScanOptions.take: where it lies in the reader's buffer); every offset
     // below is in `b`, and made the frame's own where it is kept (an option's, the DSS cache's)
+    // the headers' 16- and 32-bit fields read through a DataView of the bytes (one load each, not
+    // one a byte); made again only when the reader moves to another buffer
+    if (b !== this.laneBytes) { this.laneBytes = b; this.laneView = new DataView(b.buffer, b.byteOffset, b.byteLength); }
+    const v = this.laneView!;
     let o: number; // the IP header's offset (decodeFrame's link layers, except loopback and PPP)
     let et: number; // the ethertype; 0: the IP version decides (raw IP)
     switch (rec.linkType) {
@@ -458,10 +469,10 @@ export class Tracker {
         if (n < base + 14) return undefined;
         o = pastVlanTags(b, base + 14, n);
         if (o < 0) return undefined;
-        et = be16(b, o - 2);
+        et = v.getUint16(o - 2);
         break;
-      case LINKTYPE.LINUX_SLL: if (n < base + 16) return undefined; et = be16(b, base + 14); o = base + 16; break;
-      case LINKTYPE.LINUX_SLL2: if (n < base + 20) return undefined; et = be16(b, base); o = base + 20; break;
+      case LINKTYPE.LINUX_SLL: if (n < base + 16) return undefined; et = v.getUint16(base + 14); o = base + 16; break;
+      case LINKTYPE.LINUX_SLL2: if (n < base + 20) return undefined; et = v.getUint16(base); o = base + 20; break;
       case LINKTYPE.RAW: case LINKTYPE.RAW_OLD: case LINKTYPE.RAW_OPENBSD: et = 0; o = base; break;
       case LINKTYPE.IPV4: et = ETHERTYPE_IPV4; o = base; break;
       case LINKTYPE.IPV6: et = ETHERTYPE_IPV6; o = base; break;
@@ -473,25 +484,26 @@ export class Tracker {
     let v6: boolean;
     if ((et === ETHERTYPE_IPV4 || et === 0) && b[o] === 0x45) {
       // version 4 and a 20-byte header, not a later fragment, TCP, and the TCP header's fixed part
-      if ((be16(b, o + 6) & 0x1fff) !== 0 || b[o + 9] !== 6) return undefined;
+      if ((v.getUint16(o + 6) & 0x1fff) !== 0 || b[o + 9] !== 6) return undefined;
       v6 = false;
       to = o + 20;
-      const total = be16(b, o + 2);
+      const total = v.getUint16(o + 2);
       ipPayload = total >= 20 ? total - 20 : n - to; // TSO captures carry a total length of 0
     } else if ((et === ETHERTYPE_IPV6 || et === 0) && b[o] >> 4 === 6) {
       // version 6, TCP the next header (no extension header), and the TCP header's fixed part
       if (n < o + 60 || b[o + 6] !== 6) return undefined;
       v6 = true;
       to = o + 40;
-      const length = be16(b, o + 4);
+      const length = v.getUint16(o + 4);
       ipPayload = length === 0 ? n - to : length; // a jumbogram or TSO: what the frame holds
     } else return undefined;
-    const s = this.streamAt(b, o + (v6 ? 8 : 12), v6, be16(b, to), be16(b, to + 2), true);
+    const src = o + (v6 ? 8 : 12);
+    const s = this.streamAt(b, src, v6, v6 ? -1 : v.getUint32(src), v6 ? -1 : v.getUint32(src + 4), v.getUint16(to), v.getUint16(to + 2), true);
     const dir = this.foundDir;
     if (s === undefined || s.retired === true || s.awaiting !== 0) return undefined;
     const c = s.conn;
     if (c === null || s.sideOfA === undefined) return undefined;
-    const word = be16(b, to + 12);
+    const word = v.getUint16(to + 12);
     const hl = (word >> 12) * 4;
     const flags = word & 0x0fff;
     const end = to + hl;
@@ -514,14 +526,14 @@ export class Tracker {
     const payloadCaptured = Math.max(0, Math.min(payloadLength, n - end));
     // the direction's last DSS again (as `repeats` finds it), or another DSS, well formed
     const cache = s.dssCache?.[dir];
-    const repeated = cache !== undefined && cache.offset === at - base && cache.length === length && cache.conn === c && sameWords(cache.words, b, at, length);
+    const repeated = cache !== undefined && cache.offset === at - base && cache.length === length && cache.conn === c && sameWordsIn(cache.words, v, at, length);
     let option: Dss | undefined;
     if (!repeated) {
       if (length < 3 || b[at + 2] >> 4 !== Subtype.DSS) return undefined;
       option = parseDss(b, at, length, length, base);
       if (option.lengthProblem !== undefined) return undefined;
     }
-    const seq = be32(b, to + 4);
+    const seq = v.getUint32(to + 4);
     // the packet is one: what process does for it
     this.packets++;
     this.tcpPackets++;
@@ -537,7 +549,7 @@ export class Tracker {
     s.lastTime = time;
     s.packets[dir]++;
     s.bytes[dir] += payloadLength;
-    this.rtt(s, dir, seq, be32(b, to + 8), payloadLength, (flags & TH_ACK) !== 0, time);
+    this.rtt(s, dir, seq, v.getUint32(to + 8), payloadLength, (flags & TH_ACK) !== 0, time);
     if (option === undefined) {
       facts.options = cache!.options;
       facts.repeatedDss = cache;
@@ -668,7 +680,7 @@ export class Tracker {
     const caches = (s.dssCache ??= [undefined, undefined]);
     // the word store of the direction's previous DSS is reused (only the tracker reads it)
     const at = o.offset, length = o.length; // read once: options come in many shapes
-    const words = caches[dir]?.words ?? new Uint32Array(OPTION_WORDS);
+    const words = caches[dir]?.words ?? new Int32Array(OPTION_WORDS);
     optionWords(data, base + at, length, words);
     caches[dir] = {
       offset: at, length, words, option: o, options: [o],
@@ -771,7 +783,8 @@ export class Tracker {
     const synOnly = (t.flags & TH_SYN) !== 0 && (t.flags & TH_ACK) === 0;
     // a SYN goes on to findStreamSlow with what it found
     const v6 = f.ipVersion === 6;
-    const s = this.streamAt(data, f.ipOffset + (v6 ? 8 : 12), v6, t.srcPort, t.dstPort, !synOnly);
+    const src = f.ipOffset + (v6 ? 8 : 12);
+    const s = this.streamAt(data, src, v6, v6 ? -1 : be32(data, src), v6 ? -1 : be32(data, src + 4), t.srcPort, t.dstPort, !synOnly);
     if (s && !synOnly) return this.remember(s);
     const found = this.findStreamSlow(f, time, s, data);
     return found && this.remember(found);
@@ -779,15 +792,15 @@ export class Tracker {
 
   /**
    * The current stream of the 4-tuple whose source address is at `src` in `b` and destination
-   * address right after it (IPv4, or IPv6 when `v6`), either way round, its direction in
+   * address right after it (IPv4, read by the caller as `src4` and `dst4`; or IPv6 when `v6`, with
+   * those -1), either way round, its direction in
    * `foundDir`. With `recent`, the last two streams are tried first (consecutive packets mostly
    * belong to the stream of the one before); then by port pair (byPorts holds one stream per
    * 4-tuple; no text key: building and hashing one for every SYN cost a busy capture a few per cent
    * of its decoding). Addresses are compared as numbers (TcpStream.ipv4A/ipv6A), not as text.
    */
-  private streamAt(b: Uint8Array, src: number, v6: boolean, srcPort: number, dstPort: number, recent: boolean): TcpStream | undefined {
+  private streamAt(b: Uint8Array, src: number, v6: boolean, src4: number, dst4: number, srcPort: number, dstPort: number, recent: boolean): TcpStream | undefined {
     const dst = src + (v6 ? 16 : 4);
-    const src4 = v6 ? -1 : be32(b, src), dst4 = v6 ? -1 : be32(b, dst);
     if (recent) {
       for (let i = 0, x = this.lastStream; i < 2 && x; i++, x = this.prevStream) {
         if (x.a.port === srcPort && x.b.port === dstPort && isAddress(x, true, src4, b, src, v6) && isAddress(x, false, dst4, b, dst, v6)) { this.foundDir = 0; return x; }
@@ -1297,12 +1310,25 @@ function repeats(cache: DssCache, ref: TcpOptionRef, conn: MptcpConnection | nul
 }
 
 /** Whether the `length` bytes at `at` are `w` (optionWords). */
-function sameWords(w: Uint32Array, data: Uint8Array, at: number, length: number): boolean {
+function sameWords(w: Int32Array, data: Uint8Array, at: number, length: number): boolean {
   // four bytes at a time, from the end (where a new Data ACK or mapping differs first): a DSS
   // is 12-28 bytes, and byte by byte this was 0.5 K instructions of a packet's 7 K
   let i = length >> 2;
   if (length & 3 && tailWord(data, at + (i << 2), at + length) !== w[i]) return false;
-  while (--i >= 0) if (be32(data, at + (i << 2)) !== w[i]) return false;
+  while (--i >= 0) if (word32(data, at + (i << 2)) !== w[i]) return false;
+  return true;
+}
+
+/** sameWords over a DataView of the bytes: a word in one load (a bounds check, not four) */
+function sameWordsIn(w: Int32Array, v: DataView, at: number, length: number): boolean {
+  let i = length >> 2;
+  const tail = length & 3;
+  if (tail !== 0) {
+    const t = at + (i << 2);
+    const x = tail === 2 ? v.getUint16(t) : tail === 1 ? v.getUint8(t) : (v.getUint16(t) << 8) | v.getUint8(t + 2);
+    if (x !== w[i]) return false;
+  }
+  while (--i >= 0) if (v.getInt32(at + (i << 2)) !== w[i]) return false;
   return true;
 }
 
@@ -1322,10 +1348,19 @@ const OPTION_WORDS = 10;
  * The `length` bytes at `at` as big-endian 32-bit words into `into` (the last one of the bytes
  * left when the length is not a multiple of four), as `repeats` reads them.
  */
-function optionWords(data: Uint8Array, at: number, length: number, into: Uint32Array): void {
+function optionWords(data: Uint8Array, at: number, length: number, into: Int32Array): void {
   const n = length >> 2;
-  for (let i = 0; i < n; i++) into[i] = be32(data, at + (i << 2));
+  for (let i = 0; i < n; i++) into[i] = word32(data, at + (i << 2));
   if (length & 3) into[n] = tailWord(data, at + (n << 2), at + length);
+}
+
+/**
+ * The four bytes at `o` as one big-endian signed 32-bit word: only compared for equality, so its
+ * sign does not matter, and it stays a 32-bit integer in optimized code (be32's unsigned value
+ * above 2^31 is a float: a DSS's words were a third of the lane's instructions spent comparing)
+ */
+function word32(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
 /** the one to three bytes from `from` to `end` as one big-endian number */
