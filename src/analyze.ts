@@ -17,7 +17,7 @@ import type { PacketFacts } from './mptcp/model.ts';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_LIMITS, Tracker, type TrackerLimits } from './mptcp/tracker.ts';
-import { decodeFrame, type DecodedFrame } from './wire/packet.ts';
+import { decodeFrame, LazyFrame, type DecodedFrame } from './wire/packet.ts';
 import { connectionJson } from './format/summary.ts';
 import { PackedTexts } from './format/packed.ts';
 
@@ -75,7 +75,7 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions): { sink: RecordSink; t
       const repeated = tracker.repeatLane(rec, data);
       if (repeated !== undefined) {
         if (onRepeat === undefined || onRepeat(repeated, rec, tracker.laneSegment)) return;
-        opts.onPacket?.(decodeFrame(rec, data, false), repeated, data, true);
+        opts.onPacket?.(new LazyFrame(rec, data), repeated, data, true);
         return;
       }
     }
@@ -89,9 +89,9 @@ function pipeline(tracker: Tracker, opts: AnalyzeOptions): { sink: RecordSink; t
     const repeated = tracker.repeatLane(rec, bytes, at, at + rec.caplen);
     if (repeated === undefined) { declined = true; return false; }
     if (onRepeat === undefined || onRepeat(repeated, rec, tracker.laneSegment)) return true;
-    // a listener wants it decoded after all
+    // a listener wants it after all (decoded as far as it reads it)
     const data = new Uint8Array(bytes.buffer, bytes.byteOffset + at, rec.caplen);
-    opts.onPacket?.(decodeFrame(rec, data, false), repeated, data, true);
+    opts.onPacket?.(new LazyFrame(rec, data), repeated, data, true);
     return true;
   };
   return { sink, take };

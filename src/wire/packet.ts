@@ -110,6 +110,49 @@ export function pastVlanTags(b: Uint8Array, o: number, n: number): number {
 const NONE: never[] = []; // not frozen: see NO_OPTIONS in the tracker
 
 /**
+ * A frame decoded when first needed: the record's fields at once, its headers (decodeFrame, the
+ * pipeline's way: without allOptions) when one of them is first read. The analysis pipeline hands
+ * the repeat lane's packets that are not quiet to its listeners as these: the checker's rules read
+ * the frame number of a new mapping, and decoding its headers was a sixth of `check`. Valid only
+ * while the listener is called, as the bytes beside it are: they lie in the reader's buffer.
+ */
+export class LazyFrame implements DecodedFrame {
+  readonly frame: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  readonly caplen: number;
+  readonly origlen: number;
+  readonly dataOffset: number;
+  readonly linkType: number;
+  readonly interfaceId: number;
+  private full: DecodedFrame | undefined = undefined;
+
+  constructor(rec: CaptureRecord, private readonly bytes: Uint8Array) {
+    this.frame = rec.frame;
+    this.tsSec = rec.tsSec;
+    this.tsNsec = rec.tsNsec;
+    this.caplen = rec.caplen;
+    this.origlen = rec.origlen;
+    this.dataOffset = rec.dataOffset;
+    this.linkType = rec.linkType;
+    this.interfaceId = rec.interfaceId;
+  }
+
+  private get decoded(): DecodedFrame {
+    return (this.full ??= decodeFrame(this, this.bytes, false));
+  }
+
+  get ipVersion(): 0 | 4 | 6 { return this.decoded.ipVersion; }
+  get src(): string { return this.decoded.src; }
+  get dst(): string { return this.decoded.dst; }
+  get ipOffset(): number { return this.decoded.ipOffset; }
+  get nonFirstFragment(): boolean { return this.decoded.nonFirstFragment; }
+  get tcp(): TcpSegment | null { return this.decoded.tcp; }
+  get truncated(): boolean { return this.decoded.truncated; }
+  get problems(): string[] { return this.decoded.problems; }
+}
+
+/**
  * Decodes a frame. `allOptions` lists every TCP option in `tcp.options`; the analysis pipeline
  * passes false, as it needs only the MPTCP ones (`tcp.mptcpOptions`), which are always listed.
  */

@@ -18,6 +18,16 @@ export const capableFallback: Rule = {
     return {
       // what it judges on a quiet packet is the third ACK, and the answer to a SYN/ACK is never quiet
       changesOnly: true,
+      // A lane packet (one DSS; no SYN, FIN or RST; data without options is not one) can only be an
+      // infinite mapping or the answer to an MP_CAPABLE SYN/ACK not judged yet (the lane takes no
+      // packet of a handshake, so that is judged before: this only keeps it exact). Its headers are
+      // then not decoded.
+      lane: (facts) => {
+        const o = facts.options.length === 1 ? facts.options[0] : undefined;
+        if (o === undefined || (o.kind === 'DSS' && o.flags & DSS_MAPPING && o.dataLevelLength === 0)) return true;
+        const x = facts.stream ? st.peek(facts.stream) : undefined;
+        return x !== undefined && !x.reported && x.synAckCapable !== 0 && !x.thirdAckChecked;
+      },
       packet({ frame, facts }) {
         const s = facts.stream;
         const t = frame.tcp;

@@ -116,12 +116,17 @@ export const joinIncomplete: Rule = {
       packet({ frame, facts }) {
         const s = facts.stream;
         const j = s?.join;
-        if (!s || !j || j.ackFrame === undefined || !frame.tcp) return;
+        if (!s || !j || j.ackFrame === undefined) return;
         const x = st.get(s);
         const fromA = facts.dir === 0; // the MP_JOIN SYN's sender is the stream's first endpoint
         if (frame.frame === j.ackFrame) return;
+        // settled once B has answered or A sent data first: the rest of the subflow's packets change
+        // nothing, and their headers are not read (a lane packet's frame is decoded when they are)
+        if (x.ackFromB || x.dataBeforeAck) return;
+        const t = frame.tcp;
+        if (!t) return;
         if (!fromA) x.ackFromB = true;
-        else if (!x.ackFromB && frame.tcp.payloadLength > 0 && !x.dataBeforeAck) x.dataBeforeAck = frame.frame;
+        else if (t.payloadLength > 0) x.dataBeforeAck = frame.frame;
       },
       end(end) {
         // at a retirement, the retired streams' state; at the end, the rest
