@@ -329,6 +329,19 @@ test('the fields of a packet\'s facts have their final representation from the s
   }
 });
 
+test('the repeat lane is not thrown away when a connection closes mid-capture: reading a stream\'s second FIN frame for the first time made V8 deoptimize it', () => {
+  // V8 compiling on the main thread (no timing: the lane is optimized long before this capture's
+  // connection closes); a fresh process, as the CLI's. The capture's DATA_FIN and FINs come after
+  // 5,000 packets of its transfer.
+  const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+  const r = spawnSync(process.execPath, ['--no-concurrent-recompilation', '--trace-deopt', cli, 'check', '--format', 'json', fixture('fresh', 'basic-3500k-snap128.pcap.gz')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const deopts = r.stdout.split('\n').filter((l) => l.startsWith('[bailout') && l.includes('deoptimizing'));
+  // first-time paths elsewhere are V8's way (the rules', the tracker's for a new mapping)
+  assert.ok(deopts.length > 0, 'V8 traced its deoptimizations');
+  assert.deepEqual(deopts.filter((l) => /JSFunction (repeatLane|take) /.test(l)), [], 'the lane was deoptimized');
+});
+
 test('RTT at the capture point: the oldest segment in flight to the ACK that covers it; a retransmission gives no sample', async () => {
   // one TCP segment a packet: at most 12 in flight one way. The samples are those the 64-entry ring
   // of earlier versions gave on this capture (17 samples, 3.8 / 862.4 / 109 µs).
