@@ -1,6 +1,7 @@
 // Capture reading: pcap (both byte orders, µs and ns), pcapng (sections, interfaces, block
 // kinds), gzip, standard input through pcap-parser, and damaged files.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -337,4 +338,24 @@ test('not a capture, empty, a directory, a missing file: one-line CaptureErrors'
     await assert.rejects(analyzeFile(file), (e: Error) => e instanceof CaptureError && re.test(e.message) && !e.message.includes('\n'));
   }
   fs.rmSync(dir, { recursive: true });
+});
+
+test('the pcap scan loop is not thrown away mid-file: its window\'s refills and its progress calls are made before V8 compiles it', () => {
+  // a 4.2 MB classic pcap (the 1,000 connections' capture, inflated: four refills of the window);
+  // V8 compiling on the main thread, so that the loop is compiled as soon as it is hot (no timing)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  const file = path.join(dir, 'many-1000.pcap');
+  fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(fixture('fresh', 'many-1000.pcap.gz'))));
+  const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+  try {
+    const r = spawnSync(process.execPath, ['--no-concurrent-recompilation', '--trace-deopt-verbose', cli, 'check', '--format', 'json', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = fs.readFileSync(cli, 'utf8').split('\n');
+    // where V8 threw scanPcap's code away: the line of the built CLI of each deoptimization
+    const at = [...r.stdout.matchAll(/deoptimizing [^\n]*<JSFunction scanPcap [\s\S]*?;;; deoptimize at <[^>]*:(\d+):\d+>/g)].map((m) => lines[Number(m[1]) - 1].trim());
+    // only at the last progress call, after the loop (the scan is over then)
+    assert.deepEqual(at.filter((l) => l !== 'report(src, opts, pos);'), []);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

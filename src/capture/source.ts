@@ -147,6 +147,9 @@ export class DescriptorSource implements ByteSource {
   close(): void {}
 }
 
+/** the first read of a ChunkWindow over a file (see ChunkWindow.first) */
+const FIRST_READ = 1 << 16;
+
 /**
  * A sliding window over a ByteSource: `ensure(pos, len)` makes [pos, pos+len) readable
  * in `buf` at `pos - base`, refilling in large chunks so that small records cost no syscall.
@@ -178,13 +181,23 @@ export class ChunkWindow {
     this.view = new DataView(b.buffer, b.byteOffset, b.length);
   }
 
+  /**
+   * Whether the window has not been filled yet: its first read is short (FIRST_READ), so that a
+   * scan's first records already go through a refill. V8 compiles a scan loop after a few thousand
+   * records; a call it had never seen made (the first refill, after a megabyte) was its cue to
+   * throw that code away.
+   */
+  private first = true;
+
   /** Returns the number of bytes available from pos, up to len (fewer only at end of file). */
   ensure(pos: number, len: number): number {
     if (pos >= this.base && pos + len <= this.base + this.filled) return len;
     if (this.src.sequential) return this.ensureForward(pos, len);
     if (len > this.buf.length) this.use(Buffer.allocUnsafe(Math.max(len, this.buf.length * 2)));
     this.base = pos;
-    this.filled = this.src.readInto(this.buf, 0, this.buf.length, pos);
+    const want = this.first ? Math.max(len, Math.min(FIRST_READ, this.buf.length)) : this.buf.length;
+    this.first = false;
+    this.filled = this.src.readInto(this.buf, 0, want, pos);
     return Math.min(len, this.filled);
   }
 
@@ -215,8 +228,10 @@ export class ChunkWindow {
     }
     this.base = pos;
     this.filled = keep;
+    const room = this.first ? Math.max(len, Math.min(FIRST_READ, this.buf.length)) : this.buf.length;
+    this.first = false;
     while (this.filled < len) {
-      const n = this.src.readInto(this.buf, this.filled, this.buf.length - this.filled, pos + this.filled);
+      const n = this.src.readInto(this.buf, this.filled, room - this.filled, pos + this.filled);
       if (n === 0) break;
       this.filled += n;
     }
