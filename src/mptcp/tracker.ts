@@ -507,8 +507,18 @@ export class Tracker {
       ipPayload = length === 0 ? n - to : length; // a jumbogram or TSO: what the frame holds
     } else return undefined;
     const src = o + (v6 ? 8 : 12);
-    const s = this.streamAt(b, src, v6, v6 ? -1 : v.getUint32(src), v6 ? -1 : v.getUint32(src + 4), v.getUint16(to), v.getUint16(to + 2), true);
-    const dir = this.foundDir;
+    const src4 = v6 ? -1 : v.getUint32(src), dst4 = v6 ? -1 : v.getUint32(src + 4);
+    const srcPort = v.getUint16(to), dstPort = v.getUint16(to + 2);
+    // the last packet's stream, as streamAt tries it first (an IPv4 stream: its addresses are
+    // numbers), without the call; else streamAt
+    let s = this.lastStream;
+    let dir: Dir = 0;
+    if (!v6 && s !== undefined && s.ipv4A === src4 && s.ipv4B === dst4 && s.a.port === srcPort && s.b.port === dstPort) dir = 0;
+    else if (!v6 && s !== undefined && s.ipv4B === src4 && s.ipv4A === dst4 && s.b.port === srcPort && s.a.port === dstPort) dir = 1;
+    else {
+      s = this.streamAt(b, src, v6, src4, dst4, srcPort, dstPort, true);
+      dir = this.foundDir;
+    }
     if (s === undefined || s.retired === true || s.awaiting !== 0) return undefined;
     const c = s.conn;
     if (c === null || s.sideOfA === undefined) return undefined;
