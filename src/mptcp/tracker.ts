@@ -448,7 +448,8 @@ export class Tracker {
 
   /**
    * The bytes repeatLane read last (the reader's buffer, the same for a whole chunk of records) and
-   * a DataView over them: sameWordsIn reads a word in one load where sameWords reads four bytes
+   * a DataView over them, through which the lane reads its 16- and 32-bit fields and compares a
+   * repeated DSS (sameWordsIn): a field in one load, where four bounds-checked bytes were
    */
   private laneBytes: Uint8Array | undefined = undefined;
   private laneView: DataView | undefined = undefined;
@@ -467,8 +468,7 @@ export class Tracker {
   repeatLane(rec: CaptureRecord, b: Uint8Array, base = 0, n = b.length): PacketFacts | undefined {
     // the frame is b[base, n) (ScanOptions.take: where it lies in the reader's buffer); every offset
     // below is in `b`, and made the frame's own where it is kept (an option's, the DSS cache's)
-    // the headers' 16- and 32-bit fields read through a DataView of the bytes (one load each, not
-    // one a byte); made again only when the reader moves to another buffer
+    // the DataView of these bytes (laneView), made again only when the reader moves to another buffer
     if (b !== this.laneBytes) { this.laneBytes = b; this.laneView = new DataView(b.buffer, b.byteOffset, b.byteLength); }
     const v = this.laneView!;
     let o: number; // the IP header's offset (decodeFrame's link layers, except loopback and PPP)
