@@ -23,7 +23,8 @@ import { PackedTexts } from './format/packed.ts';
 
 /**
  * A packet in capture order; `lane`: it came through the tracker's repeat lane (taken there, then
- * wanted decoded: Checker.packet calls fewer rules for it).
+ * wanted after all: its frame a LazyFrame, valid during the call only; Checker.packet calls fewer
+ * rules for it).
  */
 export type PacketListener = (frame: DecodedFrame, facts: PacketFacts, data: Uint8Array, lane?: boolean) => void;
 

@@ -174,8 +174,9 @@ export class Checker {
   }
 
   /**
-   * A decoded packet and its facts. `lane`: it came through the tracker's repeat lane (a lane packet
-   * that is not quiet), so only the rules it may concern see it (RuleHandlers.lane).
+   * A packet and its facts. `lane`: it came through the tracker's repeat lane (a lane packet that is
+   * not quiet; its frame a LazyFrame, decoded only if a rule reads its headers), so only the rules it
+   * may concern see it (RuleHandlers.lane).
    */
   packet(frame: DecodedFrame, facts: PacketFacts, data: Uint8Array, lane = false): void {
     if (!this.everyPacket) {
@@ -197,11 +198,11 @@ export class Checker {
     const e: PacketEvent = { frame, facts, data };
     const every = this.everyPacket;
     for (let i = 0; i < every.length; i++) every[i](e);
-    // a lane packet's headers are as isQuiet wants them (Tracker.repeatLane): its facts say, and its
-    // frame stays undecoded (LazyFrame)
-    if (lane ? quietFacts(facts) : isQuiet(frame, facts)) return;
     if (lane) {
-      // a lane packet: only the rules it may concern (a test of its facts: when it says so)
+      // a lane packet's headers are as isQuiet wants them (Tracker.repeatLane): its facts say whether
+      // it is quiet, and its frame stays undecoded (LazyFrame). Only the rules it may concern see
+      // it (a test of its facts: when it says so).
+      if (quietFacts(facts)) return;
       const changed = this.lanePacket;
       const when = this.laneTest;
       for (let i = 0; i < changed.length; i++) {
@@ -210,6 +211,7 @@ export class Checker {
       }
       return;
     }
+    if (isQuiet(frame, facts)) return;
     const has = optionBits(facts.options);
     let changed = this.changedByBits.get(has);
     if (changed === undefined) {

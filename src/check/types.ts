@@ -91,7 +91,8 @@ export interface RuleHandlers {
   options?: readonly MptcpOption['kind'][];
   /**
    * With changesOnly: whether `packet` may act on a packet of the tracker's repeat lane that is not
-   * quiet (a new mapping, mostly), which the checker then decodes and calls the rules for. Such a
+   * quiet (a new mapping, mostly), which the checker then calls the rules for (its frame a
+   * LazyFrame: decoded only if a rule reads its headers). Such a
    * packet has one MPTCP option, a well-formed DSS wholly inside the TCP header, no SYN, FIN or RST,
    * and a stream tied to a connection outside its handshake (Tracker.repeatLane). false: never (it
    * cannot concern the rule, which the checker then does not call for it); a function: only when it
