@@ -512,3 +512,52 @@ test('rule state per stream or connection: one state per id, entries in the orde
   assert.deepEqual([...st.entries()].map(([k, v]) => [k.id, v.n]), [[5, 2], [2, 2], [70_000, 3]]);
   assert.equal(st.get({ id: 5 }), st.get(a), 'by id: the same stream or connection');
 });
+
+test('data-ack-unsent: a repeated DSS found within what the peer mapped is judged again for its repeats once its connection\'s ackLimitChanges moves', async () => {
+  const { checkCapture } = await import('../src/analyze.ts');
+  // the client's segments repeat their DSS (Data ACK 1: the server's IDSN + 1; the server maps no data)
+  const bytes = fs.readFileSync(fixture('fresh', 'basic-nooffload-snap128.pcap'));
+  const run = async (counted: boolean) => {
+    let repeats = 0;
+    let changed = 0;
+    let first: unknown;
+    const repeatFrames: number[] = [];
+    const r = await checkCapture({ bytes, name: 'x' }, {}, {
+      onRepeat: (facts, rec) => {
+        if (facts.side !== 0 || facts.conn === null) return true;
+        first ??= facts.repeatedDss;
+        if (facts.repeatedDss !== first) return true;
+        repeatFrames.push(rec.frame);
+        // at its third repeat (judged within: Data ACK 1 is the server's IDSN + 1), the server's
+        // IDSN lower, as keys derived again would make it; counted as the tracker counts that
+        if (++repeats === 3) {
+          facts.conn.idsns[1]! -= 5n;
+          if (counted) facts.conn.ackLimitChanges++;
+          changed = rec.frame;
+        }
+        return true;
+      },
+      // what the server mapped (its DATA_FIN) kept from raising the limit again by the end
+      onPacket: (_f, facts) => {
+        const c = facts.conn;
+        if (c !== null && changed !== 0) { c.dataFin[1] = undefined; c.sentEnd[1] = undefined; c.mapped[1] = undefined; }
+      },
+    });
+    return { findings: r.findings.filter((x) => x.rule === 'data-ack-unsent'), changed, repeatFrames };
+  };
+  const counted = await run(true);
+  assert.deepEqual(counted.repeatFrames.slice(0, 5), [15, 16, 17, 18, 24]);
+  assert.equal(counted.changed, 17);
+  // the next repeat is judged again: beyond what the server mapped now, the first candidate
+  assert.deepEqual(counted.findings.map((x) => x.frame), [18]);
+  // the count unmoved, the repeats keep their judgement: the first candidate is a later packet's
+  const uncounted = await run(false);
+  assert.deepEqual(uncounted.findings.map((x) => x.frame), [38]);
+});
+
+test('ackLimitChanges: what a real capture\'s connection counts (subflows tied, keys derived, joins\' sides, first mapped ends)', async () => {
+  const [c] = (await analyzeBytes('basic', fs.readFileSync(fixture('kernel', 'basic.pcap')))).tracker.connections;
+  // three subflows tied to it, its IDSNs cleared once the version is known and both derived again,
+  // two joins given their side, each side's first mapped end (the client's data, the server's DATA_FIN)
+  assert.equal(c.ackLimitChanges, 3 + 1 + 2 + 2 + 2);
+});

@@ -297,6 +297,14 @@ export interface MptcpConnection {
   /** streams whose join token named this connection without it being otherwise known */
   createdBy: 'capable' | 'join' | 'option';
   reinjectedBytes: number;
+  /**
+   * Changes to what the connection's Data ACKs are judged against, but for the usual one (a side's
+   * mapped end, sentEnd, rising): a side's first mapped end, or one past 2^64 (stored wrapped,
+   * lower), IDSNs set or cleared, a subflow tied to it or given its side, its retirement. A rule that
+   * found a repeated DSS's Data ACK within what the peer mapped finds the same for the DSS's repeats
+   * while this count stands (data-ack-unsent), since a repeat changes none of them.
+   */
+  ackLimitChanges: number;
   stats: ConnectionStats;
   /** the DSN that sentRanges and sentHigh are relative to, per side (its first mapped DSN) */
   sentBase: [bigint | undefined, bigint | undefined];

@@ -390,6 +390,7 @@ export class Tracker {
     for (let i = 0; i < conns.length; i++) {
       const c = conns[i];
       c.retired = { batch, index: i };
+      c.ackLimitChanges++;
       c.keyObservations = GONE_LIST; c.announcements = GONE_LIST; c.echoes = GONE_LIST; c.events = GONE_LIST;
       c.mapped = GONE_PAIR; c.sentRanges = GONE_LISTS; c.sentBase = GONE_PAIR; c.sentHigh = GONE_PAIR; c.sentEnd = GONE_PAIR;
       c.dsnRef = GONE_PAIR; c.dataFin = GONE_PAIR; c.noNewSubflowsTo = GONE_PAIR as unknown as [boolean, boolean];
@@ -946,6 +947,7 @@ export class Tracker {
       version: undefined, initial: undefined, fallback: undefined, fastcloseFrame: undefined,
       createdBy,
       reinjectedBytes: 0,
+      ackLimitChanges: 0,
       stats: { outOfOrder: [0, 0], duplicateDataAcks: [0, 0], lastDataAck: [undefined, undefined], maxDataAck: [undefined, undefined], sent: [0, 0] },
       sentRanges: [[], []],
       sentHigh: [undefined, undefined],
@@ -960,6 +962,7 @@ export class Tracker {
   private attach(s: TcpStream, c: MptcpConnection): void {
     if (s.conn === c) return;
     s.conn = c;
+    c.ackLimitChanges++;
     c.subflows = appendTight(c.subflows, s);
   }
 
@@ -970,6 +973,7 @@ export class Tracker {
     const d = deriveFromKey(key, c.version);
     c.tokens[side] = d.token;
     c.idsns[side] = d.idsn;
+    c.ackLimitChanges++;
     c.dsnRef[side] ??= d.idsn;
     const prev = this.byToken.get(d.token);
     if (prev && prev.conn !== c) {
@@ -1097,6 +1101,7 @@ export class Tracker {
     c.tokens = [undefined, undefined];
     c.idsns = [undefined, undefined];
     c.dsnRef = [undefined, undefined];
+    c.ackLimitChanges++;
     if (keys[0] !== undefined) this.setKey(c, 0, keys[0], frame);
     if (keys[1] !== undefined) this.setKey(c, 1, keys[1], frame);
   }
@@ -1140,6 +1145,7 @@ export class Tracker {
         this.attach(s, c);
         j.initiatorSide = (1 - ownerSide) as Side;
         s.sideOfA = (dir === 0 ? j.initiatorSide : ownerSide) as Side;
+        c.ackLimitChanges++;
       }
     } else if (o.form === 'synack' && syn && ack) {
       if (j.synAckFrame === undefined) { j.synAckFrame = f.frame; j.synAckTime = time; }
@@ -1202,7 +1208,10 @@ export class Tracker {
       if (o.dataLevelLength > 0 && !(o.dataFin && o.subflowSeq === 0 && payloadLength === 0) && this.addMapping(s, dir, c, side, m)) return;
       const endRaw = dsn + BigInt(o.dataLevelLength);
       const end = endRaw & MASK64;
-      if (known && (c.sentEnd[side] === undefined || end > c.sentEnd[side]!)) c.sentEnd[side] = end;
+      if (known && (c.sentEnd[side] === undefined || end > c.sentEnd[side]!)) {
+        if (c.sentEnd[side] === undefined) c.ackLimitChanges++;
+        c.sentEnd[side] = end;
+      }
       if (known && o.dataLevelLength > 0) (c.mapped[side] ??= new IntervalSet()).add(dsn, endRaw);
     }
   }
@@ -1223,7 +1232,12 @@ export class Tracker {
     // transfer's every mapping: some 330 instructions a packet of 6,600)
     if (grown.length >= 2 * MAX_MAPPINGS) grown.splice(0, MAX_MAPPINGS);
     const end = m.dsn + BigInt(m.length);
-    if (c.sentEnd[side] === undefined || end > c.sentEnd[side]!) c.sentEnd[side] = end & MASK64;
+    const sent = c.sentEnd[side];
+    if (sent === undefined || end > sent) {
+      const wrapped = end & MASK64;
+      if (sent === undefined || wrapped !== end) c.ackLimitChanges++;
+      c.sentEnd[side] = wrapped;
+    }
     if (m.dsnKnown) (c.mapped[side] ??= new IntervalSet()).add(m.dsn, end);
     return true;
   }

@@ -1,6 +1,6 @@
 import type { Rule } from '../types.ts';
 import { hex16, PerConnection, PerStream, sideName } from '../util.ts';
-import { ACK_MAX_FRAME, ACK_MAX_TIME, recentMappingsStart, type Mapping, type PacketFacts, type Side } from '../../mptcp/model.ts';
+import { ACK_MAX_FRAME, ACK_MAX_TIME, recentMappingsStart, type DssCache, type Mapping, type PacketFacts, type Side } from '../../mptcp/model.ts';
 import { DSS_MAPPING } from '../../wire/mptcp.ts';
 import { widen32 } from '../../mptcp/tracker.ts';
 import { appendTight, emptyObjects } from '../../mptcp/lists.ts';
@@ -138,12 +138,14 @@ export const dataAckUnsent: Rule = {
     const touched = new Set<import('../../mptcp/model.ts').MptcpConnection>();
     // per side of the connection, as fields (a busy capture keeps one of these per connection)
     const idsnPlus1 = new PerConnection(() => ({ idsn0: undefined as bigint | undefined, plus10: 0n, idsn1: undefined as bigint | undefined, plus11: 0n }));
-    const judge = (facts: PacketFacts, frame: number): void => {
+    // whether the packet's Data ACK is within what the peer mapped when it was seen (true), or was
+    // noted as a candidate, or is not judged (false)
+    const judge = (facts: PacketFacts, frame: number): boolean => {
       const c = facts.conn;
-      if (!c || facts.dataAck === undefined || facts.side === undefined || c.partial || !facts.stream) return;
+      if (!c || facts.dataAck === undefined || facts.side === undefined || c.partial || !facts.stream) return false;
       const peer = (1 - facts.side) as Side;
       const idsn = c.idsns[peer];
-      if (idsn === undefined) return;
+      if (idsn === undefined) return false;
       let limit = c.sentEnd[peer];
       if (limit === undefined) {
         // no data mapped yet: the limit is IDSN + 1, worked out once, not per packet
@@ -151,17 +153,32 @@ export const dataAckUnsent: Rule = {
         if (peer === 0) { if (p1.idsn0 !== idsn) { p1.idsn0 = idsn; p1.plus10 = idsn + 1n; } limit = p1.plus10; }
         else { if (p1.idsn1 !== idsn) { p1.idsn1 = idsn; p1.plus11 = idsn + 1n; } limit = p1.plus11; }
       }
-      if (facts.dataAck <= limit) return;
+      if (facts.dataAck <= limit) return true;
       const list = candidates.get(c)[facts.side];
       // a Data ACK repeated on the next segments adds nothing: the first of them is the candidate
       if (list.length < 1000 && (list.length === 0 || list[list.length - 1].ack !== facts.dataAck)) {
         list.push({ ack: facts.dataAck, frame, stream: facts.stream.id });
         touched.add(c);
       }
+      return false;
     };
+    // Per stream and direction, the repeated DSS last found within what the peer mapped, and its
+    // connection's ackLimitChanges then: its repeats (the same Data ACK, on the same connection and
+    // side) are found so again while that count stands, without the 64-bit comparisons
+    const within = new PerStream(() => ({ dss0: undefined as DssCache | undefined, at0: -1, dss1: undefined as DssCache | undefined, at1: -1 }));
     return {
-      packet: ({ frame, facts }) => judge(facts, frame.frame),
-      repeat: judge,
+      packet: ({ frame, facts }) => { judge(facts, frame.frame); },
+      repeat: (facts, frame) => {
+        const dss = facts.repeatedDss;
+        const s = facts.stream;
+        const c = facts.conn;
+        if (dss === undefined || s === null || c === null) { judge(facts, frame); return; }
+        const w = within.get(s);
+        const changes = c.ackLimitChanges;
+        if (facts.dir === 0 ? w.dss0 === dss && w.at0 === changes : w.dss1 === dss && w.at1 === changes) return;
+        if (!judge(facts, frame)) return;
+        if (facts.dir === 0) { w.dss0 = dss; w.at0 = changes; } else { w.dss1 = dss; w.at1 = changes; }
+      },
       end(end) {
         // at a retirement, the retired connections' candidates (then let go); at the end, the rest
         const scope = end.final ? [...touched] : end.connections.filter((c) => touched.has(c));
