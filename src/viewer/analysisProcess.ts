@@ -41,23 +41,11 @@ export type WorkerMessage =
  */
 export function forkAnalysis(workerJs: string, stderr: 'ignore' | 'inherit' = 'ignore', heapMiB?: number): ChildProcess {
   return fork(workerJs, [], {
-    execArgv: analysisNodeOptions(heapMiB),
+    execArgv: heapMiB ? [`--max-old-space-size=${heapMiB}`] : [],
     env: analysisEnv(process.env),
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', stderr, 'ipc'],
   });
-}
-
-/**
- * The analysis process's Node options: its heap limit when given, and V8 worker threads for what
- * the other cores can run (one less than there are, at most Node's default of four): the analysis is
- * one thread, and Node's four workers (compiling and marking beside it) took its core on a two-core
- * machine (the CLI sets one the same way, in its interpreter line: esbuild.config.mjs).
- */
-export function analysisNodeOptions(heapMiB?: number, cores = os.availableParallelism()): string[] {
-  const options = [`--v8-pool-size=${Math.max(1, Math.min(4, cores - 1))}`];
-  if (heapMiB) options.push(`--max-old-space-size=${heapMiB}`);
-  return options;
 }
 
 /**
