@@ -30,15 +30,24 @@ const decodeOnly = (what: string, file: string) => runMany(what, [...CLI_NODE, p
 
 interface Sample { seconds: number; peakMiB: number; inProcessMs?: number }
 
-/** Runs a command under GNU time: wall seconds and peak resident memory. */
+/**
+ * Runs a command under GNU time: wall seconds (timed here, to the millisecond: GNU time gives
+ * hundredths, a tenth of the `check` row's whole range from run to run; the shells it starts cost
+ * ours and tshark's runs the same 2 ms) and peak resident memory (GNU time's).
+ */
 function timed(cmd: string[], stdinFile?: string, env?: NodeJS.ProcessEnv): Sample {
   const shell = `${cmd.map((c) => `'${c}'`).join(' ')}${stdinFile ? ` < '${stdinFile}'` : ''} > /dev/null`;
+  const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', shell], { encoding: 'utf8', env });
+  const seconds = (performance.now() - t0) / 1000;
   const lines = r.stderr.trim().split('\n');
   const last = lines.pop()!.split(' ');
   const inProcess = /(\d+) ms in process/.exec(lines.join('\n'));
-  return { seconds: Number(last[0]), peakMiB: Number(last[1]) / 1024, inProcessMs: inProcess ? Number(inProcess[1]) : undefined };
+  return { seconds, peakMiB: Number(last[1]) / 1024, inProcessMs: inProcess ? Number(inProcess[1]) : undefined };
 }
+
+/** Seconds as the bench prints them: milliseconds below 10 s. */
+const secs = (x: number) => x.toFixed(x < 10 ? 3 : 2);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -46,7 +55,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function summarize(label: string, samples: Sample[]): Sample {
   const inProcess = samples.every((x) => x.inProcessMs !== undefined) ? median(samples.map((x) => x.inProcessMs!)) : undefined;
   const s = { seconds: median(samples.map((x) => x.seconds)), peakMiB: median(samples.map((x) => x.peakMiB)), inProcessMs: inProcess };
-  console.log(`  ${label}: ${s.seconds.toFixed(2)} s, ${s.peakMiB.toFixed(0)} MiB${inProcess !== undefined ? `, ${inProcess} ms in process` : ''} (median of ${samples.length}; runs ${samples.map((x) => x.seconds.toFixed(2)).join(', ')})`);
+  console.log(`  ${label}: ${secs(s.seconds)} s, ${s.peakMiB.toFixed(0)} MiB${inProcess !== undefined ? `, ${inProcess} ms in process` : ''} (median of ${samples.length}; runs ${samples.map((x) => secs(x.seconds)).join(', ')})`);
   return s;
 }
 
@@ -105,7 +114,7 @@ console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(o
 console.log(`CLI: ${['node', ...CLI_NODE.slice(1), path.relative(ROOT, CLI)].join(' ')} (the options of its interpreter line)`);
 
 const rows: string[] = ['| what | packets | time (median) | peak memory | packets/s | in the process, without start-up |', '|---|---:|---:|---:|---:|---:|'];
-const row = (what: string, n: number, s: Sample) => rows.push(`| ${what} | ${n.toLocaleString()} | ${s.seconds.toFixed(2)} s | ${s.peakMiB.toFixed(0)} MiB | ${Math.round(n / s.seconds).toLocaleString()} | ${s.inProcessMs !== undefined ? `${(s.inProcessMs / 1000).toFixed(2)} s, ${Math.round(n / (s.inProcessMs / 1000)).toLocaleString()} packets/s` : ''} |`);
+const row = (what: string, n: number, s: Sample) => rows.push(`| ${what} | ${n.toLocaleString()} | ${secs(s.seconds)} s | ${s.peakMiB.toFixed(0)} MiB | ${Math.round(n / s.seconds).toLocaleString()} | ${s.inProcessMs !== undefined ? `${(s.inProcessMs / 1000).toFixed(2)} s, ${Math.round(n / (s.inProcessMs / 1000)).toLocaleString()} packets/s` : ''} |`);
 
 // ours and tshark take turns, run by run, so that both meet the same machine (a shared virtual
 // machine's speed drifts by tens of percent within minutes); the ratio is that of the medians
@@ -206,7 +215,7 @@ if (fs.existsSync(MANY)) {
   const o = summarize('many connections: mptcp-lens check --format json', ourMany);
   const t = haveTshark ? summarize('many connections: tshark -q -z expert,warn', theirMany) : undefined;
   const v = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bench-viewer.js'), MANY], { encoding: 'utf8' })) as (typeof viewer)[number];
-  manyLine = `Many connections: ${path.basename(MANY)} (${summary.packets.toLocaleString()} packets, ${summary.connections.length.toLocaleString()} MPTCP connections, ${summary.tcpStreams.toLocaleString()} TCP streams): check --format json ${o.seconds.toFixed(2)} s and ${o.peakMiB.toFixed(0)} MiB${t ? `, tshark ${t.seconds.toFixed(2)} s and ${t.peakMiB.toFixed(0)} MiB (${(t.seconds / o.seconds).toFixed(1)}× faster)` : ''}; extension host pipeline: analysis done after ${(v.doneMs / 1000).toFixed(2)} s, host peak ${v.hostPeakMiB} MiB.`;
+  manyLine = `Many connections: ${path.basename(MANY)} (${summary.packets.toLocaleString()} packets, ${summary.connections.length.toLocaleString()} MPTCP connections, ${summary.tcpStreams.toLocaleString()} TCP streams): check --format json ${secs(o.seconds)} s and ${o.peakMiB.toFixed(0)} MiB${t ? `, tshark ${secs(t.seconds)} s and ${t.peakMiB.toFixed(0)} MiB (${(t.seconds / o.seconds).toFixed(1)}× faster)` : ''}; extension host pipeline: analysis done after ${(v.doneMs / 1000).toFixed(2)} s, host peak ${v.hostPeakMiB} MiB.`;
   console.log(`  ${manyLine}`);
 } else console.log(`  no many-connection capture (${MANY}; as root: python3 scripts/capture-many.py ${MANY} --conns 30000): skipped`);
 
