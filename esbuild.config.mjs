@@ -17,8 +17,11 @@ const common = {
 // run against 5-17; `check` of the bulk capture 270 against 257 ms, alternating runs). `env -S`
 // splits the line (coreutils 8.30, BSD and macOS env; npm's Windows shims parse it too).
 const CLI_SHEBANG = '#!/usr/bin/env -S node --v8-pool-size=1';
+// runnable as it is (`dist/cli.js check …`), as npm makes a package's bin when it installs it; after
+// every build, the watch mode's too
+const executable = { name: 'executable', setup: (b) => b.onEnd((r) => { if (r.errors.length === 0) chmodSync('dist/cli.js', 0o755); }) };
 const builds = [
-  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: CLI_SHEBANG } },
+  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: CLI_SHEBANG }, plugins: [executable] },
   { ...common, entryPoints: ['scripts/bench-decode.ts'], outfile: 'dist/bench-decode.js', platform: 'node', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: ['scripts/bench-viewer.ts'], outfile: 'dist/bench-viewer.js', platform: 'node', format: 'cjs', target: 'node20' },
 ];
@@ -34,6 +37,4 @@ if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  // runnable as it is (`dist/cli.js check …`), as npm makes a package's bin when it installs it
-  chmodSync('dist/cli.js', 0o755);
 }
