@@ -11,12 +11,11 @@ const common = {
   logLevel: 'warning',
   define: { __MPTCP_LENS_VERSION__: JSON.stringify(pkg.version) },
 };
-// The CLI's interpreter line gives Node one V8 worker thread (--v8-pool-size=1; Node's default is
-// four whatever the machine): the analysis is one thread, and on two cores four workers compiling
-// and marking beside it took the main thread's core from it (involuntary context switches 57-182 a
-// run against 5-17; `check` of the bulk capture 270 against 257 ms, alternating runs). `env -S`
-// splits the line (coreutils 8.30, BSD and macOS env; npm's Windows shims parse it too).
-const CLI_SHEBANG = '#!/usr/bin/env -S node --v8-pool-size=1';
+// The CLI's interpreter line names `node` alone: `env -S` (to pass Node options, such as
+// --v8-pool-size=1, 5 % faster here on two cores) is not in BusyBox's env (Alpine, the node:alpine
+// images of many CI systems), OpenBSD's or NetBSD's, nor in coreutils before 8.30: the CLI would not
+// start there.
+const CLI_SHEBANG = '#!/usr/bin/env node';
 // runnable as it is (`dist/cli.js check …`), as npm makes a package's bin when it installs it; after
 // every build, the watch mode's too
 const executable = { name: 'executable', setup: (b) => b.onEnd((r) => { if (r.errors.length === 0) chmodSync('dist/cli.js', 0o755); }) };

@@ -19,14 +19,9 @@ const opt = (name: string, dflt: string) => { const i = args.indexOf(`--${name}`
 const RUNS = Number(opt('runs', '3'));
 const CAPTURE = path.resolve(opt('capture', path.join(BENCH_DIR, 'multi-large.pcap')));
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-/**
- * The Node options of the CLI's interpreter line (`#!/usr/bin/env -S node OPTIONS`): the CLI is timed
- * as `mptcp-lens` runs, with this Node (process.execPath) and those options; decoding alone too.
- */
-const CLI_NODE = [process.execPath, ...(/^#!\/usr\/bin\/env -S node(.*)$/m.exec(fs.readFileSync(CLI, 'utf8').slice(0, 200))?.[1].trim().split(/\s+/).filter(Boolean) ?? [])];
 
 /** `dist/bench-decode.js` over a file: decoding alone, several times. */
-const decodeOnly = (what: string, file: string) => runMany(what, [...CLI_NODE, path.join(ROOT, 'dist', 'bench-decode.js'), file]);
+const decodeOnly = (what: string, file: string) => runMany(what, [process.execPath, path.join(ROOT, 'dist', 'bench-decode.js'), file]);
 
 interface Sample { seconds: number; peakMiB: number; inProcessMs?: number }
 
@@ -99,7 +94,7 @@ function underMemoryLimit(limitMiB: number, cmd: string[]): { status: number | n
 }
 
 function packetCount(file: string): number {
-  const out = execFileSync(CLI_NODE[0], [...CLI_NODE.slice(1), CLI, 'summary', file, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const out = execFileSync(process.execPath, [CLI, 'summary', file, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return JSON.parse(out).packets;
 }
 
@@ -111,14 +106,13 @@ const size = fs.statSync(CAPTURE).size;
 const packets = packetCount(CAPTURE);
 console.log(`capture: ${path.relative(ROOT, CAPTURE) || CAPTURE}, ${(size / 1e6).toFixed(0)} MB, ${packets.toLocaleString()} packets`);
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`CLI: ${['node', ...CLI_NODE.slice(1), path.relative(ROOT, CLI)].join(' ')} (the options of its interpreter line)`);
 
 const rows: string[] = ['| what | packets | time (median) | peak memory | packets/s | in the process, without start-up |', '|---|---:|---:|---:|---:|---:|'];
 const row = (what: string, n: number, s: Sample) => rows.push(`| ${what} | ${n.toLocaleString()} | ${secs(s.seconds)} s | ${s.peakMiB.toFixed(0)} MiB | ${Math.round(n / s.seconds).toLocaleString()} | ${s.inProcessMs !== undefined ? `${(s.inProcessMs / 1000).toFixed(2)} s, ${Math.round(n / (s.inProcessMs / 1000)).toLocaleString()} packets/s` : ''} |`);
 
 // ours and tshark take turns, run by run, so that both meet the same machine (a shared virtual
 // machine's speed drifts by tens of percent within minutes); the ratio is that of the medians
-const oursCmd = [...CLI_NODE, CLI, 'check', '--format', 'json', CAPTURE];
+const oursCmd = [process.execPath, CLI, 'check', '--format', 'json', CAPTURE];
 const tsharkCmd = ['tshark', '-r', CAPTURE, '-q', '-z', 'expert,warn'];
 const haveTshark = spawnSync('tshark', ['--version']).status === 0;
 // NODE_EXTRA_CA_CERTS (set on this kind of machine for its package registry) makes Node 20 load those
@@ -147,7 +141,7 @@ if (haveTshark) {
   row('`tshark -r FILE -q -z expert,warn`', packets, ts);
   ratio = `mptcp-lens is ${(ts.seconds / ours.seconds).toFixed(1)}× faster than tshark's expert analysis and uses ${(ts.peakMiB / ours.peakMiB).toFixed(1)}× less memory${oursNoCerts ? ` (${(ts.seconds / oursNoCerts.seconds).toFixed(1)}× with NODE_EXTRA_CA_CERTS unset)` : ''}. ${nodeStart}`;
 } else console.log('  tshark is not installed: no comparison (apt-get install tshark)');
-const stdin = runMany('mptcp-lens check - (stdin, pcap-parser)', [...CLI_NODE, CLI, 'check', '--format', 'json', '-'], CAPTURE);
+const stdin = runMany('mptcp-lens check - (stdin, pcap-parser)', [process.execPath, CLI, 'check', '--format', 'json', '-'], CAPTURE);
 row('`mptcp-lens check -` (standard input, pcap-parser)', packets, stdin);
 // the same capture gzip-compressed (as captures are often shared): read while a worker thread inflates it
 const GZ = path.join(BENCH_DIR, `${path.basename(CAPTURE)}.gz`);
@@ -167,7 +161,7 @@ if (fs.existsSync(ng)) {
   const s = decodeOnly('decode only, 1,000,000 packets, pcapng', ng);
   row('decoding only, the same as pcapng (editcap -F pcapng)', 1_000_000, s);
   // pcapng on standard input: our reader over the descriptor, forward only (pcap-parser reads no pcapng)
-  const ngStdin = runMany('mptcp-lens check - (stdin, pcapng)', [...CLI_NODE, CLI, 'check', '--format', 'json', '-'], ng);
+  const ngStdin = runMany('mptcp-lens check - (stdin, pcapng)', [process.execPath, CLI, 'check', '--format', 'json', '-'], ng);
   row('`mptcp-lens check -` (standard input, the 1 M packets as pcapng)', 1_000_000, ngStdin);
 } else console.log('  editcap is not installed: no pcapng row (apt-get install tshark)');
 // an IPv6 capture of about a million packets (the kernel's ipv6 scenario: both paths over IPv6)
@@ -205,11 +199,11 @@ if (!fs.existsSync(MANY) && process.getuid?.() === 0 && opt('capture', '') === '
   spawnSync('python3', [path.join(ROOT, 'scripts', 'capture-many.py'), MANY, '--conns', '30000'], { stdio: 'inherit' });
 }
 if (fs.existsSync(MANY)) {
-  const summary = JSON.parse(execFileSync(CLI_NODE[0], [...CLI_NODE.slice(1), CLI, 'summary', MANY, '--json'], { encoding: 'utf8', maxBuffer: 1 << 30 }));
+  const summary = JSON.parse(execFileSync(process.execPath, [CLI, 'summary', MANY, '--json'], { encoding: 'utf8', maxBuffer: 1 << 30 }));
   const ourMany: Sample[] = [];
   const theirMany: Sample[] = [];
   for (let i = 0; i < RUNS; i++) {
-    ourMany.push(timed([...CLI_NODE, CLI, 'check', '--format', 'json', MANY]));
+    ourMany.push(timed([process.execPath, CLI, 'check', '--format', 'json', MANY]));
     if (haveTshark) theirMany.push(timed(['tshark', '-r', MANY, '-q', '-z', 'expert,warn']));
   }
   const o = summarize('many connections: mptcp-lens check --format json', ourMany);

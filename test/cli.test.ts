@@ -146,25 +146,16 @@ for (const kind of ['pcapng', 'pcap'] as const) {
   });
 }
 
-test('the CLI runs as installed (dist/cli.js itself, as npm links it): its interpreter line gives Node one V8 worker thread', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+test('the CLI runs as installed (dist/cli.js itself, as npm links it), through an interpreter line every env takes', () => {
   assert.ok((fs.statSync(CLI).mode & 0o111) !== 0, 'the build makes it executable');
+  // `node` alone: BusyBox's env (Alpine's), OpenBSD's, NetBSD's and coreutils before 8.30 have no -S
+  // to split options off it, and would not start the CLI at all
+  assert.equal(fs.readFileSync(CLI, 'utf8').split('\n')[0], '#!/usr/bin/env node');
   // PATH's node is this one: what `env` finds, as a user's shell would
   const env = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` };
   const direct = spawnSync(CLI, ['check', SAMPLE, '--format', 'json'], { encoding: 'utf8', env });
   assert.equal(direct.status, 1, direct.stderr);
   assert.equal(direct.stdout, run(['check', SAMPLE, '--format', 'json']).out);
-  // waiting on standard input: its command line as the kernel ran it (env replaced by node)
-  const child = spawn(CLI, ['check', '-'], { stdio: ['pipe', 'ignore', 'ignore'], env });
-  try {
-    let argv: string[] = [];
-    const deadline = Date.now() + 10_000;
-    while (!argv.includes(CLI) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      argv = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-    }
-    assert.deepEqual(argv.slice(1, 5), ['--v8-pool-size=1', CLI, 'check', '-']);
-    assert.equal(path.basename(argv[0]), 'node');
-  } finally { child.kill(); }
 });
 
 test('check --format json: captures, connections and findings', () => {
