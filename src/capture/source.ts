@@ -189,15 +189,20 @@ export class ChunkWindow {
    */
   private first = true;
 
+  /** How far a refill for `len` bytes reads: FIRST_READ (or `len`) the first time, else the whole buffer. */
+  private readSize(len: number): number {
+    const size = this.first ? Math.max(len, Math.min(FIRST_READ, this.buf.length)) : this.buf.length;
+    this.first = false;
+    return size;
+  }
+
   /** Returns the number of bytes available from pos, up to len (fewer only at end of file). */
   ensure(pos: number, len: number): number {
     if (pos >= this.base && pos + len <= this.base + this.filled) return len;
     if (this.src.sequential) return this.ensureForward(pos, len);
     if (len > this.buf.length) this.use(Buffer.allocUnsafe(Math.max(len, this.buf.length * 2)));
     this.base = pos;
-    const want = this.first ? Math.max(len, Math.min(FIRST_READ, this.buf.length)) : this.buf.length;
-    this.first = false;
-    this.filled = this.src.readInto(this.buf, 0, want, pos);
+    this.filled = this.src.readInto(this.buf, 0, this.readSize(len), pos);
     return Math.min(len, this.filled);
   }
 
@@ -228,8 +233,7 @@ export class ChunkWindow {
     }
     this.base = pos;
     this.filled = keep;
-    const room = this.first ? Math.max(len, Math.min(FIRST_READ, this.buf.length)) : this.buf.length;
-    this.first = false;
+    const room = this.readSize(len);
     while (this.filled < len) {
       const n = this.src.readInto(this.buf, this.filled, room - this.filled, pos + this.filled);
       if (n === 0) break;

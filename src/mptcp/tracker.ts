@@ -90,7 +90,7 @@ function v6Words(b: Uint8Array, at: number): Uint32Array {
  * and V8 threw away the code built without it (the lane's, where a connection closed mid-capture:
  * 16 k packets run unoptimized until it was built again). Test: tracker.test.ts (V8 compiling synchronously).
  */
-export const closed = (s: TcpStream): boolean => {
+const closed = (s: TcpStream): boolean => {
   const fin = s.finFrame;
   const a = fin[0], b = fin[1];
   return s.rstFrame !== undefined || (a !== undefined && b !== undefined);
