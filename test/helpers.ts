@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { analyzeBytes, checkCapture, type CheckedCapture } from '../src/analyze.ts';
 import type { CheckerConfig } from '../src/check/checker.ts';
 import type { PacketFacts } from '../src/mptcp/model.ts';
@@ -185,4 +187,24 @@ export async function manyCopies(file: string, copies: number, gap: number): Pro
     }
   }
   return Buffer.concat(out);
+}
+
+/** one deoptimization V8 traced: the function it threw away and the line of the built CLI where */
+export interface Deopt { fn: string; line: string }
+
+/**
+ * Runs the built CLI's `check --format json` with V8 tracing its deoptimizations, compiling on the
+ * main thread (a function is compiled as soon as it is hot: no timing), and returns them. `stdin`:
+ * a file given as standard input (`-`) instead of by name.
+ */
+export function cliDeopts(file: string, opts: { stdin?: boolean } = {}): Deopt[] {
+  const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+  const r = spawnSync(process.execPath, ['--no-concurrent-recompilation', '--trace-deopt-verbose', cli, 'check', '--format', 'json', opts.stdin ? '-' : file], {
+    encoding: 'utf8', maxBuffer: 1 << 26, input: opts.stdin ? fs.readFileSync(file) : undefined,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = fs.readFileSync(cli, 'utf8').split('\n');
+  const deopts = [...r.stdout.matchAll(/deoptimizing [^\n]*<JSFunction (\S+) [\s\S]*?;;; deoptimize at <[^>]*:(\d+):\d+>/g)].map((m) => ({ fn: m[1], line: lines[Number(m[2]) - 1].trim() }));
+  assert.ok(deopts.length > 0, 'V8 traced its deoptimizations');
+  return deopts;
 }

@@ -14,6 +14,7 @@ import { openScratchFile } from '../src/capture/source.ts';
 import { CaptureError } from '../src/errors.ts';
 import type { DecodedFrame } from '../src/wire/packet.ts';
 import { fixture } from './fixtures.ts';
+import { cliDeopts, type Deopt } from './helpers.ts';
 
 async function frames(file: string): Promise<DecodedFrame[]> {
   const out: DecodedFrame[] = [];
@@ -340,21 +341,40 @@ test('not a capture, empty, a directory, a missing file: one-line CaptureErrors'
   fs.rmSync(dir, { recursive: true });
 });
 
-test('the pcap scan loop is not thrown away mid-file: its window\'s refills and its progress calls are made before V8 compiles it', () => {
-  // a 4.2 MB classic pcap (the 1,000 connections' capture, inflated: four refills of the window);
-  // V8 compiling on the main thread, so that the loop is compiled as soon as it is hot (no timing)
+test('the scan loops are not thrown away mid-input: their window\'s refills and their progress calls are made before V8 compiles them (a file, a gzip file, standard input)', () => {
+  // a 4.2 MB classic pcap (the 1,000 connections' capture: inflated by the test, gzip-compressed as
+  // stored, and as standard input: a pipe's reads are short, so records are cut at the window's end
+  // all along), and its records as a pcapng
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
   const file = path.join(dir, 'many-1000.pcap');
   fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(fixture('fresh', 'many-1000.pcap.gz'))));
-  const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+  // the same records as a pcapng (Enhanced Packet Blocks, little-endian), built from the pcap's records
+  const plain = fs.readFileSync(file);
+  const blocks = [shb(false), idb(false, plain.readUInt32LE(20))];
+  for (let at = 24; at + 16 <= plain.length;) {
+    const caplen = plain.readUInt32LE(at + 8);
+    const h = Buffer.alloc(20);
+    const us = plain.readUInt32LE(at) * 1e6 + plain.readUInt32LE(at + 4);
+    h.writeUInt32LE(Math.floor(us / 2 ** 32), 4); h.writeUInt32LE(us % 2 ** 32, 8); h.writeUInt32LE(caplen, 12); h.writeUInt32LE(plain.readUInt32LE(at + 12), 16);
+    blocks.push({ type: 6, body: Buffer.concat([h, plain.subarray(at + 16, at + 16 + caplen)]) });
+    at += 16 + caplen;
+  }
+  const ng = path.join(dir, 'many-1000.pcapng');
+  fs.writeFileSync(ng, pcapng(false, blocks));
+  // where a scan may be thrown away: after its loop, or where the input has ended (once, at the end)
+  const atTheEnd = new Set(['report(src, opts, pos);', 'if (got === 0 && !inHead) break;', 'if (!inHead) {', 'if (got === 0) break;']);
   try {
-    const r = spawnSync(process.execPath, ['--no-concurrent-recompilation', '--trace-deopt-verbose', cli, 'check', '--format', 'json', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    assert.equal(r.status, 0, r.stderr);
-    const lines = fs.readFileSync(cli, 'utf8').split('\n');
-    // where V8 threw scanPcap's code away: the line of the built CLI of each deoptimization
-    const at = [...r.stdout.matchAll(/deoptimizing [^\n]*<JSFunction scanPcap [\s\S]*?;;; deoptimize at <[^>]*:(\d+):\d+>/g)].map((m) => lines[Number(m[1]) - 1].trim());
-    // only at the last progress call, after the loop (the scan is over then)
-    assert.deepEqual(at.filter((l) => l !== 'report(src, opts, pos);'), []);
+    const runs: Array<[string, Deopt[]]> = [
+      ['pcap file', cliDeopts(file)],
+      ['gzip file', cliDeopts(fixture('fresh', 'many-1000.pcap.gz'))],
+      ['pcap, standard input', cliDeopts(file, { stdin: true })],
+      ['pcapng file', cliDeopts(ng)],
+      ['pcapng, standard input', cliDeopts(ng, { stdin: true })],
+    ];
+    for (const [input, deopts] of runs) {
+      const scans = deopts.filter((d) => d.fn === 'scanPcap' || d.fn === 'scanPcapng');
+      assert.deepEqual(scans.filter((d) => !atTheEnd.has(d.line)), [], `${input}: a scan loop thrown away mid-input`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -104,45 +104,40 @@ function scanPcap(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: Sca
   const rec: CaptureRecord = { frame: 0, dataOffset: 0, caplen: 0, origlen: 0, tsSec: 0, tsNsec: 0, linkType, interfaceId: 0 };
   const size = src.size;
   const take = opts.take;
-  // a file's window is refilled for a record's data with the next record's header in it too: a
-  // header cut at the window's end took the loop's other refill, first met thousands of records
-  // in, when V8 had compiled the loop without it (and threw that code away). A pipe's next record
-  // may be seconds away: its window is refilled for the record alone.
-  const ahead = src.sequential ? 0 : 16;
   let pos = 24;
   const limit = opts.limit ?? Infinity;
   // the hot loop: records read straight from the window's bytes while they lie within it
   while (pos < size && res.packets < limit) {
     let o = pos - win.base;
-    if (pos < win.base || o + 16 > win.filled) {
-      const head = win.ensure(pos, 16);
-      if (head < 16) {
-        if (head === 0) break; // a stream's end (a file's is pos === size)
-        problem(res, opts, pos, res.packets + 1, `${ends} inside a record header (${head} of 16 bytes)`);
-        res.stoppedEarly = true;
-        break;
-      }
-      o = pos - win.base;
-    }
-    const v = win.view;
-    const tsSec = v.getUint32(o, le);
-    const frac = v.getUint32(o + 4, le);
-    const caplen = v.getUint32(o + 8, le);
-    const origlen = v.getUint32(o + 12, le);
+    const inHead = pos >= win.base && o + 16 <= win.filled;
+    const caplen = inHead ? win.view.getUint32(o + 8, le) : 0;
     if (caplen > maxLen) {
       problem(res, opts, pos, res.packets + 1, `impossible record length ${caplen} (over ${maxLen} bytes); the rest of the file is not read`);
       res.stoppedEarly = true;
       break;
     }
-    if (o + 16 + caplen + ahead > win.filled) {
-      const got = win.ensure(pos + 16, caplen + ahead);
-      if (got < caplen) {
-        problem(res, opts, pos, res.packets + 1, `${ends} inside a record (${got} of ${caplen} bytes)`);
+    if (!inHead || o + 16 + caplen > win.filled) {
+      // The one place the window is refilled, from the record's header on, whether its header or
+      // its data lies past the window's end: V8 meets it at the first refill (ChunkWindow's short
+      // first read), before it compiles the loop. A second place, first met thousands of records in,
+      // was its cue to throw the compiled loop away (a pipe's or a gzip file's header cut at a refill).
+      const need = 16 + caplen;
+      const got = win.ensure(pos, need);
+      if (got < need) {
+        if (got === 0 && !inHead) break; // a stream's end (a file's is pos === size)
+        problem(res, opts, pos, res.packets + 1, got < 16 ? `${ends} inside a record header (${got} of 16 bytes)` : `${ends} inside a record (${got - 16} of ${caplen} bytes)`);
         res.stoppedEarly = true;
         break;
       }
+      // the header now in the window: the record is read again from it (its data may still lie beyond)
+      if (!inHead) continue;
+      o = pos - win.base;
     }
-    o = pos + 16 - win.base;
+    const v = win.view;
+    const tsSec = v.getUint32(o, le);
+    const frac = v.getUint32(o + 4, le);
+    const origlen = v.getUint32(o + 12, le);
+    o += 16;
     rec.frame = ++res.packets;
     rec.dataOffset = pos + 16;
     rec.caplen = caplen;
@@ -195,56 +190,57 @@ function scanPcapng(src: ByteSource, win: ChunkWindow, sink: RecordSink, opts: S
 
   while (pos < size && res.packets < limit) {
     let o = pos - win.base;
-    // the window is asked only when the block header is not in it already (most blocks are)
-    if (pos < win.base || o + 12 > win.filled) {
-      const head = win.ensure(pos, 12);
-      if (head < 12) {
-        if (first) throw new CaptureError(name, 'pcapng section header cut short', pos);
-        if (head === 0) break; // a stream's end (a file's is pos === size)
-        problem(res, opts, pos, res.packets + 1, `${ends} inside a block header (${head} bytes left)`);
+    // the block's header, then the whole block, straight from the window where it holds them (most
+    // blocks); else the window is refilled (below) and the block read again
+    const inHead = pos >= win.base && o + 12 <= win.filled;
+    let len = 0;
+    if (inHead) {
+      const typeRaw = le32(win.buf, o);
+      if (typeRaw === PCAPNG_SHB) {
+        // Section Header Block: its byte-order magic sets the order for the whole section (read
+        // again after a refill: the same order, and no interface left to count twice)
+        const bom = win.buf.readUInt32LE(o + 8);
+        if (bom === PCAPNG_BOM) le = true;
+        else if (win.buf.readUInt32BE(o + 8) === PCAPNG_BOM) le = false;
+        else {
+          if (first) throw new CaptureError(name, 'pcapng section header has no valid byte-order magic', pos + 8);
+          problem(res, opts, pos, res.packets + 1, 'section header with an invalid byte-order magic; the rest of the file is not read');
+          res.stoppedEarly = true;
+          break;
+        }
+        if (first) res.bigEndian = !le;
+        sectionIdBase += ifaces.length;
+        ifaces = [];
+      } else if (first) {
+        throw new CaptureError(name, 'pcapng file does not start with a section header', 0);
+      }
+      len = win.view.getUint32(o + 4, le);
+      if (len < 12 || len % 4 !== 0 || len > MAX_RECORD_LENGTH + 1024 * 64) {
+        if (first) throw new CaptureError(name, `pcapng section header has an impossible length ${len}`, pos + 4);
+        problem(res, opts, pos, res.packets + 1, `block with an impossible length ${len}; the rest of the file is not read`);
         res.stoppedEarly = true;
         break;
       }
-      o = pos - win.base;
+      first = false;
     }
-    const typeRaw = le32(win.buf, o);
-    if (typeRaw === PCAPNG_SHB) {
-      // Section Header Block: its byte-order magic sets the order for the whole section.
-      const bom = win.buf.readUInt32LE(o + 8);
-      if (bom === PCAPNG_BOM) le = true;
-      else if (win.buf.readUInt32BE(o + 8) === PCAPNG_BOM) le = false;
-      else {
-        if (first) throw new CaptureError(name, 'pcapng section header has no valid byte-order magic', pos + 8);
-        problem(res, opts, pos, res.packets + 1, 'section header with an invalid byte-order magic; the rest of the file is not read');
+    if (!inHead || o + len > win.filled) {
+      // The one place the window is refilled, from the block's start, whether its header or its
+      // body lies past the window's end (as scanPcap's, for the same reason)
+      const need = inHead ? len : 12;
+      const got = win.ensure(pos, need);
+      if (got < need) {
+        if (!inHead) {
+          if (first) throw new CaptureError(name, 'pcapng section header cut short', pos);
+          if (got === 0) break; // a stream's end (a file's is pos === size)
+        }
+        problem(res, opts, pos, res.packets + 1, inHead ? `${ends} inside a block (${got} of ${len} bytes)` : `${ends} inside a block header (${got} bytes left)`);
         res.stoppedEarly = true;
         break;
       }
-      if (first) res.bigEndian = !le;
-      sectionIdBase += ifaces.length;
-      ifaces = [];
-    } else if (first) {
-      throw new CaptureError(name, 'pcapng file does not start with a section header', 0);
+      continue;
     }
-    let v = win.view; // the block's 32-bit fields, one load each
+    const v = win.view; // the block's 32-bit fields, one load each
     const type = v.getUint32(o, le);
-    const len = v.getUint32(o + 4, le);
-    if (len < 12 || len % 4 !== 0 || len > MAX_RECORD_LENGTH + 1024 * 64) {
-      if (first) throw new CaptureError(name, `pcapng section header has an impossible length ${len}`, pos + 4);
-      problem(res, opts, pos, res.packets + 1, `block with an impossible length ${len}; the rest of the file is not read`);
-      res.stoppedEarly = true;
-      break;
-    }
-    first = false;
-    if (o + len > win.filled) {
-      const got = win.ensure(pos, len);
-      if (got < len) {
-        problem(res, opts, pos, res.packets + 1, `${ends} inside a block (${got} of ${len} bytes)`);
-        res.stoppedEarly = true;
-        break;
-      }
-      o = pos - win.base;
-      v = win.view;
-    }
     const trailer = v.getUint32(o + len - 4, le);
     if (trailer !== len) {
       problem(res, opts, pos, res.packets + 1, `block trailing length ${trailer} disagrees with its leading length ${len}`);
