@@ -58,7 +58,14 @@ export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
 export function quietFacts(facts: PacketFacts): boolean {
   if (facts.checksumResults.length !== 0 || facts.checksumCut !== undefined || facts.handshake || facts.dataAckBelow) return false;
   const options = facts.options;
-  const repeated = facts.repeatedDss?.option;
+  const rep = facts.repeatedDss;
+  if (rep !== undefined && options === rep.options) {
+    // the direction's last DSS again, alone (most packets; DssCache.options is [option]): quiet
+    // unless it maps data that must be checked (the loop below, for one option)
+    const o = rep.option;
+    return (o.flags & DSS_MAPPING) === 0 || (o.dataLevelLength !== 0 && facts.conn?.checksumRequired !== true);
+  }
+  const repeated = rep?.option;
   for (let i = 0; i < options.length; i++) {
     const o = options[i];
     if (o === repeated) {
@@ -159,7 +166,12 @@ export class Checker {
     return this.config.everyPacket !== true && this.handlers.every(({ h }) => !h.packet || h.changesOnly === true || h.repeat !== undefined);
   }
 
-  private everyRepeat: Array<(facts: PacketFacts, frame: number) => void> | undefined;
+  /**
+   * the handlers of the rules of every packet, called as methods (`h.repeat(...)`): a function bound
+   * to its handler was a call V8 could not inline (the checker's repeat path took ~220 instructions
+   * a packet)
+   */
+  private everyRepeat: RuleHandlers[] | undefined;
 
   /**
    * A packet of the tracker's repeat lane (see acceptsRepeats): when it is quiet (quietFacts), only
@@ -168,8 +180,8 @@ export class Checker {
    */
   repeat(facts: PacketFacts, frame: number): boolean {
     if (!quietFacts(facts)) return false;
-    const every = (this.everyRepeat ??= this.handlers.filter((x) => x.h.packet && !x.h.changesOnly).map((x) => x.h.repeat!.bind(x.h)));
-    for (let i = 0; i < every.length; i++) every[i](facts, frame);
+    const every = (this.everyRepeat ??= this.handlers.filter((x) => x.h.packet && !x.h.changesOnly).map((x) => x.h));
+    for (let i = 0; i < every.length; i++) every[i].repeat!(facts, frame);
     return true;
   }
 

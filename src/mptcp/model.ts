@@ -51,9 +51,13 @@ export interface Mapping {
   verified?: { ok: boolean; computed: number; frames: number[] };
   /** why the checksum could not be verified */
   unverifiable?: 'snaplen';
-  /** the DSN relative to relBase, as a Number (the tracker's cache) */
+  /**
+   * the DSN relative to its side's first mapped DSN (MptcpConnection.sentBase, set once), as a
+   * Number, and that side (-1: not worked out yet): the tracker's cache, so that a segment of the
+   * mapping costs a Number comparison, where comparing the base (a BigInt) was a call
+   */
   rel?: number;
-  relBase?: bigint;
+  relSide: number;
 }
 
 export interface JoinInfo {

@@ -1089,7 +1089,7 @@ export class Tracker {
       const m: Mapping = {
         frame: f.frame, stream: s.id, dir, dsn: (c.idsns[side]! + 1n) & MASK64, dsnKnown: true,
         ssn: 1, length: o.dataLevelLength, checksum: o.checksum, implicit: true, sum: undefined, covered: 0,
-        verified: undefined, unverifiable: undefined, rel: undefined, relBase: undefined,
+        verified: undefined, unverifiable: undefined, rel: undefined, relSide: -1,
       };
       this.addMapping(s, dir, c, side, m);
     }
@@ -1201,7 +1201,7 @@ export class Tracker {
       const m: Mapping = {
         frame, stream: s.id, dir, dsn, dsnKnown: known, ssn: o.subflowSeq, length: o.dataLevelLength,
         checksum: o.checksum, implicit: false, sum: undefined, covered: 0,
-        verified: undefined, unverifiable: undefined, rel: undefined, relBase: undefined,
+        verified: undefined, unverifiable: undefined, rel: undefined, relSide: -1,
       };
       // a new mapping: addMapping notes its data as sent, and what follows would do it again (the
       // same end, the same range: no change, but BigInt work on every new mapping)
@@ -1280,8 +1280,7 @@ export class Tracker {
     // end sent) cannot be one: only data sent again needs the search. Worked out in Numbers relative
     // to the side's first mapped DSN (sentBase), not in 64-bit BigInts.
     if (side !== undefined && m.dsnKnown) {
-      const base = (c.sentBase[side] ??= m.dsn);
-      if (m.relBase !== base) { m.rel = relativeTo(m.dsn, base); m.relBase = base; }
+      if (m.relSide !== side) { m.rel = relativeTo(m.dsn, (c.sentBase[side] ??= m.dsn)); m.relSide = side; }
       const dsn = m.rel! + off;
       const ranges = c.sentRanges[side];
       const end = dsn + len;
