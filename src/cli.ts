@@ -330,8 +330,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** Runs the CLI as a program, over process.argv: its output straight to standard output, its exit status set. */
+export function run(): void {
   out.fd = directOutput();
   process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); });
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }
+
+// run as it is built (dist/cli-core.js), or loaded by src/launch.ts (dist/cli.js), which calls run()
+if (require.main === module) run();

@@ -158,6 +158,42 @@ test('the CLI runs as installed (dist/cli.js itself, as npm links it), through a
   assert.equal(direct.stdout, run(['check', SAMPLE, '--format', 'json']).out);
 });
 
+test('the code cache: used when made from the CLI\'s own code by this Node; else (other code, damaged, none) the CLI is compiled as usual, with the same output', () => {
+  const dist = path.dirname(CLI);
+  // what became of the cache when the CLI in `dir` is loaded (a Node of its own, as a run's)
+  const cacheIn = (dir: string) => spawnSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(path.join(dir, 'cli.js'))}).loadCore(${JSON.stringify(dir)}).cache)`], { encoding: 'utf8' }).stdout;
+  assert.equal(cacheIn(dist), 'used', 'the build made a cache this Node takes');
+  const expected = run(['check', SAMPLE, '--format', 'json']).out;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  try {
+    for (const f of ['cli.js', 'cli-core.js', 'cli-core.cache']) fs.copyFileSync(path.join(dist, f), path.join(dir, f));
+    const runIn = () => spawnSync(process.execPath, [path.join(dir, 'cli.js'), 'check', SAMPLE, '--format', 'json'], { encoding: 'utf8' });
+    assert.equal(runIn().stdout, expected);
+    // the code changed since, at the same length (V8 itself checks only the length): not used
+    const core = fs.readFileSync(path.join(dir, 'cli-core.js'), 'utf8');
+    const at = core.indexOf('usage: mptcp-lens');
+    fs.writeFileSync(path.join(dir, 'cli-core.js'), core.slice(0, at) + 'USAGE' + core.slice(at + 5));
+    assert.equal(cacheIn(dir), 'stale');
+    assert.equal(runIn().stdout, expected);
+    fs.writeFileSync(path.join(dir, 'cli-core.js'), core);
+    // damaged past its hash: V8 refuses it
+    const cache = fs.readFileSync(path.join(dir, 'cli-core.cache'));
+    fs.writeFileSync(path.join(dir, 'cli-core.cache'), Buffer.concat([cache.subarray(0, 20), Buffer.alloc(4096, 0x5a)]));
+    assert.equal(cacheIn(dir), 'rejected');
+    assert.equal(runIn().stdout, expected);
+    fs.rmSync(path.join(dir, 'cli-core.cache'));
+    assert.equal(cacheIn(dir), 'missing');
+    assert.equal(runIn().stdout, expected);
+    // the CLI's code missing: one line, exit 2
+    fs.rmSync(path.join(dir, 'cli-core.js'));
+    const lost = runIn();
+    assert.equal(lost.status, 2);
+    assert.match(lost.stderr, /^mptcp-lens: cannot load .*cli-core\.js \(ENOENT[^\n]*\)\n$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('check --format json: captures, connections and findings', () => {
   const r = run(['check', SAMPLE, fixture('kernel', 'reject.pcap'), '--format', 'json']);
   assert.equal(r.code, 1);

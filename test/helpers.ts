@@ -203,8 +203,14 @@ export function cliDeopts(file: string, opts: { stdin?: boolean } = {}): Deopt[]
     encoding: 'utf8', maxBuffer: 1 << 26, input: opts.stdin ? fs.readFileSync(file) : undefined,
   });
   assert.equal(r.status, 0, r.stderr);
-  const lines = fs.readFileSync(cli, 'utf8').split('\n');
-  const deopts = [...r.stdout.matchAll(/deoptimizing [^\n]*<JSFunction (\S+) [\s\S]*?;;; deoptimize at <[^>]*:(\d+):\d+>/g)].map((m) => ({ fn: m[1], line: lines[Number(m[2]) - 1].trim() }));
+  // positions are in the file V8 compiled: the CLI's code (dist/cli-core.js, which dist/cli.js loads)
+  const files = new Map<string, string[]>();
+  const lineOf = (file: string, n: number) => {
+    // Node's own modules (node:buffer …) are not files: their line is not ours to read
+    if (!files.has(file)) files.set(file, fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n') : []);
+    return files.get(file)![n - 1]?.trim() ?? `${file}:${n}`;
+  };
+  const deopts = [...r.stdout.matchAll(/deoptimizing [^\n]*<JSFunction (\S+) [\s\S]*?;;; deoptimize at <([^>]*):(\d+):\d+>/g)].map((m) => ({ fn: m[1], line: lineOf(m[2], Number(m[3])) }));
   assert.ok(deopts.length > 0, 'V8 traced its deoptimizations');
   return deopts;
 }
