@@ -1280,7 +1280,9 @@ export class Tracker {
     // end sent) cannot be one: only data sent again needs the search. Worked out in Numbers relative
     // to the side's first mapped DSN (sentBase), not in 64-bit BigInts.
     if (side !== undefined && m.dsnKnown) {
-      if (m.relSide !== side) { m.rel = relativeTo(m.dsn, (c.sentBase[side] ??= m.dsn)); m.relSide = side; }
+      // (the base read at every segment: read only with a new mapping, V8 met it too seldom to compile it)
+      const base = (c.sentBase[side] ??= m.dsn);
+      if (m.relSide !== side) { m.rel = relativeTo(m.dsn, base); m.relSide = side; }
       const dsn = m.rel! + off;
       const ranges = c.sentRanges[side];
       const end = dsn + len;
