@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { repeatedRecords } from '../test/helpers.ts';
+import { copiesOf, repeatedRecords } from '../test/helpers.ts';
 
 const ROOT = path.join(__dirname, '..');
 export const BENCH_DIR = path.join(ROOT, '.bench');
@@ -38,5 +38,21 @@ export function packetsFile(src: string, n: number): string {
   const fd = fs.openSync(out, 'w');
   for (const piece of repeatedRecords(src, n)) fs.writeSync(fd, piece);
   fs.closeSync(fd);
+  return out;
+}
+
+/**
+ * A classic pcap of n packets made of copies of `src` one after another, each copy's connections
+ * new ones (test/helpers.ts copiesOf: their own ports, keys and tokens, `gap` seconds apart): the
+ * largest decoding row's input when no real capture is that long. The same records again, as
+ * packetsFile repeats them, would be the same connections' segments sent again (another workload).
+ */
+export function copiesFile(src: string, n: number, gap = 10): string {
+  const out = path.join(BENCH_DIR, `first-${n}-copies-of-${path.basename(src)}`);
+  if (fs.existsSync(out)) return out;
+  const fd = fs.openSync(`${out}.part`, 'w');
+  for (const piece of copiesOf(src, n, gap)) fs.writeSync(fd, piece);
+  fs.closeSync(fd);
+  fs.renameSync(`${out}.part`, out);
   return out;
 }

@@ -5,7 +5,10 @@ import * as path from 'node:path';
 import { analyzeBytes, checkCapture, type CheckedCapture } from '../src/analyze.ts';
 import type { CheckerConfig } from '../src/check/checker.ts';
 import type { PacketFacts } from '../src/mptcp/model.ts';
-import type { DecodedFrame } from '../src/wire/packet.ts';
+import { decodeFrame, type DecodedFrame } from '../src/wire/packet.ts';
+import { DEFAULT_LIMITS, Tracker } from '../src/mptcp/tracker.ts';
+import { scanCapture } from '../src/capture/reader.ts';
+import { BufferSource } from '../src/capture/source.ts';
 import { deriveFromKey } from '../src/mptcp/crypto.ts';
 
 export interface Seen { frame: DecodedFrame; facts: PacketFacts }
@@ -143,50 +146,63 @@ export function repeatCapture(file: string, count: number): Buffer {
 }
 
 /**
- * A busy server's capture made of a real one: `copies` copies of a little-endian classic pcap one
- * after another, copy k `k × gap` seconds later, its server port (5201) made 5201 + k, every
- * MP_CAPABLE key's high 32 bits XORed with k and every MP_JOIN SYN's token made the one of its
- * connection's new key, so that each copy's connections are new ones (their own 4-tuples, keys and
- * tokens; their joins tied by token, their HMACs then wrong in every copy alike).
+ * A busy server's capture made of a real one, record by record (the classic pcap file header
+ * first): copies of a little-endian classic pcap one after another, `count` records in all, copy k
+ * `k × gap` seconds later, its server port (5201) made 5201 + k, every MP_CAPABLE key's high 32 bits
+ * XORed with k and every MP_JOIN SYN's token made the one of its connection's new key, so that each
+ * copy's connections are new ones (their own 4-tuples, keys and tokens; their joins tied by token,
+ * their HMACs then wrong in every copy alike). The benchmark's largest decoding row reads such copies
+ * of a capture shorter than it.
  */
-export async function manyCopies(file: string, copies: number, gap: number): Promise<Buffer> {
+export function copiesOf(file: string, count: number, gap: number): Generator<Uint8Array> {
   const src = fs.readFileSync(file);
   assert.equal(src.readUInt32LE(0), 0xa1b2c3d4, `${file} is not a little-endian classic pcap`);
-  const frames = [...(await frameOffsets(src)).values()];
-  const original = await analyzeBytes('copy', src);
+  const linkType = src.readUInt32LE(20) & 0xffff;
+  // the connections' keys by token (a tracker over the capture, synchronously: the benchmark's script has no top-level await)
+  const tracker = new Tracker(DEFAULT_LIMITS);
+  scanCapture(new BufferSource(file, src), (rec, data) => { tracker.process(decodeFrame(rec, data), data); });
   const keyOfToken = new Map<number, { key: bigint; version: number }>();
-  for (const c of original.tracker.connections) {
+  for (const c of tracker.connections) {
     for (const side of [0, 1] as const) {
       const key = c.keys[side];
       const token = c.tokens[side];
       if (key !== undefined && token !== undefined && c.version !== undefined) keyOfToken.set(token, { key, version: c.version });
     }
   }
-  const out: Buffer[] = [src.subarray(0, 24)];
-  for (let k = 0; k < copies; k++) {
-    for (const { offset, frame } of frames) {
-      const rec = Buffer.from(src.subarray(offset - 16, offset + frame.caplen));
-      rec.writeUInt32LE(rec.readUInt32LE(0) + k * gap, 0);
-      const t = frame.tcp;
-      if (t && k > 0) {
-        const at = 16 + t.offset;
-        if (rec.readUInt16BE(at) === 5201) rec.writeUInt16BE(5201 + k, at);
-        if (rec.readUInt16BE(at + 2) === 5201) rec.writeUInt16BE(5201 + k, at + 2);
-        for (const ref of t.mptcpOptions) {
-          const o = 16 + ref.offset;
-          const subtype = rec[o + 2] >> 4;
-          if (subtype === 0 && ref.length >= 12) { // MP_CAPABLE with a key
-            for (const key of ref.length >= 20 ? [o + 4, o + 12] : [o + 4]) rec.writeUInt32BE((rec.readUInt32BE(key) ^ k) >>> 0, key);
-          } else if (subtype === 1 && ref.length === 12 && (t.flags & 0x12) === 0x02) { // MP_JOIN SYN
-            const named = keyOfToken.get(rec.readUInt32BE(o + 4));
-            if (named) rec.writeUInt32BE(deriveFromKey(named.key ^ (BigInt(k) << 32n), named.version).token >>> 0, o + 4);
+  function* records(): Generator<Uint8Array> {
+    yield src.subarray(0, 24);
+    let n = 0;
+    for (let k = 0; n < count; k++) {
+      const before = n;
+      for (let o = 24; o + 16 <= src.length && n < count; n++) {
+        const caplen = src.readUInt32LE(o + 8);
+        if (o + 16 + caplen > src.length) break;
+        const rec = Buffer.from(src.subarray(o, o + 16 + caplen));
+        o += 16 + caplen;
+        rec.writeUInt32LE(rec.readUInt32LE(0) + k * gap, 0);
+        const data = rec.subarray(16);
+        const t = k > 0 ? decodeFrame({ frame: n + 1, dataOffset: 0, caplen, origlen: caplen, tsSec: 0, tsNsec: 0, linkType, interfaceId: 0 }, data).tcp : undefined;
+        if (t) {
+          const at = t.offset;
+          if (data.readUInt16BE(at) === 5201) data.writeUInt16BE(5201 + k, at);
+          if (data.readUInt16BE(at + 2) === 5201) data.writeUInt16BE(5201 + k, at + 2);
+          for (const ref of t.mptcpOptions) {
+            const p = ref.offset;
+            const subtype = data[p + 2] >> 4;
+            if (subtype === 0 && ref.length >= 12) { // MP_CAPABLE with a key
+              for (const key of ref.length >= 20 ? [p + 4, p + 12] : [p + 4]) data.writeUInt32BE((data.readUInt32BE(key) ^ k) >>> 0, key);
+            } else if (subtype === 1 && ref.length === 12 && (t.flags & 0x12) === 0x02) { // MP_JOIN SYN
+              const named = keyOfToken.get(data.readUInt32BE(p + 4));
+              if (named) data.writeUInt32BE(deriveFromKey(named.key ^ (BigInt(k) << 32n), named.version).token >>> 0, p + 4);
+            }
           }
         }
+        yield rec;
       }
-      out.push(rec);
+      if (n === before) return; // no whole record in the file
     }
   }
-  return Buffer.concat(out);
+  return records();
 }
 
 /** one deoptimization V8 traced: the function it threw away and the line of the built CLI where */

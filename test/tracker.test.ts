@@ -11,7 +11,7 @@ import { widen32 } from '../src/mptcp/tracker.ts';
 import { IF_COUNT, type Mapping } from '../src/mptcp/model.ts';
 import { analyzeBytes, analyzeFile, checkCapture } from '../src/analyze.ts';
 import { fixture } from './fixtures.ts';
-import { cliDeopts, dropFrames, duplicateFrame, packetsOf, check, optionOffset, rewriteFrame } from './helpers.ts';
+import { cliDeopts, copiesOf, dropFrames, duplicateFrame, packetsOf, check, optionOffset, rewriteFrame } from './helpers.ts';
 
 test('multi.pcap: three connections, each with its own subflows joined by token', async () => {
   const { analysis } = await packetsOf(fixture('kernel', 'multi.pcap'));
@@ -443,4 +443,20 @@ test('a direction keeps its last 64 mappings: data of the oldest of them is mapp
   };
   assert.equal(await mappedAt(added[at - 63].ssn), added[at - 63].frame);
   assert.equal(await mappedAt(added[at - 64].ssn), undefined);
+});
+
+test('copies of a real capture as new connections (the benchmark\'s longest decoding input): each copy its own ports, keys and tokens, its joins tied', async () => {
+  const file = fixture('fresh', 'basic-nooffload-snap128.pcap');
+  const copies = Buffer.concat([...copiesOf(file, 3 * 339 + 100, 10)]);
+  const a = await analyzeBytes('copies', copies);
+  assert.equal(a.scan.packets, 3 * 339 + 100);
+  // three whole copies and the first 100 packets of a fourth (its handshake and joins)
+  const conns = a.tracker.connections;
+  assert.equal(conns.length, 4);
+  assert.deepEqual(conns.map((c) => c.subflows.length), [3, 3, 3, 3]);
+  assert.equal(new Set(conns.map((c) => c.tokens[1])).size, 4, 'a token of its own each');
+  assert.deepEqual(conns.map((c) => c.subflows[0].b.port), [5201, 5202, 5203, 5204]);
+  // copy k's first frame k × 10 s after the first's
+  assert.deepEqual(conns.map((c) => Math.round(a.tracker.streams[c.subflows[0].id].firstTime! - a.tracker.streams[conns[0].subflows[0].id].firstTime!)), [0, 10, 20, 30]);
+  assert.equal(conns[1].keys[0], conns[0].keys[0]! ^ (1n << 32n));
 });
