@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
 import { setFlagsFromString } from 'node:v8';
@@ -459,4 +460,26 @@ test('copies of a real capture as new connections (the benchmark\'s longest deco
   // copy k's first frame k × 10 s after the first's
   assert.deepEqual(conns.map((c) => Math.round(a.tracker.streams[c.subflows[0].id].firstTime! - a.tracker.streams[conns[0].subflows[0].id].firstTime!)), [0, 10, 20, 30]);
   assert.equal(conns[1].keys[0], conns[0].keys[0]! ^ (1n << 32n));
+});
+
+test('the first Data ACK below its subflow\'s mark, mid-capture, does not throw the compiled code away (the flag written at every Data ACK, not first at that one)', async () => {
+  // a real transfer with one of its late Data ACKs (frame 4,504, the server's, 8 bytes) lowered by
+  // 100,000: the first one below the mark, 4.5 k packets in, long after V8 compiled the code it runs
+  const src = zlib.gunzipSync(fs.readFileSync(fixture('fresh', 'basic-3500k-snap128.pcap.gz')));
+  const bytes = await rewriteFrame(src, 4504, (b, f) => {
+    const o = optionOffset(f, b, 2);
+    assert.equal(b[o + 3] & 3, 3, 'an 8-byte Data ACK');
+    b.writeBigUInt64BE(b.readBigUInt64BE(o + 4) - 100000n, o + 4);
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-test-'));
+  try {
+    const file = path.join(dir, 'below.pcap');
+    fs.writeFileSync(file, bytes);
+    const found = (await checkCapture({ file })).findings.filter((x) => x.rule === 'data-ack-regression');
+    assert.deepEqual(found.map((x) => x.frame), [4504]);
+    const deopts = cliDeopts(file);
+    assert.deepEqual(deopts.filter((d) => ['ackAgain', 'dataAckHighWater', 'repeatLane', 'take'].includes(d.fn)), []);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

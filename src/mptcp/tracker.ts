@@ -747,7 +747,10 @@ export class Tracker {
   }
 
   private ackAgain(frame: number, s: TcpStream, dir: Dir, facts: PacketFacts, time: number, below: boolean): void {
-    if (below) { facts.dataAckBelow = true; return; }
+    // written every time, false but for a Data ACK below the mark: a store met only at the first such
+    // ACK (mid-capture, after V8 had compiled this) was its cue to throw the code away
+    facts.dataAckBelow = below;
+    if (below) return;
     const seen = s.dataAckMaxSeen;
     seen[dir * 3 + ACK_MAX_FRAME] = frame;
     seen[dir * 3 + ACK_MAX_TIME] = time;
