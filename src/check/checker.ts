@@ -7,7 +7,7 @@ import type { MptcpConnection, PacketFacts, TcpStream } from '../mptcp/model.ts'
 import type { Tracker } from '../mptcp/tracker.ts';
 import { rfcRef } from '../rfc.ts';
 import type { DecodedFrame } from '../wire/packet.ts';
-import { DSS_DATA_FIN, DSS_MAPPING, type MptcpOption } from '../wire/mptcp.ts';
+import { DSS_DATA_FIN, DSS_MAPPING, type Dss, type MptcpOption } from '../wire/mptcp.ts';
 import { RULES } from './rules/index.ts';
 import { collectPerKey, PerConnection, PerKey, PerStream } from './util.ts';
 import type { Finding, PacketEvent, Report, Rule, RuleHandlers, Severity } from './types.ts';
@@ -55,6 +55,13 @@ export function isQuiet(frame: DecodedFrame, facts: PacketFacts): boolean {
  * tracker's repeat lane (Tracker.repeatLane) takes only packets whose frames pass the rest of
  * isQuiet, so this is isQuiet for its packets.
  */
+/**
+ * Whether the direction's previous DSS, repeated, still needs the checker: it repeats an infinite
+ * mapping, or a mapping where checksums were negotiated.
+ */
+const repeatNeedsCheck = (o: Dss, facts: PacketFacts): boolean =>
+  (o.flags & DSS_MAPPING) !== 0 && (o.dataLevelLength === 0 || facts.conn?.checksumRequired === true);
+
 export function quietFacts(facts: PacketFacts): boolean {
   if (facts.checksumResults.length !== 0 || facts.checksumCut !== undefined || facts.handshake || facts.dataAckBelow) return false;
   const options = facts.options;
@@ -62,14 +69,13 @@ export function quietFacts(facts: PacketFacts): boolean {
   if (rep !== undefined && options === rep.options) {
     // the direction's last DSS again, alone (most packets; DssCache.options is [option]): quiet
     // unless it maps data that must be checked (the loop below, for one option)
-    const o = rep.option;
-    return (o.flags & DSS_MAPPING) === 0 || (o.dataLevelLength !== 0 && facts.conn?.checksumRequired !== true);
+    return !repeatNeedsCheck(rep.option, facts);
   }
   const repeated = rep?.option;
   for (let i = 0; i < options.length; i++) {
     const o = options[i];
     if (o === repeated) {
-      if ((o.flags & DSS_MAPPING) !== 0 && (o.dataLevelLength === 0 || facts.conn?.checksumRequired === true)) return false;
+      if (repeatNeedsCheck(o, facts)) return false;
       continue;
     }
     if (o.kind !== 'DSS' || (o.flags & DSS_MAPPING_OR_FIN) !== 0 || o.lengthProblem !== undefined || o.truncated) return false;
