@@ -693,7 +693,7 @@ test('the setting mptcpLens.analysisMemory: the analysis process and the spare g
     setting = undefined;
     spares.prepare();
     assert.equal(flagOf(spares.pid!), undefined, 'no setting: the runtime\'s own limit');
-    // and Node's own V8 worker threads (one, as the CLI has, made VS Code's opens slower: README)
+    // and Node's own V8 worker threads (one, `--v8-pool-size=1`, which a CLI build had for a while, made VS Code's opens slower: README)
     assert.ok(!fs.readFileSync(`/proc/${spares.pid!}/cmdline`, 'utf8').includes('--v8-pool-size'));
   } finally { spares.dispose(); }
 });
